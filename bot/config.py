@@ -1,0 +1,73 @@
+"""Settings read from the environment and `.env` (DESIGN.md, Configuration)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{3,12}:[A-Za-z0-9_-]{30,}$")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one sentence for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = ""
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_base: str | None = None
+    bot_policy: Path | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+    webhook_path: str = "/telegram/webhook"
+    redis_url: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("telegram_api_base", "webhook_url", "redis_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    def require_token(self) -> str:
+        """The token, or a one-sentence ConfigError saying what to set."""
+        if not self.bot_token:
+            raise ConfigError(
+                "BOT_TOKEN is not set: put the token from @BotFather in the environment or in .env "
+                "(BOT_TOKEN=123456:ABC...)."
+            )
+        if not TOKEN_PATTERN.match(self.bot_token):
+            raise ConfigError(
+                "BOT_TOKEN is malformed: it must look like 123456789:AAE... as issued by @BotFather."
+            )
+        return self.bot_token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings; a malformed variable becomes one readable ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise ConfigError(f"{name} is invalid: {first['msg']}.") from None

@@ -1,0 +1,1 @@
+"""Repositories: queries behind names. They flush but never commit; the unit of work does."""

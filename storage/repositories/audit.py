@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import AuditEntry, AuditHead
+from storage.repositories.base import Repository
+
+GENESIS = "0" * 64
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The hash covers every field and the previous hash, so an edit or removal breaks the chain (F1)."""
+    body = json.dumps(
+        [
+            prev_hash,
+            entry.at.isoformat(),
+            entry.actor_id,
+            entry.actor_telegram_id,
+            entry.chat_id,
+            entry.entity,
+            entry.entity_id,
+            entry.action,
+            entry.details,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class AuditRepository(Repository):
+    async def append(
+        self,
+        *,
+        at: datetime,
+        entity: str,
+        entity_id: str | int,
+        action: str,
+        actor_id: int | None = None,
+        actor_telegram_id: int | None = None,
+        chat_id: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        head = await self.session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+        if head is None:
+            head = AuditHead(id=1, last_hash=GENESIS)
+            self.session.add(head)
+        entry = AuditEntry(
+            at=at.replace(microsecond=0),
+            entity=entity,
+            entity_id=str(entity_id),
+            action=action,
+            actor_id=actor_id,
+            actor_telegram_id=actor_telegram_id,
+            chat_id=chat_id,
+            details=details or {},
+            prev_hash=head.last_hash,
+        )
+        entry.hash = entry_hash(head.last_hash, entry)
+        head.last_hash = entry.hash
+        self.session.add(entry)
+        return entry
+
+    async def for_entity(self, entity: str, entity_id: str | int) -> list[AuditEntry]:
+        rows = await self.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.id)
+        )
+        return list(rows)
+
+    async def stream(self, batch: int = 1000) -> AsyncIterator[AuditEntry]:
+        last_id = 0
+        while True:
+            rows = list(
+                await self.session.scalars(
+                    select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+                )
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield row
+            last_id = rows[-1].id
+
+    async def head_hash(self) -> str:
+        head = await self.session.get(AuditHead, 1)
+        return head.last_hash if head else GENESIS

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def insert_ignoring_conflict(self, model: type, index: list[str], **values: Any) -> Any:
+        """INSERT ... ON CONFLICT DO NOTHING for both supported databases."""
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return insert(model).values(**values).on_conflict_do_nothing(index_elements=index)

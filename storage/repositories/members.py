@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+
+from storage.models import Invitation, KeyValue, Member, MemberRole
+from storage.repositories.base import Repository
+
+
+class MemberRepository(Repository):
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> Member | None:
+        return await self.session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+
+    def add(self, member: Member, roles: Iterable[str]) -> Member:
+        member.role_rows = [MemberRole(role=role) for role in sorted(set(roles))]
+        self.session.add(member)
+        return member
+
+    def set_roles(self, member: Member, roles: Iterable[str]) -> None:
+        wanted = set(roles)
+        member.role_rows = [row for row in member.role_rows if row.role in wanted] + [
+            MemberRole(role=role) for role in sorted(wanted - member.roles)
+        ]
+
+    async def page(self, offset: int, limit: int) -> tuple[Sequence[Member], int]:
+        total = await self.session.scalar(select(func.count()).select_from(Member)) or 0
+        rows = await self.session.scalars(
+            select(Member).order_by(Member.active.desc(), Member.name, Member.id).offset(offset).limit(limit)
+        )
+        return rows.all(), total
+
+    async def with_role(self, role: str, department: str | None = None) -> Sequence[Member]:
+        query = select(Member).join(MemberRole).where(MemberRole.role == role, Member.active.is_(True))
+        if department is not None:
+            query = query.where(Member.department == department)
+        return (await self.session.scalars(query.order_by(Member.id))).all()
+
+
+class InvitationRepository(Repository):
+    async def by_code(self, code: str, *, for_update: bool = False) -> Invitation | None:
+        query = select(Invitation).where(Invitation.code == code)
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    def add(self, invitation: Invitation) -> Invitation:
+        self.session.add(invitation)
+        return invitation
+
+
+class KeyValueRepository(Repository):
+    async def get(self, key: str) -> str | None:
+        row = await self.session.get(KeyValue, key)
+        return row.value if row else None
+
+    async def set(self, key: str, value: str) -> None:
+        await self.session.merge(KeyValue(key=key, value=value))

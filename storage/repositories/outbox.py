@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import OutboxMessage
+from storage.repositories.base import Repository
+
+
+class OutboxRepository(Repository):
+    def __init__(self, session: AsyncSession, on_add: Callable[[], None] = lambda: None) -> None:
+        super().__init__(session)
+        self._on_add = on_add
+
+    async def add(
+        self,
+        *,
+        key: str,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        now: datetime,
+        due_at: datetime | None = None,
+        edit_of: int | None = None,
+        on_failure: str | None = None,
+        ref: str | None = None,
+    ) -> int | None:
+        """Queue a Bot API call; a key queued before is ignored (idempotency). Returns the row id."""
+        statement = self.insert_ignoring_conflict(
+            OutboxMessage,
+            ["key"],
+            key=key,
+            chat_id=chat_id,
+            method=method,
+            payload=payload,
+            state="pending",
+            due_at=due_at or now,
+            attempts=0,
+            edit_of=edit_of,
+            on_failure=on_failure,
+            ref=ref,
+            created_at=now,
+        ).returning(OutboxMessage.id)
+        self._on_add()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def by_ref(self, ref: str) -> Sequence[OutboxMessage]:
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.ref == ref).order_by(OutboxMessage.id)
+        )
+        return rows.all()
+
+    async def claim(self, now: datetime, claim_until: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Claim the oldest sendable row of each chat: due, and nothing older for that chat still
+        in flight or due, so each chat's messages go out in order. Claimed rows are skipped by
+        other processes (SKIP LOCKED on PostgreSQL; SQLite serialises writers)."""
+        earlier = aliased(OutboxMessage)
+        blocking = exists().where(
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.id < OutboxMessage.id,
+            ((earlier.state == "pending") & (earlier.due_at <= now))
+            | ((earlier.state == "sending") & (earlier.claimed_until > now)),
+        )
+        query = (
+            select(OutboxMessage)
+            .where(
+                ((OutboxMessage.state == "pending") & (OutboxMessage.due_at <= now))
+                | ((OutboxMessage.state == "sending") & (OutboxMessage.claimed_until <= now)),
+                ~blocking,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+        rows = (await self.session.scalars(query)).all()
+        for row in rows:
+            row.state = "sending"
+            row.claimed_until = claim_until
+        return rows
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending")
+        )
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        )
+        return {state: count for state, count in rows.all()}
+
+    async def cancel_pending(self, ref: str) -> int:
+        """Drop messages not yet sent for a reference (e.g. alerts of an acknowledged step)."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(and_(OutboxMessage.ref == ref, OutboxMessage.state == "pending"))
+            .values(state="cancelled")
+        )
+        return result.rowcount or 0

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Timer
+from storage.repositories.base import Repository
+
+
+class TimerRepository(Repository):
+    def __init__(self, session: AsyncSession, on_schedule: Callable[[datetime], None] = lambda _: None) -> None:
+        super().__init__(session)
+        self._on_schedule = on_schedule
+
+    async def schedule(self, *, kind: str, ref: str, due_at: datetime, now: datetime, key: str | None = None) -> None:
+        """Create a timer, or move a pending one with the same key to the new due time."""
+        key = key or f"{kind}:{ref}"
+        self._on_schedule(due_at)
+        existing = await self.session.scalar(select(Timer).where(Timer.key == key))
+        if existing is None:
+            self.session.add(Timer(kind=kind, ref=ref, key=key, due_at=due_at, state="pending", created_at=now))
+        elif existing.state == "pending":
+            existing.due_at = due_at
+
+    async def cancel(self, key: str) -> None:
+        await self.session.execute(
+            update(Timer).where(Timer.key == key, Timer.state == "pending").values(state="cancelled")
+        )
+
+    async def cancel_ref(self, kind: str, ref: str) -> None:
+        await self.session.execute(
+            update(Timer)
+            .where(Timer.kind == kind, Timer.ref == ref, Timer.state == "pending")
+            .values(state="cancelled")
+        )
+
+    async def claim_due(self, now: datetime) -> Timer | None:
+        """The oldest due timer, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
+        query = (
+            select(Timer)
+            .where(Timer.state == "pending", Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(1)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return await self.session.scalar(query)
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(select(func.min(Timer.due_at)).where(Timer.state == "pending"))
+
+    async def pending(self, kind: str | None = None) -> list[Timer]:
+        query = select(Timer).where(Timer.state == "pending")
+        if kind:
+            query = query.where(Timer.kind == kind)
+        return list(await self.session.scalars(query.order_by(Timer.due_at)))

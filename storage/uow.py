@@ -1,0 +1,99 @@
+"""Unit of work: one transaction, its repositories, and what to do once it has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.timers import TimerRepository
+
+
+class CommitSignals:
+    """Wakes the outbox sender and the timer runner after a commit that gave them work."""
+
+    def __init__(self) -> None:
+        self.outbox_listeners: list[Callable[[], None]] = []
+        self.timer_listeners: list[Callable[[datetime], None]] = []
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], signals: CommitSignals) -> None:
+        self._sessions = sessions
+        self._signals = signals
+        self.outbox_touched = False
+        self.earliest_timer: datetime | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self.outbox_touched:
+            for wake in self._signals.outbox_listeners:
+                wake()
+        if self.earliest_timer is not None:
+            for wake_at in self._signals.timer_listeners:
+                wake_at(self.earliest_timer)
+        self.outbox_touched, self.earliest_timer = False, None
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.outbox_touched, self.earliest_timer = False, None
+
+    def _outbox_added(self) -> None:
+        self.outbox_touched = True
+
+    def _timer_scheduled(self, due_at: datetime) -> None:
+        if self.earliest_timer is None or due_at < self.earliest_timer:
+            self.earliest_timer = due_at
+
+    # Repositories -------------------------------------------------------------------------
+    @cached_property
+    def members(self) -> MemberRepository:
+        return MemberRepository(self.session)
+
+    @cached_property
+    def invitations(self) -> InvitationRepository:
+        return InvitationRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session, on_add=self._outbox_added)
+
+    @cached_property
+    def timers(self) -> TimerRepository:
+        return TimerRepository(self.session, on_schedule=self._timer_scheduled)
+
+    @cached_property
+    def key_values(self) -> KeyValueRepository:
+        return KeyValueRepository(self.session)
+
+
+class UnitOfWorkFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.signals = CommitSignals()
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.signals)
