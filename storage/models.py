@@ -57,7 +57,7 @@ class Invitation(Base):
     name: Mapped[str | None] = mapped_column(String(128))
     department: Mapped[str] = mapped_column(String(32))
     roles: Mapped[list[str]]
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by: Mapped[int | None]  # a member id; None when made from the command line
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -13,6 +13,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.timers import TimerRepository
+from storage.repositories.updates import ProcessedUpdateRepository
 
 
 class CommitSignals:
@@ -88,6 +89,11 @@ class UnitOfWork:
     @cached_property
     def key_values(self) -> KeyValueRepository:
         return KeyValueRepository(self.session)
+
+
+    @cached_property
+    def processed_updates(self) -> ProcessedUpdateRepository:
+        return ProcessedUpdateRepository(self.session)
 
 
 class UnitOfWorkFactory:

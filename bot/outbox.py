@@ -1,0 +1,211 @@
+"""The outbox sender: delivers queued Bot API calls after their transaction committed (DESIGN.md).
+
+Rows are claimed in the database before sending, so two processes never send the same row;
+each chat's rows go out in order; Telegram's limits are respected; RetryAfter is honoured;
+5xx and network errors are retried with backoff; unreachable recipients are marked
+undeliverable and the row's failure hook runs (escalations move on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, methods
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import Message
+
+from bot.clock import Clock
+from bot.pacer import Pacer
+from storage.models import OutboxMessage
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+METHODS: dict[str, type[methods.TelegramMethod[Any]]] = {
+    "sendMessage": methods.SendMessage,
+    "sendPhoto": methods.SendPhoto,
+    "sendDocument": methods.SendDocument,
+    "sendLocation": methods.SendLocation,
+    "sendVoice": methods.SendVoice,
+    "sendMediaGroup": methods.SendMediaGroup,
+    "editMessageText": methods.EditMessageText,
+    "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
+    "deleteMessage": methods.DeleteMessage,
+}
+UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate")
+NOT_MODIFIED = "message is not modified"
+
+FailureHook = Callable[[UnitOfWork, OutboxMessage, datetime], Awaitable[None]]
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        bot: Bot,
+        clock: Clock,
+        pacer: Pacer | None = None,
+        *,
+        batch: int = 50,
+        concurrency: int = 16,
+        claim_seconds: int = 120,
+        max_attempts: int = 8,
+    ) -> None:
+        self._uow = uow
+        self._bot = bot
+        self._clock = clock
+        self._pacer = pacer
+        self._batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+        self._claim = timedelta(seconds=claim_seconds)
+        self._max_attempts = max_attempts
+        self._hooks: dict[str, FailureHook] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        uow.signals.outbox_listeners.append(self._wake.set)
+
+    def on_failure(self, name: str, hook: FailureHook) -> None:
+        """Register what to do, in the same transaction, when a row's recipient is unreachable."""
+        self._hooks[name] = hook
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Send everything due now (and what becomes sendable as earlier rows finish)."""
+        total = 0
+        while rows := await self._claim_batch():
+            await asyncio.gather(*(self._deliver(row) for row in rows))
+            total += len(rows)
+        return total
+
+    async def run(self) -> None:
+        """Deliver until stopped, sleeping until woken by a commit or the next due row."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.drain()
+                delay = await self._seconds_to_next_due()
+            except Exception:  # the database may be briefly unavailable; never die
+                log.exception("outbox sender round failed")
+                delay = 5.0
+            if self._stopping:
+                break
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _claim_batch(self) -> list[OutboxMessage]:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            rows = list(await uow.outbox.claim(now, now + self._claim, self._batch))
+            await uow.commit()
+        return rows
+
+    async def _seconds_to_next_due(self, ceiling: float = 30.0) -> float:
+        async with self._uow() as uow:
+            due = await uow.outbox.next_due()
+        if due is None:
+            return ceiling
+        return min(ceiling, max(0.05, (due - self._clock.now()).total_seconds()))
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        async with self._slots:
+            try:
+                call = await self._build_call(row)
+            except LookupError:
+                await self._finish(row.id, state="cancelled", error="original message was never delivered")
+                return
+            if self._pacer is not None:
+                delay = self._pacer.reserve(row.chat_id)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            try:
+                result = await self._bot(call)
+            except TelegramRetryAfter as exc:
+                if self._pacer is not None:
+                    self._pacer.pause(exc.retry_after)
+                await self._retry(row, str(exc), exc.retry_after, count_attempt=False)
+            except (TelegramForbiddenError, TelegramNotFound) as exc:
+                await self._undeliverable(row, str(exc))
+            except TelegramBadRequest as exc:
+                text = str(exc).lower()
+                if NOT_MODIFIED in text:
+                    await self._finish(row.id, state="sent", message_id=row.payload.get("message_id"))
+                elif any(marker in text for marker in UNREACHABLE):
+                    await self._undeliverable(row, str(exc))
+                else:
+                    log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
+                    await self._finish(row.id, state="failed", error=str(exc))
+            except (TelegramAPIError, OSError, TimeoutError) as exc:
+                await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
+            else:
+                await self._finish(row.id, state="sent", message_id=_message_id(result))
+
+    async def _build_call(self, row: OutboxMessage) -> methods.TelegramMethod[Any]:
+        payload = dict(row.payload)
+        if row.edit_of is not None:
+            async with self._uow() as uow:
+                original = await uow.outbox.get(row.edit_of)
+            if original is None or original.message_id is None:
+                raise LookupError(row.edit_of)
+            payload["message_id"] = original.message_id
+        return METHODS[row.method].model_validate(payload)
+
+    async def _retry(self, row: OutboxMessage, error: str, seconds: float, *, count_attempt: bool) -> None:
+        attempts = row.attempts + (1 if count_attempt else 0)
+        if attempts >= self._max_attempts:
+            log.error("outbox row %s failed after %s attempts: %s", row.id, attempts, error)
+            await self._finish(row.id, state="failed", error=error, attempts=attempts)
+            return
+        due = self._clock.now() + timedelta(seconds=seconds)
+        await self._finish(row.id, state="pending", error=error, attempts=attempts, due_at=due)
+
+    async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.outbox.get(row.id)
+            if current is None or current.state != "sending":
+                return
+            current.state, current.last_error, current.claimed_until = "undeliverable", error, None
+            hook = self._hooks.get(current.on_failure or "")
+            if hook is not None:
+                await hook(uow, current, now)
+            await uow.commit()
+
+    async def _finish(self, row_id: int, *, state: str, **changes: Any) -> None:
+        async with self._uow() as uow:
+            row = await uow.outbox.get(row_id)
+            if row is None:
+                return
+            row.state, row.claimed_until = state, None
+            if "error" in changes:
+                row.last_error = changes.pop("error")
+            for name, value in changes.items():
+                setattr(row, name, value)
+            if state == "sent":
+                row.sent_at = self._clock.now()
+            await uow.commit()
+
+
+def _message_id(result: object) -> int | None:
+    if isinstance(result, Message):
+        return result.message_id
+    if isinstance(result, list) and result and isinstance(result[0], Message):
+        return result[0].message_id
+    return None

@@ -1,0 +1,288 @@
+"""Membership: invitations, joining, roles, languages, deactivation (F2, F3; B2 and C6 hook in)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.i18n import LANGUAGES
+from bot.policy import Policy
+from bot.services.actor import Actor
+from bot.services.audit import record, refuse
+from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from storage.models import Invitation, Member
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+ADMIN = "administrator"
+MAX_NAME = 128
+PAGE_SIZE = 10
+
+# Later flows veto a deactivation (B2: open items first) or act on it (C6: revoke grants).
+DeactivationBlocker = Callable[[UnitOfWork, Member], Awaitable[list[str]]]
+DeactivationEffect = Callable[[UnitOfWork, Member, datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    id: int
+    telegram_id: int
+    name: str
+    department: str
+    roles: frozenset[str]
+    language: str | None
+    active: bool
+
+    @classmethod
+    def of(cls, member: Member) -> MemberView:
+        return cls(
+            member.id, member.telegram_id, member.name, member.department, member.roles, member.language, member.active
+        )
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    code: str
+    department: str
+    roles: tuple[str, ...]
+    name: str | None
+    expires_at: datetime
+
+
+class MembershipService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+        self.deactivation_blockers: list[DeactivationBlocker] = []
+        self.deactivation_effects: list[DeactivationEffect] = []
+
+    # Reading ------------------------------------------------------------------------------
+    async def find(self, telegram_id: int) -> MemberView | None:
+        """The active member behind a Telegram account, or None for strangers."""
+        async with self._uow() as uow:
+            member = await uow.members.by_telegram_id(telegram_id)
+            return MemberView.of(member) if member and member.active else None
+
+    async def page(self, actor: Actor, page: int) -> tuple[list[MemberView], int]:
+        async with self._uow() as uow:
+            await self._require_admin(uow, actor)
+            rows, total = await uow.members.page(max(page, 0) * PAGE_SIZE, PAGE_SIZE)
+            return [MemberView.of(row) for row in rows], total
+
+    async def get(self, actor: Actor, member_id: int) -> MemberView:
+        async with self._uow() as uow:
+            await self._require_admin(uow, actor)
+            return MemberView.of(await self._member(uow, member_id))
+
+    # Invitations (F2) -----------------------------------------------------------------------
+    async def invite(
+        self, actor: Actor, *, roles: Iterable[str], department: str, name: str | None = None
+    ) -> InvitationView:
+        roles = tuple(sorted(set(roles)))
+        name = " ".join(name.split()) if name else None
+        async with self._uow() as uow:
+            creator = None if actor.is_command_line else await self._require_admin(uow, actor)
+            self._check_roles(roles)
+            self._check_department(department)
+            if not roles:
+                raise InvalidInput(N_("Choose at least one role."))
+            if name and len(name) > MAX_NAME:
+                raise InvalidInput(N_("The name is too long: at most {limit} characters."), limit=MAX_NAME)
+            now = self._clock.now()
+            invitation = uow.invitations.add(
+                Invitation(
+                    code=secrets.token_urlsafe(12),
+                    name=name,
+                    department=department,
+                    roles=list(roles),
+                    created_by=creator.id if creator else None,
+                    created_at=now,
+                    expires_at=now + timedelta(days=self._policy.invitations.expiry_days),
+                )
+            )
+            await uow.session.flush()
+            await record(
+                uow, self._clock, actor, "invitation", invitation.id, "created",
+                actor_id=creator.id if creator else None, roles=list(roles), department=department, name=name,
+            )  # fmt: skip
+            await uow.commit()
+            return InvitationView(invitation.code, department, roles, name, invitation.expires_at)
+
+    async def join(
+        self, code: str, *, telegram_id: int, name: str, username: str | None, language: str | None
+    ) -> MemberView:
+        """Redeem an invitation: single use, bound to the first account that uses it, expiring (F2)."""
+        async with self._uow() as uow:
+            invitation = await uow.invitations.by_code(code.strip(), for_update=True)
+            if invitation is None:
+                raise NotFound(N_("This invitation link is not valid. Ask your administrator for a new one."))
+            now = self._clock.now()
+            existing = await uow.members.by_telegram_id(telegram_id)
+            if invitation.used_by_telegram_id is not None:
+                if invitation.used_by_telegram_id == telegram_id and existing and existing.active:
+                    return MemberView.of(existing)
+                raise Conflict(N_("This invitation has already been used. Ask your administrator for a new one."))
+            if invitation.expires_at <= now:
+                raise Conflict(N_("This invitation has expired. Ask your administrator for a new one."))
+            if existing and existing.active:
+                raise Conflict(N_("You are already a member; this invitation was left unused."))
+            display_name = (invitation.name or " ".join(name.split()) or str(telegram_id))[:MAX_NAME]
+            if existing:  # a former member comes back with the new invitation's roles
+                member = existing
+                member.active, member.deactivated_at = True, None
+                member.name, member.department = display_name, invitation.department
+                member.invitation_id = invitation.id
+                uow.members.set_roles(member, invitation.roles)
+            else:
+                member = uow.members.add(
+                    Member(
+                        telegram_id=telegram_id,
+                        name=display_name,
+                        username=username,
+                        language=language if language in LANGUAGES else None,
+                        department=invitation.department,
+                        active=True,
+                        joined_at=now,
+                        invitation_id=invitation.id,
+                    ),
+                    invitation.roles,
+                )
+            invitation.used_at, invitation.used_by_telegram_id = now, telegram_id
+            await uow.session.flush()
+            await record(
+                uow, self._clock, Actor(telegram_id, telegram_id), "member", member.id, "joined",
+                actor_id=member.id, invitation=invitation.id, roles=sorted(invitation.roles),
+            )  # fmt: skip
+            await uow.commit()
+            return MemberView.of(member)
+
+    async def ensure_administrators(self, telegram_ids: Iterable[int]) -> None:
+        """ADMIN_IDS become administrators at start; unknown ids get a member record at the root department."""
+        root = self._policy.root_department().code
+        async with self._uow() as uow:
+            now = self._clock.now()
+            for telegram_id in telegram_ids:
+                member = await uow.members.by_telegram_id(telegram_id)
+                if member is None:
+                    member = uow.members.add(
+                        Member(telegram_id=telegram_id, name=f"Administrator {telegram_id}", department=root,
+                               active=True, joined_at=now),
+                        {ADMIN, "staff"},
+                    )  # fmt: skip
+                elif ADMIN in member.roles and member.active:
+                    continue
+                else:
+                    member.active, member.deactivated_at = True, None
+                    uow.members.set_roles(member, member.roles | {ADMIN})
+                await uow.session.flush()
+                await record(uow, self._clock, Actor.command_line(), "member", member.id, "made_administrator")
+            await uow.commit()
+
+    # Changes by the member ---------------------------------------------------------------------
+    async def set_language(self, telegram_id: int, language: str) -> MemberView:
+        if language not in LANGUAGES:
+            raise InvalidInput(N_("This language is not available."))
+        async with self._uow() as uow:
+            member = await uow.members.by_telegram_id(telegram_id)
+            if member is None or not member.active:
+                raise NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation."))
+            if member.language != language:
+                member.language = language
+                await record(
+                    uow, self._clock, Actor(telegram_id, telegram_id), "member", member.id, "language",
+                    actor_id=member.id, language=language,
+                )  # fmt: skip
+            await uow.commit()
+            return MemberView.of(member)
+
+    # Administration ----------------------------------------------------------------------------
+    async def toggle_role(self, actor: Actor, member_id: int, role: str) -> MemberView:
+        self._check_roles([role])
+        async with self._uow() as uow:
+            admin = await self._require_admin(uow, actor)
+            member = await self._active_member(uow, member_id)
+            roles = member.roles ^ {role}
+            if not roles:
+                raise InvalidInput(N_("A member keeps at least one role."))
+            if role == ADMIN and ADMIN not in roles and await self._is_last_admin(uow, member):
+                raise Conflict(N_("This is the last administrator; make someone else administrator first."))
+            uow.members.set_roles(member, roles)
+            await record(
+                uow, self._clock, actor, "member", member.id, "roles", actor_id=admin.id, roles=sorted(roles)
+            )
+            await uow.commit()
+            return MemberView.of(member)
+
+    async def set_department(self, actor: Actor, member_id: int, department: str) -> MemberView:
+        self._check_department(department)
+        async with self._uow() as uow:
+            admin = await self._require_admin(uow, actor)
+            member = await self._active_member(uow, member_id)
+            if member.department != department:
+                previous, member.department = member.department, department
+                await record(
+                    uow, self._clock, actor, "member", member.id, "department",
+                    actor_id=admin.id, previous=previous, department=department,
+                )  # fmt: skip
+            await uow.commit()
+            return MemberView.of(member)
+
+    async def deactivate(self, actor: Actor, member_id: int) -> MemberView:
+        """Deactivation keeps history. Later flows may veto it until open items are reassigned (B2)
+        and act on it in the same transaction (C6: grants revoked)."""
+        async with self._uow() as uow:
+            admin = await self._require_admin(uow, actor)
+            member = await self._active_member(uow, member_id)
+            if member.id == admin.id:
+                raise Conflict(N_("You cannot deactivate yourself."))
+            if ADMIN in member.roles and await self._is_last_admin(uow, member):
+                raise Conflict(N_("This is the last administrator; make someone else administrator first."))
+            reasons = [reason for blocker in self.deactivation_blockers for reason in await blocker(uow, member)]
+            if reasons:
+                raise Conflict(N_("Reassign these first: {items}"), items="; ".join(reasons))
+            now = self._clock.now()
+            member.active, member.deactivated_at = False, now
+            for effect in self.deactivation_effects:
+                await effect(uow, member, now)
+            await record(uow, self._clock, actor, "member", member.id, "deactivated", actor_id=admin.id)
+            await uow.commit()
+            return MemberView.of(member)
+
+    # Checks ------------------------------------------------------------------------------------
+    async def _require_admin(self, uow: UnitOfWork, actor: Actor) -> Member:
+        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
+        if member is None or not member.active or ADMIN not in member.roles:
+            denied = NotAllowed(N_("Only administrators can do this."))
+            await refuse(uow, self._clock, actor, "member", actor.telegram_id or "-", denied)
+        return member
+
+    async def _member(self, uow: UnitOfWork, member_id: int) -> Member:
+        member = await uow.members.get(member_id)
+        if member is None:
+            raise NotFound(N_("This member does not exist."))
+        return member
+
+    async def _active_member(self, uow: UnitOfWork, member_id: int) -> Member:
+        member = await self._member(uow, member_id)
+        if not member.active:
+            raise Conflict(N_("This member has been deactivated."))
+        return member
+
+    async def _is_last_admin(self, uow: UnitOfWork, member: Member) -> bool:
+        return [m.id for m in await uow.members.with_role(ADMIN)] == [member.id]
+
+    def _check_roles(self, roles: Iterable[str]) -> None:
+        known = {role.code for role in self._policy.roles}
+        unknown = sorted(set(roles) - known)
+        if unknown:
+            raise InvalidInput(N_("Unknown role: {role}."), role=", ".join(unknown))
+
+    def _check_department(self, department: str) -> None:
+        if not any(dept.code == department for dept in self._policy.departments):
+            raise InvalidInput(N_("Unknown department: {department}."), department=department)

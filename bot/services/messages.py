@@ -1,0 +1,63 @@
+"""Outgoing messages as outbox rows: services queue them, the outbox sender delivers them.
+
+Texts are sent without a parse mode, so whatever a member typed is shown back exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+
+from storage.uow import UnitOfWork
+
+
+def markup_payload(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
+    return markup.model_dump(mode="json", exclude_none=True) if markup else None
+
+
+async def queue_text(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    key: str,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    ref: str | None = None,
+    on_failure: str | None = None,
+    due_at: datetime | None = None,
+) -> int | None:
+    payload: dict[str, Any] = {"chat_id": chat_id, "text": text}
+    if markup:
+        payload["reply_markup"] = markup_payload(markup)
+    return await uow.outbox.add(
+        key=key,
+        chat_id=chat_id,
+        method="sendMessage",
+        payload=payload,
+        now=now,
+        due_at=due_at,
+        ref=ref,
+        on_failure=on_failure,
+    )
+
+
+async def queue_edit(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    key: str,
+    original_id: int,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> int | None:
+    """Edit a message queued earlier; its Telegram id is looked up when the edit is sent."""
+    payload: dict[str, Any] = {"chat_id": chat_id, "text": text}
+    if markup:
+        payload["reply_markup"] = markup_payload(markup)
+    return await uow.outbox.add(
+        key=key, chat_id=chat_id, method="editMessageText", payload=payload, now=now, edit_of=original_id
+    )

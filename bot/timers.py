@@ -1,0 +1,115 @@
+"""Durable timers (DESIGN.md): rows in the database, fired by a runner that APScheduler wakes
+at the next due time. Each timer fires inside the transaction of its effect, so a crash before
+commit leaves it pending and a committed effect is never repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from storage.models import Timer
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+TimerHandler = Callable[[UnitOfWork, Timer, datetime], Awaitable[None]]
+JOB_ID = "fire-due-timers"
+
+
+class TimerRunner:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, max_attempts: int = 5, idle_check: float = 30.0):
+        self._uow = uow
+        self._clock = clock
+        self._handlers: dict[str, TimerHandler] = {}
+        self._max_attempts = max_attempts
+        self._idle_check = idle_check
+        self._lock = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._next_wake: datetime | None = None
+        uow.signals.timer_listeners.append(self.wake_at)
+
+    def register(self, kind: str, handler: TimerHandler) -> None:
+        self._handlers[kind] = handler
+
+    async def run_due(self) -> int:
+        """Fire every timer due now, one transaction each; returns how many fired."""
+        fired = 0
+        async with self._lock:
+            while await self._fire_one():
+                fired += 1
+        return fired
+
+    async def _fire_one(self) -> bool:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            timer = await uow.timers.claim_due(now)
+            if timer is None:
+                return False
+            timer_id, kind = timer.id, timer.kind
+            try:
+                handler = self._handlers[kind]
+                await handler(uow, timer, now)
+                timer.state, timer.fired_at = "fired", now
+                await uow.commit()
+                return True
+            except Exception as exc:
+                log.exception("timer %s (%s) failed", timer_id, kind)
+                error = repr(exc)
+        await self._record_failure(timer_id, error, now)
+        return True
+
+    async def _record_failure(self, timer_id: int, error: str, now: datetime) -> None:
+        async with self._uow() as uow:
+            timer = await uow.session.get(Timer, timer_id)
+            if timer is None:
+                return
+            timer.attempts += 1
+            timer.last_error = error
+            if timer.attempts >= self._max_attempts or timer.kind not in self._handlers:
+                timer.state = "failed"
+            else:
+                timer.due_at = now + timedelta(seconds=2**timer.attempts)
+            await uow.commit()
+
+    # Waking -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Fire what fell due while the process was down, then sleep until the next due time."""
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.start()
+        await self._tick()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        async with self._lock:  # let a firing timer finish its transaction
+            pass
+
+    def wake_at(self, moment: datetime) -> None:
+        """A commit created a timer: make sure we wake no later than it is due."""
+        if self._scheduler is not None and (self._next_wake is None or moment < self._next_wake):
+            self._schedule(moment)
+
+    async def _tick(self) -> None:
+        try:
+            await self.run_due()
+            async with self._uow() as uow:
+                due = await uow.timers.next_due()
+        except Exception:
+            log.exception("timer round failed")
+            due = None
+        # Another process may add timers we are not told about: look again after a while.
+        latest = self._clock.now() + timedelta(seconds=self._idle_check)
+        self._schedule(min(due, latest) if due else latest)
+
+    def _schedule(self, moment: datetime) -> None:
+        if self._scheduler is None:
+            return
+        self._next_wake = moment
+        run_date = max(moment, datetime.now(UTC))
+        self._scheduler.add_job(self._tick, "date", run_date=run_date, id=JOB_ID, replace_existing=True)
