@@ -193,38 +193,68 @@ async def test_reset_is_a_network_error_and_delivers_nothing(server: FakeBotApi,
 
 
 async def test_timeout_fault_delivers_but_client_times_out(server: FakeBotApi, bot: Bot) -> None:
-    server.inject("sendMessage", "timeout:0.3")
+    server.inject("sendMessage", "timeout:0.5")
     with pytest.raises(TelegramNetworkError, match="timeout"):
-        await bot(SendMessage(chat_id=1, text="slow"), request_timeout=0.1)  # type: ignore[arg-type]
+        await bot(SendMessage(chat_id=1, text="slow"), request_timeout=0.2)  # type: ignore[arg-type]
+    await server.wait_for(lambda s: s.sent_messages(1), timeout=5)
     # Telegram processed it: a naive retry now creates a duplicate, which the server detects.
     await bot.send_message(1, "slow")
     duplicates = server.duplicates()
     assert len(duplicates) == 1 and [d.text for d in duplicates[0]] == ["slow", "slow"]
 
 
-async def test_rate_limit_mode(server: FakeBotApi, bot: Bot) -> None:
+class ManualClock:
+    """A monotonic clock the test moves by hand (keeps rate-limit tests deterministic)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def limited() -> AsyncIterator[tuple[FakeBotApi, Bot, ManualClock]]:
+    """A server on a manual clock plus a bot talking to it."""
+    clock = ManualClock()
+    async with FakeBotApi(clock=clock) as fake:
+        client = make_bot(fake)
+        yield fake, client, clock
+        await client.session.close()
+
+
+async def test_rate_limit_mode(limited: tuple[FakeBotApi, Bot, ManualClock]) -> None:
+    server, bot, clock = limited
     server.enforce_limits(global_per_second=30, per_chat_per_second=1, per_group_per_minute=20)
     await bot.send_message(1, "first")
+    clock.now += 0.4
     with pytest.raises(TelegramRetryAfter) as caught:
         await bot.send_message(1, "too fast")
-    assert caught.value.retry_after >= 1
+    assert caught.value.retry_after == 1
     await bot.send_message(2, "another chat is fine")
+    clock.now += 0.6
+    await bot.send_message(1, "after a second")
     assert len(server.rate_limit_hits) == 1
     hit = server.rate_limit_hits[0]
-    assert (hit.method, hit.chat_id, hit.scope) == ("sendMessage", 1, "chat")
-    assert server.texts() == ["first", "another chat is fine"]
+    assert (hit.time, hit.method, hit.chat_id, hit.scope, hit.retry_after) == (1000.4, "sendMessage", 1, "chat", 1)
+    assert server.texts() == ["first", "another chat is fine", "after a second"]
 
 
-async def test_rate_limit_global_and_group_windows(server: FakeBotApi, bot: Bot) -> None:
+async def test_rate_limit_global_and_group_windows(limited: tuple[FakeBotApi, Bot, ManualClock]) -> None:
+    server, bot, clock = limited
     server.enforce_limits(global_per_second=3, per_chat_per_second=None, per_group_per_minute=2)
-    for chat in (-5, -5):
-        await bot.send_message(chat, "group")
+    await bot.send_message(-5, "group 1")
+    clock.now += 10
+    await bot.send_message(-5, "group 2")
     with pytest.raises(TelegramRetryAfter) as caught:
-        await bot.send_message(-5, "group again")
-    assert caught.value.retry_after > 1  # the group window is a minute long
-    await bot.send_message(7, "private")
+        await bot.send_message(-5, "group 3")
+    assert caught.value.retry_after == 50  # the first group message leaves the minute window then
+    await bot.send_message(7, "private 1")
+    await bot.send_message(8, "private 2")
     with pytest.raises(TelegramRetryAfter):
-        await bot.send_message(8, "fourth in a second")
+        await bot.send_message(9, "fourth in a second")
+    clock.now += 1
+    await bot.send_message(9, "next second")
     assert [h.scope for h in server.rate_limit_hits] == ["group", "global"]
 
 
@@ -466,3 +496,27 @@ async def test_factory_callback_message_and_media(session: RecordingSession, rec
     assert group_update.message is not None
     assert group_update.message.chat.type == "supergroup" and group_update.message.from_user is not None
     assert group_update.message.from_user.language_code == "zh-hans"
+
+
+async def test_recording_session_downloads(session: RecordingSession, recording_bot: Bot) -> None:
+    session.add_file("photo-1", b"jpeg-bytes", "photos/file_1.jpg")
+    assert (await recording_bot.get_file("photo-1")).file_path == "photos/file_1.jpg"
+    downloaded = await recording_bot.download("photo-1")
+    assert downloaded is not None and downloaded.read() == b"jpeg-bytes"
+    unknown = await recording_bot.download("voice-3")
+    assert unknown is not None and unknown.read() == b"fake-file:voice-3"
+
+
+async def test_stop_answers_pending_long_poll() -> None:
+    fake = FakeBotApi()
+    await fake.start()
+    polling_bot = make_bot(fake)
+    try:
+        poll = asyncio.create_task(polling_bot.get_updates(timeout=30))
+        await fake.wait_for(lambda s: s.requests, timeout=5)
+        started = time.monotonic()
+        await fake.stop()
+        assert await poll == []
+        assert time.monotonic() - started < 5
+    finally:
+        await polling_bot.session.close()

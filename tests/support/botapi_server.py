@@ -238,6 +238,7 @@ class FakeBotApi:
         token: str | None = None,
         bot_username: str = BOT_USERNAME,
         strict_edits: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Configure the server (nothing is started until :meth:`start`).
 
@@ -248,7 +249,10 @@ class FakeBotApi:
         :param strict_edits: if true, editing/deleting a message the server never produced
             answers 400 "message to edit not found" like Telegram; by default such messages
             are created on the fly (handy with callbacks built by ``UpdateFactory``).
+        :param clock: monotonic clock for recorded times and the rate-limit windows
+            (inject a manual clock to make rate-limit tests deterministic).
         """
+        self.clock = clock
         self.host = host
         self.port = port
         self.token = token
@@ -265,6 +269,7 @@ class FakeBotApi:
         self.menu_buttons: dict[ChatId | None, dict[str, Any]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
+        self.internal_errors: list[Exception] = []
 
         self._files: dict[str, tuple[str, bytes]] = {}
         self._paths: dict[str, str] = {}
@@ -589,7 +594,7 @@ class FakeBotApi:
         if prefix.isdigit():
             self._bot_id = int(prefix)
         fault: _Fault | None = None
-        self.requests.append(RecordedRequest(time.monotonic(), method, params))
+        self.requests.append(RecordedRequest(self.clock(), method, params))
         await self._notify()
         try:
             if self.token is not None and request.match_info["token"] != self.token:
@@ -610,7 +615,12 @@ class FakeBotApi:
         except ApiError as error:
             await self._notify()
             return self._json(error.payload(), error.code)
-        self.deliveries.append(Delivery(time.monotonic(), method, params, result))
+        except Exception as exc:  # a bug in the fake or a malformed request: make it visible
+            self.internal_errors.append(exc)
+            await self._notify()
+            description = f"FakeBotApi internal error in {method}: {type(exc).__name__}: {exc}"
+            return self._json({"ok": False, "error_code": 500, "description": description}, 500)
+        self.deliveries.append(Delivery(self.clock(), method, params, result))
         if name in _SEND_METHODS:
             self._count_send(params)
         await self._notify()
@@ -649,7 +659,7 @@ class FakeBotApi:
         limits = self._limits
         if limits is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         chat = self._resolve_chat(params.get("chat_id"))
         checks: list[tuple[str, deque[float], int | None, float]] = [
             ("global", limits.global_window, limits.global_per_second, 1.0),
@@ -669,7 +679,7 @@ class FakeBotApi:
         limits = self._limits
         if limits is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         chat = self._resolve_chat(params.get("chat_id"))
         limits.global_window.append(now)
         limits.chat_windows.setdefault(chat, deque()).append(now)
@@ -866,7 +876,8 @@ class FakeBotApi:
             return info
         if name in ("close", "logout"):
             return True
-        raise ApiError(404, "Not Found")
+        # Telegram answers unknown methods with a bare 404 "Not Found"; say what to add.
+        raise ApiError(404, f"Not Found (FakeBotApi does not implement {name!r}; add it to FakeBotApi._dispatch)")
 
     async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook.get("url"):

@@ -153,6 +153,8 @@ class RecordingSession(BaseSession):
         self._message_ids: dict[int | str, Iterator[int]] = {}
         self._messages: dict[tuple[int | str, int], dict[str, Any]] = {}
         self._file_ids: Iterator[int] = itertools.count(1)
+        self._files: dict[str, tuple[str, bytes]] = {}
+        self._paths: dict[str, str] = {}
 
     # ------------------------------------------------------------------ queries
     @property
@@ -214,6 +216,12 @@ class RecordingSession(BaseSession):
         """Current Bot API JSON of a message this session produced (after edits), if any."""
         return self._messages.get((chat_id, message_id))
 
+    def add_file(self, file_id: str, data: bytes, path: str | None = None) -> None:
+        """Make ``getFile(file_id)`` report ``path`` and ``bot.download(file_id)`` return ``data``."""
+        path = path or f"files/{file_id}"
+        self._files[file_id] = (path, data)
+        self._paths[path] = file_id
+
     def clear(self) -> None:
         """Forget recorded calls.  Pending faults, blocked chats and message ids are kept."""
         self.calls.clear()
@@ -269,9 +277,14 @@ class RecordingSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        """Downloads are not supported without a server; use ``FakeBotApi`` for that."""
-        raise NotImplementedError("RecordingSession cannot download files; use FakeBotApi")
-        yield b""  # pragma: no cover  (makes this an async generator)
+        """Serve ``bot.download(...)``: bytes registered with :meth:`add_file`, otherwise
+        the placeholder ``b"fake-file:<file_id>"``."""
+        # URL is the api's file_url(token, path): ".../file/bot<token>/<path>"
+        path = url.split("/file/bot", 1)[-1].split("/", 1)[-1]
+        file_id = self._paths.get(path, path.removeprefix("files/"))
+        data = self._files.get(file_id, (path, f"fake-file:{file_id}".encode()))[1]
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
     async def make_request(
         self,
@@ -436,7 +449,9 @@ class RecordingSession(BaseSession):
         if name == "editmessagereplymarkup":
             return self._edit(bot, m, {"reply_markup": self._inline_markup(m)})
         if name == "getfile":
-            return {"file_id": m.file_id, "file_unique_id": f"{m.file_id}-u", "file_path": f"files/{m.file_id}"}
+            path, data = self._files.get(m.file_id, (f"files/{m.file_id}", b""))
+            result = {"file_id": m.file_id, "file_unique_id": f"{m.file_id}-u", "file_path": path}
+            return {**result, "file_size": len(data)} if data else result
         if name == "getwebhookinfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if name == "deletemessage":
