@@ -110,6 +110,18 @@ def _parse_clock(value: Any) -> Any:
     )
 
 
+def _check_clock_text(value: str) -> str:
+    if not CLOCK_RE.fullmatch(value):
+        raise invalid(
+            f"'{value}' is not a time of day",
+            'write it as "HH:MM" on the 24-hour clock, e.g. "12:00" or "23:59"',
+        )
+    return value
+
+
+ClockText = Annotated[str, AfterValidator(_check_clock_text)]
+"""A time of day kept as the text "HH:MM" (what the due-date engine reads)."""
+
 ClockTime = Annotated[
     dt.time,
     BeforeValidator(_parse_clock),
@@ -128,12 +140,9 @@ def _check_month_day(value: str) -> str:
     try:
         if not match:
             raise ValueError(value)
-        dt.date(2001, int(match[1]), int(match[2]))  # 2001: not a leap year, so 02-29 is refused
+        dt.date(2000, int(match[1]), int(match[2]))  # a leap year: "02-29" is 28 February in others
     except ValueError:
-        raise invalid(
-            f"'{value}' is not a day of the year",
-            'write it as "MM-DD", e.g. "12-31" or "03-31" (02-29 is not allowed: it is missing most years)',
-        ) from None
+        raise invalid(f"'{value}' is not a day of the year", 'write it as "MM-DD", e.g. "12-31" or "03-31"') from None
     return value
 
 

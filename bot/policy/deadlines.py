@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ._base import (
-    ClockTime,
+    ClockText,
     Code,
     I18nText,
     MonthDay,
@@ -21,30 +21,35 @@ from ._base import (
 Anchor = Literal["month_end", "quarter_end", "half_year_end", "fiscal_year_end", "yearly", "event"]
 Unit = Literal["calendar_days", "working_days", "trading_days", "months"]
 Direction = Literal["after", "before"]
-Roll = Literal["none", "following", "preceding"]
+Roll = Literal["none", "following", "preceding", "modified_following"]
 
 END_OF_DAY = dt.time(23, 59)
+END_OF_DAY_TEXT = "23:59"
 DEFAULT_REMINDERS: tuple[str, ...] = ("7d", "1d", "2h")
 
 
 class DueRuleSpec(PolicyModel):
-    """How a due date is computed; consumed by the due-date engine.
+    """How a due date is computed; read by the due-date engine (``bot.duedates``), whose
+    ``RuleLike`` protocol these fields match.
 
     - ``anchor``: the day counting starts from — the last day of the month, quarter,
       half year (30 June / 31 December) or fiscal year (organisation.fiscal_year_end),
-      a fixed day every year (``yearly``, with ``date = "MM-DD"``), or the day of an
-      event (``event``: only inside ``[[deadlines.events.obligations]]``).
+      a fixed day every year (``yearly``, with ``date = "MM-DD"``; "02-29" means 28
+      February in common years), or the day of an event (``event``: only inside
+      ``[[deadlines.events.obligations]]``).
     - ``offset`` ``unit``s ``direction`` the anchor: ``calendar_days``; ``working_days``
       on the official Chinese calendar with make-up working weekends (调休) and
       ``deadlines.holiday_overrides``; ``trading_days`` (exchange days); ``months``
-      (the same day-of-month, clamped to the month's end: 31 Dec + 2 months = 28/29 Feb).
-      ``offset = 0`` means the anchor day itself.
-    - ``time``: the time of day on the due date, in the organisation's time zone.
-      Default ``"23:59"``: due by the end of that day.
-    - ``roll``: what happens when a calendar-day or month result is not a working day —
-      ``following`` moves it to the next working day (postponed over holidays, rule E3),
-      ``preceding`` to the previous one (use it for "N days before" rules), ``none`` keeps
-      it. Ignored for working and trading days, which always land on such a day.
+      (month ends stay month ends: 31 Dec + 4 months = 30 Apr). ``offset = 0`` is the
+      anchor day itself.
+    - ``time``: ``"HH:MM"``, the time of day on the due date in the organisation's time
+      zone. Default ``"23:59"``: due by the end of that day.
+    - ``roll``: what happens when the result is not a working day — ``following`` moves it
+      to the next working day (postponed over holidays, rule E3), ``preceding`` to the
+      previous one, ``modified_following`` to the next unless that changes the month,
+      ``none`` keeps it. Left out (None): ``following`` for ``after`` rules and
+      ``preceding`` for ``before`` rules, so a notice due "20 days before" a meeting is
+      never late. Working- and trading-day results are already on such a day.
     """
 
     anchor: Anchor = Field(description="what the deadline counts from")
@@ -54,8 +59,16 @@ class DueRuleSpec(PolicyModel):
     offset: int = Field(default=0, ge=0, le=3660, description="how many units from the anchor")
     unit: Unit = Field(default="calendar_days", description="what the offset counts")
     direction: Direction = Field(default="after", description="after or before the anchor")
-    time: ClockTime = Field(default=END_OF_DAY, description='time of day due, "HH:MM"; default "23:59"')
-    roll: Roll = Field(default="following", description="how a non-working calendar due date moves")
+    time: ClockText = Field(default=END_OF_DAY_TEXT, description='time of day due, "HH:MM"; default "23:59"')
+    roll: Roll | None = Field(
+        default=None, description="how a due date on a day off moves (default: away from the anchor)"
+    )
+
+    @property
+    def clock(self) -> dt.time:
+        """``time`` as a :class:`datetime.time`."""
+        hour, minute = self.time.split(":")
+        return dt.time(int(hour), int(minute))
 
     @model_validator(mode="after")
     def _date_only_when_yearly(self) -> DueRuleSpec:
@@ -165,6 +178,10 @@ class Deadlines(PolicyModel):
         if obligation.notify_late_roles is not None:
             return obligation.notify_late_roles
         return self.notify_late_roles
+
+    def working_overrides(self) -> dict[dt.date, bool]:
+        """holiday_overrides as the due-date calendar takes them: day -> is a working day."""
+        return {override.date: override.working for override in self.holiday_overrides}
 
     def obligation(self, code: str) -> Obligation:
         for obligation in self.obligations:

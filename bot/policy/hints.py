@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from ._base import ERROR_TYPE
+from ._base import ERROR_TYPE, I18nText
 from .schema import Policy
 
+_INLINE_MODELS = (I18nText,)
 DEFAULT_HINT = "see the comment above this setting in bot/policy/default.toml"
 TYPE_HINTS = {
     "int_type": "write a whole number without quotes, e.g. 3",
@@ -98,6 +99,8 @@ def message_for(error: ErrorDetails) -> str:
     key = loc[-1] if loc else ""
     if kind == "extra_forbidden":
         return f"unknown setting '{key}'"
+    if kind == "missing" and len(loc) == 1:
+        return f"the required section '{key}' is missing"
     if kind == "missing":
         return f"the required setting '{key}' is missing"
     if kind in ("literal_error", "enum") or (kind != ERROR_TYPE and _is_scalar(error.get("input"))):
@@ -120,8 +123,7 @@ def hint_for(error: ErrorDetails) -> str:
     target = resolve(loc)
     described = target.field.description if target.field is not None else None
     if kind == "missing":
-        what = f": {described}" if described else ""
-        return f"add {loc[-1]} = … to this table{what}"
+        return _missing_hint(loc, target, described)
     if kind in ("literal_error", "enum"):
         allowed = [str(value) for value in typing.get_args(target.annotation)]
         close = difflib.get_close_matches(str(error["input"]), allowed, n=1, cutoff=0.5)
@@ -144,3 +146,18 @@ def _unknown_key_hint(loc: tuple[str | int, ...]) -> str:
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
     guess = f"did you mean '{close[0]}'? " if close else ""
     return f"{guess}settings allowed here: " + ", ".join(allowed)
+
+
+def _missing_hint(loc: tuple[str | int, ...], target: _Target, described: str | None) -> str:
+    what = f": {described}" if described else ""
+    key, header = loc[-1], ".".join(str(part) for part in loc if isinstance(part, str))
+    annotation = target.annotation
+    if typing.get_origin(annotation) is tuple:
+        item = _unwrap(typing.get_args(annotation)[0])
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return f"add at least one [[{header}]] table{what}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if len(loc) == 1 or not issubclass(annotation, _INLINE_MODELS):
+            return f"add the table [{header}]{what}"
+        return f'add {key} = {{ zh_Hans = "…", en = "…" }}{what}'
+    return f"add {key} = … to this table{what}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import difflib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -19,6 +20,7 @@ from ._base import (
     RoleCode,
     Weekday,
     invalid,
+    month_day,
     unique_strings,
 )
 
@@ -66,6 +68,17 @@ class Organisation(PolicyModel):
                 f"unknown time zone '{value}'",
                 f"{guess}use an IANA time zone name such as Asia/Shanghai or Asia/Hong_Kong",
             ) from None
+        return value
+
+    @field_validator("fiscal_year_end")
+    @classmethod
+    def _month_end(cls, value: str) -> str:
+        month, day = month_day(value)
+        if day < calendar.monthrange(2001, month)[1]:
+            raise invalid(
+                f"the fiscal year must end on the last day of a month, not {value}",
+                'e.g. "12-31", "03-31" or "06-30"; quarters and half years are counted from it',
+            )
         return value
 
     @field_validator("languages")
