@@ -57,9 +57,7 @@ class Settings(BaseSettings):
                 "(BOT_TOKEN=123456:ABC...)."
             )
         if not TOKEN_PATTERN.match(self.bot_token):
-            raise ConfigError(
-                "BOT_TOKEN is malformed: it must look like 123456789:AAE... as issued by @BotFather."
-            )
+            raise ConfigError("BOT_TOKEN is malformed: it must look like 123456789:AAE... as issued by @BotFather.")
         return self.bot_token
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from babel import Locale
 from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -24,23 +25,27 @@ LANGUAGES = ("zh_Hans", "en")
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
 
-class Catalogues(I18n):
-    """aiogram's I18n, fed from `.po` files instead of pre-compiled `.mo` files."""
+def load_catalogues(default_locale: str = "zh_Hans", path: Path = LOCALES_DIR) -> I18n:
+    """aiogram's I18n, fed from `.po` files instead of pre-compiled `.mo` files.
 
-    def __init__(self, default_locale: str = "zh_Hans", path: Path = LOCALES_DIR) -> None:
-        super().__init__(path=path, default_locale=default_locale, domain="messages")
+    Each flow keeps its own file (core.po, incidents.po, ...) in a locale's LC_MESSAGES folder;
+    they are merged into one catalogue per locale."""
+    i18n = I18n(path=path, default_locale=default_locale, domain="messages")
+    i18n.locales = {folder.parent.name: _compile(folder) for folder in sorted(path.glob("*/LC_MESSAGES"))}
+    return i18n
 
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(Path(self.path).glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            locale = po_path.parent.parent.name
-            with po_path.open("rb") as source:
-                catalogue = read_po(source, locale=locale)
-            compiled = io.BytesIO()
-            write_mo(compiled, catalogue, use_fuzzy=False)
-            compiled.seek(0)
-            translations[locale] = gettext.GNUTranslations(compiled)
-        return translations
+
+def _compile(folder: Path) -> gettext.GNUTranslations:
+    merged = Catalog(locale=folder.parent.name)
+    for po_path in sorted(folder.glob("*.po")):
+        with po_path.open("rb") as source:
+            for message in read_po(source, locale=folder.parent.name):
+                if message.id:
+                    merged[message.id] = message
+    compiled = io.BytesIO()
+    write_mo(compiled, merged, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
 
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:

@@ -38,11 +38,9 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            if self.session.in_transaction():
-                await self.session.rollback()
-        finally:
-            await self.session.close()
+        # Closing ends an uncommitted transaction (rolled back) and detaches loaded rows without
+        # expiring them, so results read inside stay readable after the block.
+        await self.session.close()
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -89,7 +87,6 @@ class UnitOfWork:
     @cached_property
     def key_values(self) -> KeyValueRepository:
         return KeyValueRepository(self.session)
-
 
     @cached_property
     def processed_updates(self) -> ProcessedUpdateRepository:

@@ -118,9 +118,7 @@ class DueRule:
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k) for k in mapping if k not in known)
         if unknown:
-            raise ValueError(
-                f"due-date rule: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}"
-            )
+            raise ValueError(f"due-date rule: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
         if "anchor" not in mapping:
             raise ValueError("due-date rule: 'anchor' is required")
         return cls(**dict(mapping))
@@ -135,9 +133,7 @@ def _validate(rule: RuleLike) -> None:
     if rule.direction not in DIRECTIONS:
         raise ValueError(f"due-date rule: direction must be 'after' or 'before', got {rule.direction!r}")
     if rule.roll is not None and rule.roll not in ROLL_CONVENTIONS:
-        raise ValueError(
-            f"due-date rule: roll must be one of {', '.join(ROLL_CONVENTIONS)}, got {rule.roll!r}"
-        )
+        raise ValueError(f"due-date rule: roll must be one of {', '.join(ROLL_CONVENTIONS)}, got {rule.roll!r}")
     if isinstance(rule.offset, bool) or not isinstance(rule.offset, int) or rule.offset < 0:
         raise ValueError(f"due-date rule: offset must be an integer >= 0, got {rule.offset!r}")
     if rule.anchor == "yearly":
@@ -158,7 +154,7 @@ def _parse_month_day(text: object, what: str) -> tuple[int, int]:
         month, day = int(text[:2]), int(text[3:])
         date(2000, month, day)  # 2000 is a leap year, so 02-29 passes
     except ValueError:
-        raise ValueError(f"due-date rule: {what} must be \"MM-DD\", got {text!r}") from None
+        raise ValueError(f'due-date rule: {what} must be "MM-DD", got {text!r}') from None
     return month, day
 
 
@@ -168,7 +164,7 @@ def _parse_time(text: object) -> time:
             raise ValueError
         return time(int(text[:2]), int(text[3:]))
     except ValueError:
-        raise ValueError(f"due-date rule: time must be \"HH:MM\" (00:00-23:59), got {text!r}") from None
+        raise ValueError(f'due-date rule: time must be "HH:MM" (00:00-23:59), got {text!r}') from None
 
 
 def _fiscal_year_end_month(fiscal_year_end: str) -> int:
@@ -239,7 +235,7 @@ def due_date(rule: RuleLike, anchor: date, calendar: WorkCalendar) -> date:
 
 
 def _period_label(anchor_kind: str, anchor: date) -> str:
-    """"2025-09", "2025-Q3", "2025-H1", "FY2025", "2025" (yearly) or the ISO date (event).
+    """ "2025-09", "2025-Q3", "2025-H1", "FY2025", "2025" (yearly) or the ISO date (event).
 
     Quarter and half-year labels name the calendar quarter / half containing
     the period end; a fiscal year is named after the year it ends in.

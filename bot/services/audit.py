@@ -60,6 +60,12 @@ class AuditService:
         self._uow = uow
         self._clock = clock
 
+    async def stale_button(self, actor: Actor, data: str) -> None:
+        """A press on a button we no longer recognise (old, forged or replayed): audited, nothing else (F3)."""
+        async with self._uow() as uow:
+            await record(uow, self._clock, actor, "button", "-", "refused", reason="unknown or stale", data=data[:64])
+            await uow.commit()
+
     async def verify(self) -> ChainReport:
         """Walk the whole chain: an edited entry changes its hash, a removed one breaks a link."""
         previous, checked = GENESIS, 0

@@ -80,6 +80,11 @@ class MembershipService:
             await self._require_admin(uow, actor)
             return MemberView.of(await self._member(uow, member_id))
 
+    async def check_admin(self, actor: Actor) -> None:
+        """For wizard steps that change nothing yet: refuse (and audit) a non-administrator."""
+        async with self._uow() as uow:
+            await self._require_admin(uow, actor)
+
     # Invitations (F2) -----------------------------------------------------------------------
     async def invite(
         self, actor: Actor, *, roles: Iterable[str], department: str, name: str | None = None
@@ -88,12 +93,7 @@ class MembershipService:
         name = " ".join(name.split()) if name else None
         async with self._uow() as uow:
             creator = None if actor.is_command_line else await self._require_admin(uow, actor)
-            self._check_roles(roles)
-            self._check_department(department)
-            if not roles:
-                raise InvalidInput(N_("Choose at least one role."))
-            if name and len(name) > MAX_NAME:
-                raise InvalidInput(N_("The name is too long: at most {limit} characters."), limit=MAX_NAME)
+            self.validate_invitation(roles, department, name)
             now = self._clock.now()
             invitation = uow.invitations.add(
                 Invitation(
@@ -108,11 +108,28 @@ class MembershipService:
             )
             await uow.session.flush()
             await record(
-                uow, self._clock, actor, "invitation", invitation.id, "created",
-                actor_id=creator.id if creator else None, roles=list(roles), department=department, name=name,
-            )  # fmt: skip
+                uow,
+                self._clock,
+                actor,
+                "invitation",
+                invitation.id,
+                "created",
+                actor_id=creator.id if creator else None,
+                roles=list(roles),
+                department=department,
+                name=name,
+            )
             await uow.commit()
             return InvitationView(invitation.code, department, roles, name, invitation.expires_at)
+
+    def validate_invitation(self, roles: Iterable[str], department: str, name: str | None) -> None:
+        roles = set(roles)
+        self._check_roles(roles)
+        self._check_department(department)
+        if not roles:
+            raise InvalidInput(N_("Choose at least one role."))
+        if name and len(name) > MAX_NAME:
+            raise InvalidInput(N_("The name is too long: at most {limit} characters."), limit=MAX_NAME)
 
     async def join(
         self, code: str, *, telegram_id: int, name: str, username: str | None, language: str | None
@@ -156,25 +173,37 @@ class MembershipService:
             invitation.used_at, invitation.used_by_telegram_id = now, telegram_id
             await uow.session.flush()
             await record(
-                uow, self._clock, Actor(telegram_id, telegram_id), "member", member.id, "joined",
-                actor_id=member.id, invitation=invitation.id, roles=sorted(invitation.roles),
-            )  # fmt: skip
+                uow,
+                self._clock,
+                Actor(telegram_id, telegram_id),
+                "member",
+                member.id,
+                "joined",
+                actor_id=member.id,
+                invitation=invitation.id,
+                roles=sorted(invitation.roles),
+            )
             await uow.commit()
             return MemberView.of(member)
 
     async def ensure_administrators(self, telegram_ids: Iterable[int]) -> None:
         """ADMIN_IDS become administrators at start; unknown ids get a member record at the root department."""
-        root = self._policy.root_department().code
+        root = next(d.code for d in self._policy.departments if d.parent is None)
         async with self._uow() as uow:
             now = self._clock.now()
             for telegram_id in telegram_ids:
                 member = await uow.members.by_telegram_id(telegram_id)
                 if member is None:
                     member = uow.members.add(
-                        Member(telegram_id=telegram_id, name=f"Administrator {telegram_id}", department=root,
-                               active=True, joined_at=now),
+                        Member(
+                            telegram_id=telegram_id,
+                            name=f"Administrator {telegram_id}",
+                            department=root,
+                            active=True,
+                            joined_at=now,
+                        ),
                         {ADMIN, "staff"},
-                    )  # fmt: skip
+                    )
                 elif ADMIN in member.roles and member.active:
                     continue
                 else:
@@ -195,9 +224,15 @@ class MembershipService:
             if member.language != language:
                 member.language = language
                 await record(
-                    uow, self._clock, Actor(telegram_id, telegram_id), "member", member.id, "language",
-                    actor_id=member.id, language=language,
-                )  # fmt: skip
+                    uow,
+                    self._clock,
+                    Actor(telegram_id, telegram_id),
+                    "member",
+                    member.id,
+                    "language",
+                    actor_id=member.id,
+                    language=language,
+                )
             await uow.commit()
             return MemberView.of(member)
 
@@ -213,9 +248,7 @@ class MembershipService:
             if role == ADMIN and ADMIN not in roles and await self._is_last_admin(uow, member):
                 raise Conflict(N_("This is the last administrator; make someone else administrator first."))
             uow.members.set_roles(member, roles)
-            await record(
-                uow, self._clock, actor, "member", member.id, "roles", actor_id=admin.id, roles=sorted(roles)
-            )
+            await record(uow, self._clock, actor, "member", member.id, "roles", actor_id=admin.id, roles=sorted(roles))
             await uow.commit()
             return MemberView.of(member)
 
@@ -227,9 +260,16 @@ class MembershipService:
             if member.department != department:
                 previous, member.department = member.department, department
                 await record(
-                    uow, self._clock, actor, "member", member.id, "department",
-                    actor_id=admin.id, previous=previous, department=department,
-                )  # fmt: skip
+                    uow,
+                    self._clock,
+                    actor,
+                    "member",
+                    member.id,
+                    "department",
+                    actor_id=admin.id,
+                    previous=previous,
+                    department=department,
+                )
             await uow.commit()
             return MemberView.of(member)
 

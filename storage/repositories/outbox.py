@@ -60,13 +60,15 @@ class OutboxRepository(Repository):
 
     async def claim(self, now: datetime, claim_until: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Claim the oldest sendable row of each chat: due, and nothing older for that chat still
-        in flight or due, so each chat's messages go out in order. Claimed rows are skipped by
+        in flight, due or retrying, so each chat's messages go out in order. Claimed rows are skipped by
         other processes (SKIP LOCKED on PostgreSQL; SQLite serialises writers)."""
         earlier = aliased(OutboxMessage)
         blocking = exists().where(
             earlier.chat_id == OutboxMessage.chat_id,
             earlier.id < OutboxMessage.id,
-            ((earlier.state == "pending") & (earlier.due_at <= now))
+            # an earlier row due now, or waiting to be retried, or in flight, holds the chat back;
+            # one merely scheduled for later (a planned post) does not
+            ((earlier.state == "pending") & ((earlier.due_at <= now) | earlier.last_error.is_not(None)))
             | ((earlier.state == "sending") & (earlier.claimed_until > now)),
         )
         query = (
@@ -88,14 +90,10 @@ class OutboxRepository(Repository):
         return rows
 
     async def next_due(self) -> datetime | None:
-        return await self.session.scalar(
-            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending")
-        )
+        return await self.session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending"))
 
     async def count_by_state(self) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-        )
+        rows = await self.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
         return {state: count for state, count in rows.all()}
 
     async def cancel_pending(self, ref: str) -> int:

@@ -40,10 +40,7 @@ class TimerRepository(Repository):
     async def claim_due(self, now: datetime) -> Timer | None:
         """The oldest due timer, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
         query = (
-            select(Timer)
-            .where(Timer.state == "pending", Timer.due_at <= now)
-            .order_by(Timer.due_at, Timer.id)
-            .limit(1)
+            select(Timer).where(Timer.state == "pending", Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
         )
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)

@@ -1,0 +1,166 @@
+"""Composition root: builds every part from settings; nothing is created at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import LANGUAGES, load_catalogues
+from bot.outbox import OutboxSender
+from bot.pacer import Pacer
+from bot.policy import Policy, load_policy
+from bot.services.audit import AuditService
+from bot.services.members import MembershipService
+from bot.timers import TimerRunner
+from handlers import build_router
+from handlers.commands import COMMANDS
+from handlers.middlewares import MemberContext, OncePerUpdate
+from storage.db import create_engine, create_session_factory
+from storage.fsm import SqlStorage
+from storage.migrate import upgrade
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+TELEGRAM_LANGUAGE = {"zh_Hans": "zh", "en": "en"}
+
+
+@dataclass
+class App:
+    settings: Settings
+    policy: Policy
+    clock: Clock
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    i18n: I18n
+    bot: Bot
+    dispatcher: Dispatcher
+    outbox: OutboxSender
+    timers: TimerRunner
+    audit: AuditService
+    members: MembershipService
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start_background(self) -> None:
+        """Start delivering the outbox and firing timers (including those that fell due while down)."""
+        await self.timers.start()
+        self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+
+    async def close(self) -> None:
+        """Graceful stop: let in-flight sends and timers finish, then close the database and session."""
+        self.outbox.stop()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        await self.timers.stop()
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """Every Bot API call and file download goes to TELEGRAM_API_BASE when it is set."""
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_base:
+            session.api = TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/"))
+    return Bot(settings.require_token(), session=session)
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    policy: Policy | None = None,
+    session: BaseSession | None = None,
+    pacer: Pacer | None = None,
+    fsm_storage: BaseStorage | None = None,
+) -> App:
+    policy = policy or load_policy(settings.bot_policy)
+    clock = clock or SystemClock()
+    bot = make_bot(settings, session)
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    uow = UnitOfWorkFactory(create_session_factory(engine))
+    i18n = load_catalogues(policy.organisation.default_language)
+    audit = AuditService(uow, clock)
+    members = MembershipService(uow, clock, policy)
+    outbox = OutboxSender(uow, bot, clock, pacer)
+    timers = TimerRunner(uow, clock)
+    dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow))
+    dispatcher.update.outer_middleware(OncePerUpdate(uow, clock))
+    dispatcher.update.outer_middleware(MemberContext(members, i18n, policy.organisation.default_language))
+    dispatcher.include_router(build_router())
+    dispatcher.workflow_data.update(policy=policy, clock=clock, i18n=i18n, audit=audit, members=members)
+    await members.ensure_administrators(settings.admin_ids)
+    async with uow() as work:  # update ids older than a week can no longer be redelivered
+        await work.processed_updates.forget_before(clock.now() - timedelta(days=7))
+        await work.commit()
+    return App(settings, policy, clock, engine, uow, i18n, bot, dispatcher, outbox, timers, audit, members)
+
+
+def _fsm_storage(settings: Settings, uow: UnitOfWorkFactory) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage  # optional dependency: pip install .[redis]
+
+        return RedisStorage.from_url(settings.redis_url)
+    return SqlStorage(uow)
+
+
+async def publish_commands(app: App) -> None:
+    """The command menu in each language (setMyCommands); /help shows the role-specific list."""
+    everyone = [command for command in COMMANDS if not command.roles]
+    for language in LANGUAGES:
+        with app.i18n.context(), app.i18n.use_locale(language):
+            commands = [BotCommand(command=c.name, description=str(c.description)) for c in everyone]
+        code = None if language == app.policy.organisation.default_language else TELEGRAM_LANGUAGE[language]
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+        if code is None and language == "zh_Hans":
+            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code="zh")
+
+
+async def run(app: App) -> None:
+    """Long polling by default, a webhook when WEBHOOK_URL is set; SIGTERM/SIGINT stop gracefully."""
+    me = await app.bot.me()
+    async with app.uow() as uow:  # the command line builds invitation links from it
+        await uow.key_values.set("bot_username", me.username or "")
+        await uow.commit()
+    await publish_commands(app)
+    await app.start_background()
+    try:
+        if app.settings.uses_webhook:
+            from bot.webhook import serve_webhook
+
+            await serve_webhook(app)
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            await app.dispatcher.start_polling(app.bot, handle_signals=False, close_bot_session=False)
+    finally:
+        await app.close()
+
+
+def install_signal_handlers(app: App) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(_stop(app)))
+
+
+async def _stop(app: App) -> None:
+    log.info("stopping: no new updates, finishing in-flight work")
+    if app.settings.uses_webhook:
+        from bot.webhook import request_stop
+
+        request_stop(app)
+    else:
+        await app.dispatcher.stop_polling()

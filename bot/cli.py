@@ -1,0 +1,191 @@
+"""Command line: run the bot, check a policy, import staff, create invitations, verify the audit chain."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.policy import PolicyError, load_policy
+from bot.services.actor import Actor
+from bot.services.errors import DomainError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(args.handler(args)) or 0
+    except (ConfigError, PolicyError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(error.msgid.format(**error.params), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Duty desk bot")
+    parser.set_defaults(handler=cmd_run)
+    commands = parser.add_subparsers(title="commands")
+
+    commands.add_parser("run", help="start the bot (the default)").set_defaults(handler=cmd_run)
+
+    policy = commands.add_parser("policy", help="policy file tools").add_subparsers(required=True)
+    check = policy.add_parser("check", help="validate a policy file and print every error with its line")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=cmd_policy_check)
+
+    users = commands.add_parser("users", help="bulk onboarding").add_subparsers(required=True)
+    import_ = users.add_parser("import", help="create invitations from a CSV: name,department,roles")
+    import_.add_argument("file", type=Path)
+    import_.add_argument("--out", type=Path, help="where to write the links (default: FILE-links.csv)")
+    import_.set_defaults(handler=cmd_users_import)
+
+    invite = commands.add_parser("invite", help="create one invitation and print its link")
+    invite.add_argument("--department", required=True)
+    invite.add_argument("--role", action="append", required=True, dest="roles", help="repeat for several roles")
+    invite.add_argument("--name")
+    invite.set_defaults(handler=cmd_invite)
+
+    audit = commands.add_parser("audit", help="audit log tools").add_subparsers(required=True)
+    audit.add_parser("verify", help="check the hash chain of the audit log").set_defaults(handler=cmd_audit_verify)
+
+    db = commands.add_parser("db", help="database tools").add_subparsers(required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import build_app, install_signal_handlers, run
+
+    settings = load_settings()
+    settings.require_token()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = await build_app(settings)
+    install_signal_handlers(app)
+    await run(app)
+    return 0
+
+
+async def cmd_policy_check(args: argparse.Namespace) -> int:
+    policy = load_policy(args.file)
+    print(f"{args.file}: OK ({len(policy.departments)} departments, {len(policy.roles)} roles)")
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    engine = create_engine(load_settings().database_url)
+    await upgrade(engine)
+    await engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+async def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async with _services() as (services, _settings):
+        report = await services.audit.verify()
+    if report.ok:
+        print(f"audit chain intact ({report.checked} entries)")
+        return 0
+    where = f"at entry {report.broken_at}" if report.broken_at else "at its end (entries were removed)"
+    print(f"audit chain BROKEN {where}; {report.checked} entries before it are intact", file=sys.stderr)
+    return 1
+
+
+async def cmd_invite(args: argparse.Namespace) -> int:
+    async with _services() as (services, settings):
+        invitation = await services.members.invite(
+            Actor.command_line(), roles=args.roles, department=args.department, name=args.name
+        )
+        print(await _link(services, settings, invitation.code))
+    return 0
+
+
+async def cmd_users_import(args: argparse.Namespace) -> int:
+    """Bulk onboarding (F2): one invitation per CSV row; every row is checked before any is created."""
+    rows = _read_staff(args.file)
+    out = args.out or args.file.with_name(args.file.stem + "-links.csv")
+    async with _services() as (services, settings):
+        for row in rows:  # validate all first: a bad line stops the import before anything is created
+            services.members.validate_invitation(row["roles"], row["department"], row["name"])
+        with out.open("w", newline="", encoding="utf-8") as target:
+            writer = csv.writer(target)
+            writer.writerow(["name", "department", "roles", "link", "expires_at"])
+            for row in rows:
+                invitation = await services.members.invite(
+                    Actor.command_line(), roles=row["roles"], department=row["department"], name=row["name"]
+                )
+                link = await _link(services, settings, invitation.code)
+                writer.writerow(
+                    [row["name"], row["department"], " ".join(row["roles"]), link, invitation.expires_at.isoformat()]
+                )
+    print(f"{len(rows)} invitations written to {out}")
+    return 0
+
+
+def _read_staff(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8-sig") as source:
+        reader = csv.DictReader(source)
+        missing = {"name", "department", "roles"} - set(reader.fieldnames or [])
+        if missing:
+            raise ConfigError(
+                f"{path}: the header must have name,department,roles (missing: {', '.join(sorted(missing))})."
+            )
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            roles = [r for r in (row["roles"] or "").replace(";", " ").replace("|", " ").split() if r]
+            if not (row["name"] or "").strip() or not roles:
+                raise ConfigError(f"{path}:{line}: every row needs a name and at least one role.")
+            rows.append({"name": row["name"].strip(), "department": (row["department"] or "").strip(), "roles": roles})
+    return rows
+
+
+class _services:
+    """The services the command line needs, on the same database as the bot."""
+
+    async def __aenter__(self):  # noqa: ANN204
+        from bot.clock import SystemClock
+        from bot.services.audit import AuditService
+        from bot.services.members import MembershipService
+        from storage.db import create_engine, create_session_factory
+        from storage.migrate import upgrade
+        from storage.uow import UnitOfWorkFactory
+
+        settings: Settings = load_settings()
+        policy = load_policy(settings.bot_policy)
+        self.engine = create_engine(settings.database_url)
+        await upgrade(self.engine)
+        uow = UnitOfWorkFactory(create_session_factory(self.engine))
+        clock = SystemClock()
+        services = argparse.Namespace(
+            uow=uow, audit=AuditService(uow, clock), members=MembershipService(uow, clock, policy)
+        )
+        return services, settings
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.engine.dispose()
+
+
+async def _link(services: argparse.Namespace, settings: Settings, code: str) -> str:
+    """The bot's username is remembered at start; otherwise asked from Telegram when a token is set."""
+    async with services.uow() as uow:
+        username = await uow.key_values.get("bot_username")
+    if not username and settings.bot_token:
+        from bot.app import make_bot
+
+        bot = make_bot(settings)
+        try:
+            username = (await bot.me()).username
+        finally:
+            await bot.session.close()
+    return f"https://t.me/{username or '<bot username>'}?start={code}"

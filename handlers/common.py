@@ -1,0 +1,54 @@
+"""Help, cancel and language for every member."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.policy import Policy
+from bot.services.members import MembershipService, MemberView
+from handlers.callbacks import LanguageCb
+from handlers.filters import IsMember
+from handlers.keyboards import language_keyboard
+from handlers.texts import help_text
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    """Leaves any wizard, from any step."""
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."))
+    else:
+        await state.clear()
+        await message.answer(_("Cancelled. Nothing was saved."))
+
+
+async def show_help(message: Message, member: MemberView, policy: Policy) -> None:
+    await message.answer(help_text(member, policy))
+
+
+async def choose_language(message: Message) -> None:
+    await message.answer(_("Which language do you prefer?"), reply_markup=language_keyboard())
+
+
+async def set_language(query: CallbackQuery, callback_data: LanguageCb, members: MembershipService) -> None:
+    member = await members.set_language(query.from_user.id, callback_data.code)
+    with get_i18n().use_locale(member.language or callback_data.code):
+        text = _("Language set to English.") if member.language == "en" else _("Language set to Simplified Chinese.")
+        await query.answer(text)
+        if query.message is not None:
+            await query.message.answer(text)
+
+
+def build() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(IsMember())
+    router.callback_query.filter(IsMember())
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(show_help, Command("help"))
+    router.message.register(choose_language, Command("language"))
+    router.callback_query.register(set_language, LanguageCb.filter())
+    return router

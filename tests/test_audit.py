@@ -1,0 +1,55 @@
+"""The audit log is append-only and hash-chained: an edited or removed entry is detected (F1)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+
+from bot.services.actor import Actor
+from storage.models import AuditEntry
+from tests.conftest import Harness
+
+
+async def make_history(h: Harness) -> None:
+    for n in range(3):
+        await h.app.members.invite(Actor.command_line(), roles=["staff"], department="office", name=f"Person {n}")
+
+
+async def test_every_change_is_recorded_with_who_when_and_what(harness: Harness) -> None:
+    await make_history(harness)
+    async with harness.app.uow() as uow:
+        entries = await uow.audit.for_entity("invitation", 1)
+    assert [e.action for e in entries] == ["created"]
+    assert entries[0].details["name"] == "Person 0" and entries[0].at == harness.clock.now()
+
+
+async def test_an_intact_chain_verifies(harness: Harness) -> None:
+    await make_history(harness)
+    report = await harness.app.audit.verify()
+    assert report.ok and report.checked >= 4  # the administrator made at start, and three invitations
+
+
+async def test_an_edited_entry_is_detected(harness: Harness) -> None:
+    await make_history(harness)
+    async with harness.app.uow() as uow:
+        await uow.session.execute(update(AuditEntry).where(AuditEntry.id == 2).values(details={"name": "forged"}))
+        await uow.commit()
+    report = await harness.app.audit.verify()
+    assert not report.ok and report.broken_at == 2
+
+
+async def test_a_removed_entry_is_detected(harness: Harness) -> None:
+    await make_history(harness)
+    async with harness.app.uow() as uow:
+        await uow.session.execute(delete(AuditEntry).where(AuditEntry.id == 2))
+        await uow.commit()
+    assert (await harness.app.audit.verify()).broken_at == 3
+
+
+async def test_removing_the_newest_entry_is_detected_too(harness: Harness) -> None:
+    await make_history(harness)
+    async with harness.app.uow() as uow:
+        last = max(e.id for e in await uow.audit.for_entity("invitation", 3))
+        await uow.session.execute(delete(AuditEntry).where(AuditEntry.id == last))
+        await uow.commit()
+    report = await harness.app.audit.verify()
+    assert not report.ok and report.broken_at is None and not report.head_matches

@@ -1,0 +1,171 @@
+"""The outbox: nothing is sent for a rolled-back change, each chat in order, faults retried,
+unreachable recipients marked with their hook run, never sent twice (DESIGN.md, issue 2 §9)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+from aiogram import Bot
+
+from bot.clock import ManualClock
+from bot.outbox import OutboxSender
+from bot.pacer import Limits, Pacer
+from bot.services.messages import queue_edit, queue_text
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.models import OutboxMessage
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+from tests.conftest import TOKEN
+from tests.support.recording_session import RecordingSession
+
+
+class Rig:
+    def __init__(self, uow: UnitOfWorkFactory, session: RecordingSession, clock: ManualClock) -> None:
+        self.uow, self.session, self.clock = uow, session, clock
+        self.bot = Bot(TOKEN, session=session)
+        self.sender = OutboxSender(uow, self.bot, clock)
+
+    async def queue(self, chat_id: int, text: str, key: str | None = None, **kwargs: object) -> int | None:
+        async with self.uow() as uow:
+            row_id = await queue_text(uow, self.clock.now(), key=key or text, chat_id=chat_id, text=text, **kwargs)
+            await uow.commit()
+        return row_id
+
+    async def row(self, row_id: int) -> OutboxMessage:
+        async with self.uow() as uow:
+            row = await uow.outbox.get(row_id)
+            assert row is not None
+            return row
+
+
+@pytest.fixture
+async def rig(database_url: str, clock: ManualClock) -> AsyncIterator[Rig]:
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield Rig(UnitOfWorkFactory(create_session_factory(engine)), RecordingSession(), clock)
+    await engine.dispose()
+
+
+async def test_a_rolled_back_change_sends_nothing(rig: Rig) -> None:
+    async with rig.uow() as uow:
+        await queue_text(uow, rig.clock.now(), key="k", chat_id=1, text="never")
+        await uow.rollback()
+    assert await rig.sender.drain() == 0
+    assert rig.session.texts() == []
+
+
+async def test_each_chat_gets_its_messages_in_order_and_ids_are_kept(rig: Rig) -> None:
+    for n in range(5):
+        await rig.queue(10, f"a{n}")
+        await rig.queue(20, f"b{n}")
+    await rig.sender.drain()
+    assert rig.session.texts(10) == [f"a{n}" for n in range(5)]
+    assert rig.session.texts(20) == [f"b{n}" for n in range(5)]
+    first = await rig.row(1)
+    assert first.state == "sent" and first.message_id is not None
+
+
+async def test_an_idempotency_key_queued_twice_is_sent_once(rig: Rig) -> None:
+    assert await rig.queue(10, "alert", key="incident-1-step-1") is not None
+    assert await rig.queue(10, "alert", key="incident-1-step-1") is None
+    await rig.sender.drain()
+    assert rig.session.texts(10) == ["alert"]
+
+
+async def test_server_errors_are_retried_with_backoff_and_order_is_kept(rig: Rig) -> None:
+    rig.session.fail_next("sendMessage", 10, "server_error")
+    first = await rig.queue(10, "first")
+    await rig.queue(10, "second")
+    await rig.sender.drain()
+    assert rig.session.texts(10) == []  # the first is waiting for its retry, the second waits behind it
+    row = await rig.row(first)  # type: ignore[arg-type]
+    assert row.state == "pending" and row.attempts == 1 and row.due_at > rig.clock.now()
+    rig.clock.advance(seconds=5)
+    await rig.sender.drain()
+    assert rig.session.texts(10) == ["first", "second"]
+
+
+async def test_retry_after_is_honoured(rig: Rig) -> None:
+    rig.session.fail_next("sendMessage", 10, "retry_after:30")
+    row_id = await rig.queue(10, "slow down")
+    await rig.sender.drain()
+    rig.clock.advance(seconds=29)
+    await rig.sender.drain()
+    assert rig.session.texts(10) == []
+    rig.clock.advance(seconds=2)
+    await rig.sender.drain()
+    assert rig.session.texts(10) == ["slow down"]
+    assert (await rig.row(row_id)).attempts == 0  # type: ignore[arg-type]
+
+
+async def test_network_errors_give_up_after_the_attempt_limit(rig: Rig) -> None:
+    rig.session.fail_next("sendMessage", 10, "network", times=100)
+    row_id = await rig.queue(10, "doomed")
+    for _ in range(12):
+        await rig.sender.drain()
+        rig.clock.advance(seconds=301)
+    row = await rig.row(row_id)  # type: ignore[arg-type]
+    assert row.state == "failed" and row.attempts == 8
+
+
+async def test_unreachable_recipient_is_marked_and_its_hook_runs_in_the_same_transaction(rig: Rig) -> None:
+    seen: list[tuple[str, int]] = []
+
+    async def move_on(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+        seen.append((row.ref or "", row.chat_id))
+        await queue_text(uow, now, key=f"next-{row.id}", chat_id=99, text=f"{row.chat_id} is unreachable")
+
+    rig.sender.on_failure("escalate", move_on)
+    rig.session.block(10)
+    rig.session.fail_next("sendMessage", 11, "chat_not_found")
+    blocked = await rig.queue(10, "to a blocked user", on_failure="escalate", ref="incident:1")
+    await rig.queue(11, "to nobody", on_failure="escalate", ref="incident:1")
+    await rig.sender.drain()
+    assert (await rig.row(blocked)).state == "undeliverable"  # type: ignore[arg-type]
+    assert sorted(seen) == [("incident:1", 10), ("incident:1", 11)]
+    assert sorted(rig.session.texts(99)) == ["10 is unreachable", "11 is unreachable"]
+
+
+async def test_an_edit_goes_to_the_message_the_original_became(rig: Rig) -> None:
+    original = await rig.queue(10, "Alert: fire")
+    await rig.sender.drain()
+    async with rig.uow() as uow:
+        await queue_edit(uow, rig.clock.now(), key="ack", original_id=original, chat_id=10, text="Acknowledged")  # type: ignore[arg-type]
+        await uow.commit()
+    await rig.sender.drain()
+    edit = rig.session.last(10, "editMessageText")
+    assert edit is not None and edit.message_id == (await rig.row(original)).message_id  # type: ignore[arg-type]
+
+
+async def test_two_senders_on_one_database_send_each_message_once(rig: Rig, database_url: str) -> None:
+    """Claims are taken in the database, so a second process never sends a claimed row."""
+    engine = create_engine(database_url)
+    other = OutboxSender(UnitOfWorkFactory(create_session_factory(engine)), rig.bot, rig.clock)
+    for n in range(40):
+        await rig.queue(1000 + n % 7, f"m{n}")
+    import asyncio
+
+    await asyncio.gather(rig.sender.drain(), other.drain())
+    texts = rig.session.texts()
+    assert sorted(texts) == sorted(f"m{n}" for n in range(40))
+    await engine.dispose()
+
+
+def test_pacer_keeps_telegrams_limits() -> None:
+    now = [0.0]
+    pacer = Pacer(Limits(per_second=30, per_chat_seconds=1, per_group_minute=20), monotonic=lambda: now[0])
+    slots = [pacer.reserve(chat) for chat in range(60)]  # 60 private chats at once: 30 per second
+    assert slots[29] < 1.0 <= slots[30] + 1e-9
+    same_chat = [pacer.reserve(5000) - pacer.reserve(5000)]
+    assert same_chat[0] <= -1.0 + 1e-9  # the second message to one chat waits a whole second more
+    group = [pacer.reserve(-100) for _ in range(21)]
+    assert group[20] - group[0] >= 60.0 - 1e-9  # the 21st group message waits for the minute to pass
+
+
+def test_pacer_pauses_everyone_after_retry_after() -> None:
+    now = [100.0]
+    pacer = Pacer(monotonic=lambda: now[0])
+    pacer.pause(7)
+    assert pacer.reserve(1) == pytest.approx(7.0)
