@@ -8,7 +8,7 @@ import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.flows import install_flows
 from bot.i18n import LANGUAGES, load_catalogues
 from bot.outbox import OutboxSender
 from bot.pacer import Pacer
@@ -26,8 +27,8 @@ from bot.policy import Policy, load_policy
 from bot.services.audit import AuditService
 from bot.services.members import MembershipService
 from bot.timers import TimerRunner
-from handlers import build_router
-from handlers.commands import COMMANDS
+from handlers import build_routers
+from handlers.commands import CORE_COMMANDS, CommandInfo
 from handlers.middlewares import MemberContext, OncePerUpdate
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlStorage
@@ -52,6 +53,8 @@ class App:
     timers: TimerRunner
     audit: AuditService
     members: MembershipService
+    flow_router: Router
+    commands: list[CommandInfo]
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
@@ -101,13 +104,34 @@ async def build_app(
     dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow))
     dispatcher.update.outer_middleware(OncePerUpdate(uow, clock))
     dispatcher.update.outer_middleware(MemberContext(members, i18n, policy.organisation.default_language))
-    dispatcher.include_router(build_router())
-    dispatcher.workflow_data.update(policy=policy, clock=clock, i18n=i18n, audit=audit, members=members)
+    root, flow_router = build_routers()
+    dispatcher.include_router(root)
+    commands = list(CORE_COMMANDS)
+    dispatcher.workflow_data.update(
+        policy=policy, clock=clock, i18n=i18n, audit=audit, members=members, commands=commands
+    )
     await members.ensure_administrators(settings.admin_ids)
     async with uow() as work:  # update ids older than a week can no longer be redelivered
         await work.processed_updates.forget_before(clock.now() - timedelta(days=7))
         await work.commit()
-    return App(settings, policy, clock, engine, uow, i18n, bot, dispatcher, outbox, timers, audit, members)
+    app = App(
+        settings,
+        policy,
+        clock,
+        engine,
+        uow,
+        i18n,
+        bot,
+        dispatcher,
+        outbox,
+        timers,
+        audit,
+        members,
+        flow_router,
+        commands,
+    )
+    install_flows(app)
+    return app
 
 
 def _fsm_storage(settings: Settings, uow: UnitOfWorkFactory) -> BaseStorage:
@@ -120,7 +144,7 @@ def _fsm_storage(settings: Settings, uow: UnitOfWorkFactory) -> BaseStorage:
 
 async def publish_commands(app: App) -> None:
     """The command menu in each language (setMyCommands); /help shows the role-specific list."""
-    everyone = [command for command in COMMANDS if not command.roles]
+    everyone = [command for command in app.commands if not command.roles]
     for language in LANGUAGES:
         with app.i18n.context(), app.i18n.use_locale(language):
             commands = [BotCommand(command=c.name, description=str(c.description)) for c in everyone]

@@ -19,7 +19,7 @@ class CommandInfo:
         return not self.roles or member.has(*self.roles)
 
 
-COMMANDS: tuple[CommandInfo, ...] = (
+CORE_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", __("What I can do for you")),
     CommandInfo("language", __("Choose your language")),
     CommandInfo("cancel", __("Leave the current form")),
@@ -38,5 +38,5 @@ ROLE_ABILITIES: dict[str, object] = {
 }
 
 
-def commands_for(member: MemberView) -> list[CommandInfo]:
-    return [command for command in COMMANDS if command.allowed(member)]
+def commands_for(member: MemberView, commands: list[CommandInfo]) -> list[CommandInfo]:
+    return [command for command in commands if command.allowed(member)]

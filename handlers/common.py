@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.policy import Policy
 from bot.services.members import MembershipService, MemberView
 from handlers.callbacks import LanguageCb
+from handlers.commands import CommandInfo
 from handlers.filters import IsMember
 from handlers.keyboards import language_keyboard
 from handlers.texts import help_text
@@ -26,8 +27,8 @@ async def cancel(message: Message, state: FSMContext) -> None:
         await message.answer(_("Cancelled. Nothing was saved."))
 
 
-async def show_help(message: Message, member: MemberView, policy: Policy) -> None:
-    await message.answer(help_text(member, policy))
+async def show_help(message: Message, member: MemberView, policy: Policy, commands: list[CommandInfo]) -> None:
+    await message.answer(help_text(member, policy, commands))
 
 
 async def choose_language(message: Message) -> None:

@@ -9,17 +9,23 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.policy import Policy
 from bot.services.members import MembershipService, MemberView
+from handlers.commands import CommandInfo
 from handlers.keyboards import language_keyboard
 from handlers.texts import help_text, not_a_member
 
 
 async def join(
-    message: Message, command: CommandObject, members: MembershipService, member: MemberView | None, policy: Policy
+    message: Message,
+    command: CommandObject,
+    members: MembershipService,
+    member: MemberView | None,
+    policy: Policy,
+    commands: list[CommandInfo],
 ) -> None:
     user = message.from_user
     assert user is not None
     if member is not None and not command.args:
-        await message.answer(help_text(member, policy))
+        await message.answer(help_text(member, policy, commands))
         return
     joined = await members.join(
         command.args or "",
@@ -29,16 +35,20 @@ async def join(
         language=None,
     )
     await message.answer(
-        _("Welcome, {name}! You have joined as a member.").format(name=joined.name) + "\n\n" + help_text(joined, policy)
+        _("Welcome, {name}! You have joined as a member.").format(name=joined.name)
+        + "\n\n"
+        + help_text(joined, policy, commands)
     )
     await message.answer(_("Which language do you prefer?"), reply_markup=language_keyboard())
 
 
-async def start_without_code(message: Message, member: MemberView | None, policy: Policy) -> None:
+async def start_without_code(
+    message: Message, member: MemberView | None, policy: Policy, commands: list[CommandInfo]
+) -> None:
     if member is None:
         await message.answer(not_a_member())
     else:
-        await message.answer(help_text(member, policy))
+        await message.answer(help_text(member, policy, commands))
 
 
 def build() -> Router:

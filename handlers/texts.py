@@ -7,11 +7,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.policy import Policy
 from bot.services.members import MemberView
-from handlers.commands import ROLE_ABILITIES, commands_for
+from handlers.commands import ROLE_ABILITIES, CommandInfo, commands_for
 from handlers.labels import department_name, role_name
 
 
-def help_text(member: MemberView, policy: Policy) -> str:
+def help_text(member: MemberView, policy: Policy, commands: list[CommandInfo]) -> str:
     language = get_i18n().current_locale
     roles = ", ".join(role_name(policy, role, language) for role in sorted(member.roles))
     lines = [
@@ -23,7 +23,7 @@ def help_text(member: MemberView, policy: Policy) -> str:
         *(f"• {ROLE_ABILITIES[role]}" for role in sorted(member.roles) if role in ROLE_ABILITIES),
         "",
         _("Commands:"),
-        *(f"/{command.name} — {command.description}" for command in commands_for(member)),
+        *(f"/{command.name} — {command.description}" for command in commands_for(member, commands)),
     ]
     return "\n".join(lines)
 

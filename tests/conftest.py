@@ -109,7 +109,11 @@ class Harness:
         """(text, callback data) of the inline buttons on the last message sent to the user."""
         for method in reversed(self.session.requests):
             markup = getattr(method, "reply_markup", None)
-            if getattr(method, "chat_id", None) == user_id and markup is not None and hasattr(markup, "inline_keyboard"):
+            if (
+                getattr(method, "chat_id", None) == user_id
+                and markup is not None
+                and hasattr(markup, "inline_keyboard")
+            ):
                 return [(b.text, b.callback_data or "") for row in markup.inline_keyboard for b in row]
         return []
 

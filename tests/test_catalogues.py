@@ -39,7 +39,9 @@ def test_every_message_is_translated_with_the_same_placeholders(language: str) -
     catalogue = translations(language)
     missing = sorted(m for m in extracted_messages() if m not in catalogue)
     assert not missing, f"{language} lacks {len(missing)} translations, e.g. {missing[:5]}"
-    wrong = [m for m in extracted_messages() if sorted(PLACEHOLDER.findall(m)) != sorted(PLACEHOLDER.findall(catalogue[m]))]
+    wrong = [
+        m for m in extracted_messages() if sorted(PLACEHOLDER.findall(m)) != sorted(PLACEHOLDER.findall(catalogue[m]))
+    ]
     assert not wrong, f"{language}: placeholders differ in {wrong[:5]}"
 
 

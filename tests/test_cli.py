@@ -61,7 +61,9 @@ def test_a_bad_policy_stops_start_up_with_the_same_message(workdir: Path) -> Non
 
 def test_users_import_writes_one_link_per_row(workdir: Path) -> None:
     staff = workdir / "staff.csv"
-    staff.write_text("name,department,roles\n王芳,security,staff duty_officer\nLi Lei,finance,staff\n", encoding="utf-8")
+    staff.write_text(
+        "name,department,roles\n王芳,security,staff duty_officer\nLi Lei,finance,staff\n", encoding="utf-8"
+    )
     result = run(workdir, "users", "import", str(staff))
     assert result.returncode == 0, result.stderr
     with (workdir / "staff-links.csv").open(encoding="utf-8") as source:

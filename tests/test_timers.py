@@ -79,7 +79,9 @@ async def test_a_failing_handler_leaves_no_partial_effect_and_is_retried(
     assert await outbox_texts(uow) == ["reminder b"]
 
 
-async def test_rescheduling_moves_a_pending_timer_and_cancel_stops_it(uow: UnitOfWorkFactory, clock: ManualClock) -> None:
+async def test_rescheduling_moves_a_pending_timer_and_cancel_stops_it(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
     runner = TimerRunner(uow, clock)
     runner.register("remind", queue_reminder)
     await schedule(uow, clock, "c", minutes=1)
@@ -129,7 +131,9 @@ async def test_the_scheduler_wakes_at_the_due_time_without_polling(sqlite_url: s
     runner.register("remind", on_fire)
     await runner.start()
     async with uow() as work:
-        await work.timers.schedule(kind="remind", ref="x", due_at=clock.now() + timedelta(milliseconds=200), now=clock.now())
+        await work.timers.schedule(
+            kind="remind", ref="x", due_at=clock.now() + timedelta(milliseconds=200), now=clock.now()
+        )
         await work.commit()
     await asyncio.wait_for(fired.wait(), timeout=5)
     await runner.stop()
