@@ -98,7 +98,7 @@ async def build_app(
     uow = UnitOfWorkFactory(create_session_factory(engine))
     i18n = load_catalogues(policy.organisation.default_language)
     audit = AuditService(uow, clock)
-    members = MembershipService(uow, clock, policy)
+    members = MembershipService(uow, clock, policy, i18n)
     outbox = OutboxSender(uow, bot, clock, pacer)
     timers = TimerRunner(uow, clock)
     dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow))

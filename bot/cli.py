@@ -155,6 +155,7 @@ class _services:
 
     async def __aenter__(self):  # noqa: ANN204
         from bot.clock import SystemClock
+        from bot.i18n import load_catalogues
         from bot.services.audit import AuditService
         from bot.services.members import MembershipService
         from storage.db import create_engine, create_session_factory
@@ -167,9 +168,8 @@ class _services:
         await upgrade(self.engine)
         uow = UnitOfWorkFactory(create_session_factory(self.engine))
         clock = SystemClock()
-        services = argparse.Namespace(
-            uow=uow, audit=AuditService(uow, clock), members=MembershipService(uow, clock, policy)
-        )
+        members = MembershipService(uow, clock, policy, load_catalogues(policy.organisation.default_language))
+        services = argparse.Namespace(uow=uow, audit=AuditService(uow, clock), members=members)
         return services, settings
 
     async def __aexit__(self, *exc: object) -> None:
