@@ -63,10 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require_token()  # before the heavy imports, so a missing token is reported at once
     from bot.app import build_app, install_signal_handlers, run
 
-    settings = load_settings()
-    settings.require_token()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = await build_app(settings)
     install_signal_handlers(app)
