@@ -79,13 +79,7 @@ async def invite_roles_done(
         return
     await state.set_state(InviteWizard.department)
     await query.answer()
-    await _replace(
-        query,
-        _("Step 2 of 3: which department?"),
-        keyboards.invite_departments_keyboard(
-            (d.code, department_name(policy, d.code, language)) for d in policy.departments
-        ),
-    )
+    await _show_departments(query, policy, language)
 
 
 async def invite_department(
@@ -125,13 +119,7 @@ async def invite_back(query: CallbackQuery, state: FSMContext, policy: Policy, l
         )
     elif current in (InviteWizard.name.state, InviteWizard.confirm.state):
         await state.set_state(InviteWizard.department)
-        await _replace(
-            query,
-            _("Step 2 of 3: which department?"),
-            keyboards.invite_departments_keyboard(
-                (d.code, department_name(policy, d.code, language)) for d in policy.departments
-            ),
-        )
+        await _show_departments(query, policy, language)
 
 
 async def invite_create(
@@ -151,6 +139,11 @@ async def invite_create(
             "Invitation created. Send this link to the new member; it works once and expires on {expires}:\n{link}"
         ).format(expires=expires, link=link),
     )
+
+
+async def _show_departments(query: CallbackQuery, policy: Policy, language: str) -> None:
+    departments = ((d.code, department_name(policy, d.code, language)) for d in policy.departments)
+    await _replace(query, _("Step 2 of 3: which department?"), keyboards.invite_departments_keyboard(departments))
 
 
 async def _ask_confirmation(message: Message, state: FSMContext, policy: Policy, language: str) -> None:
