@@ -169,4 +169,5 @@ class KeyValue(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+import storage.incidents_models  # noqa: E402,F401  (registers the tables)
 import storage.roster_models  # noqa: E402,F401  (registers the tables)

@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roster import HandoverRepository, RosterRepository
@@ -100,6 +101,10 @@ class UnitOfWork:
     @cached_property
     def handover_notes(self) -> HandoverRepository:
         return HandoverRepository(self.session)
+
+    @cached_property
+    def incidents(self) -> IncidentRepository:
+        return IncidentRepository(self.session)
 
 
 class UnitOfWorkFactory:
