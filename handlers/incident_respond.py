@@ -65,7 +65,7 @@ async def acknowledge(query: CallbackQuery, callback_data: IncidentCb, response:
     text = _("Acknowledged. You are handling {number}; the reporter was told.").format(number=incident.number)
     category = policy.incidents.category(incident.category)
     if category.serious and category.external_contact:
-        text += "\n" + _("Serious: call {body} on {phone} now.").format(
+        text += "\n" + _("⚠️ Serious: call {body} on {phone} now.").format(
             body=category.external_contact.name.get(language), phone=category.external_contact.phone
         )
     await query.answer(text, show_alert=True)
