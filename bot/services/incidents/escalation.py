@@ -63,16 +63,15 @@ class Escalation:
                 break
             await self.ctx.record(uow, SYSTEM, incident, "step_empty", step=step, round=round)
             round += 1
+        for member in members:
+            await self._alert(uow, incident, member, round, steps, now, first=member.id not in alerted)
         if members:
-            skipped = await self._skipped(uow, incident)
-            for member in members:
-                await self._alert(uow, incident, member, round, steps, skipped, now, first=member.id not in alerted)
             await self.ctx.record(uow, SYSTEM, incident, "alerted", step=step, round=round, names=names(members))
         if round == len(steps):  # the whole chain passed without an acknowledgement: administrators are told
             await self.ctx.record(uow, SYSTEM, incident, "chain_exhausted")
             await self._tell_administrators(uow, incident, now, reached=bool(members))
-        window = self.ctx.policy.incidents.ack_window_minutes if round + 1 < len(steps) else None
-        minutes = window or self.ctx.policy.incidents.repeat_minutes
+        rules = self.ctx.policy.incidents  # every step gets the window; then repeats at the policy's pace
+        minutes = rules.ack_window_minutes if round < len(steps) else rules.repeat_minutes
         await uow.timers.schedule(
             kind=ESCALATE,
             ref=str(incident.id),
@@ -102,13 +101,13 @@ class Escalation:
         member: Member,
         round: int,
         steps: tuple[str, ...],
-        skipped: list[str],
         now: datetime,
         *,
         first: bool,
     ) -> None:
         w = self.ctx.words(member)
         reporter = await self._reporter_name(uow, incident)
+        skipped = await self._skipped(uow, incident, w)
         text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped)
         queued = await self._queue_alert(
             uow, incident, member.id, member.telegram_id, text, alert_markup(w, incident.id), round, now
@@ -182,15 +181,14 @@ class Escalation:
         payload = {"chat_id": chat_id, field: file_id, "caption": caption}
         await uow.outbox.add(key=key, chat_id=chat_id, method=method, payload=payload, now=now, ref=ref)
 
-    async def _skipped(self, uow: UnitOfWork, incident: Incident) -> list[str]:
+    async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Words) -> list[str]:
         """What the next step should know was skipped: unreachable members and steps with nobody in them."""
-        w = self.ctx.words()
         skipped = []
         for entry in await uow.audit.for_entity(ENTITY, incident.id):
             if entry.action == "unreachable":
                 skipped.append(entry.details.get("name", ""))
             elif entry.action == "step_empty":
-                skipped.append(render.step_name(w, entry.details.get("step", "")) + " (-)")
+                skipped.append(w._("nobody as {step}").format(step=render.step_name(w, entry.details.get("step", ""))))
         return skipped
 
     async def _tell_administrators(self, uow: UnitOfWork, incident: Incident, now: datetime, *, reached: bool) -> None:

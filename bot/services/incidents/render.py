@@ -136,7 +136,7 @@ def alert_text(
     elif round > 0:
         lines.insert(
             1,
-            w._("⏫ Escalated to you ({step}, step {number} of {total}): not acknowledged in time.").format(
+            w._("⏫ Passed on to you ({step}, step {number} of {total}): the earlier steps did not acknowledge.").format(
                 step=step_name(w, steps[round]), number=round + 1, total=len(steps)
             ),
         )
