@@ -8,7 +8,7 @@ from handlers.incident_keyboards import ListCb
 from handlers.callbacks import MemberCb
 from storage.incidents_models import CLOSED, IN_PROGRESS
 from tests.conftest import ADMIN_ID, Harness
-from tests.support.incidents import HEAD, OUTSIDER, REPORTER, WANG, ZHAO, ack, crew, incident, member, report
+from tests.support.incidents import HEAD, LI, OUTSIDER, REPORTER, WANG, ZHAO, ack, crew, incident, member, report
 
 
 def press(action: str, incident_id: int = 1, value: int = 0) -> IncidentCb:
