@@ -90,7 +90,9 @@ async def test_a_swap_replaces_the_assignee_of_one_shift_and_tells_both(harness:
     tuesday = await on_duty(h, "dispatch", "2026-03-03 10:00")
     assert names(tuesday.primary) == ["Li"] and names(tuesday.backup) == ["Bak"]
     assert names((await on_duty(h, "dispatch", "2026-03-02 10:00")).primary) == ["Wang"]
-    assert any(t.startswith("You are no longer on duty for Dispatch room · Day shift") for t in h.session.texts(2001))
+    assert any(
+        t.startswith("You are no longer on duty: Dispatch room · Day shift, 1 shift(s)") for t in h.session.texts(2001)
+    )
     assert any("Dispatch room · Day shift (primary), 1 shift(s)" in t for t in h.session.texts(2002))
 
 

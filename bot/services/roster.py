@@ -7,29 +7,40 @@ Administrators and each room's owners (holders of its `owner_role` in its depart
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from aiogram.utils.i18n import I18n
-
 from bot.clock import Clock
-from bot.i18n import format_moment
 from bot.policy import Policy
-from bot.policy.schema import DutyRoom
+from bot.policy.schema import DutyRoom, Shift
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.members import ADMIN
+from bot.services.members import ADMIN, MemberView
 from bot.services.messages import queue_text
-from bot.services.roster_calendar import ShiftTime, current_shift, find_shift, next_shift, runs_on, shift_time
+from bot.services.roster_calendar import (
+    ShiftTime,
+    current_shift,
+    find_shift,
+    next_shift,
+    runs_on,
+    shift_time,
+    shift_times,
+)
+from bot.services.roster_texts import RosterTexts
 from storage.models import Member
 from storage.roster_models import BACKUP, PRIMARY, RosterAssignment
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 DUTY_OFFICER = "duty_officer"
 POSITIONS = (PRIMARY, BACKUP)
-MAX_DAYS = 62  # one assignment covers at most two months: a typo in a year should not fill a roster
+MAX_DAYS = 62  # one assignment covers at most two months: a mistyped year should not fill a roster
+PLAN_AHEAD = timedelta(hours=48)  # shift-change timers exist this far ahead; the daily check renews them
+SHIFT_TIMER, GAP_TIMER = "roster.shift", "roster.gaps"
+
+# Lines for the handover message from other flows: (uow, room code, language) -> lines in that language.
+HandoverSource = Callable[[UnitOfWork, str, str], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
@@ -47,29 +58,32 @@ class OnDuty:
     def covered(self) -> bool:
         return bool(self.primary)
 
+    @property
+    def everyone(self) -> tuple[Member, ...]:
+        return self.primary + self.backup
+
 
 class RosterService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, i18n: I18n) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, texts: RosterTexts) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy
-        self._i18n = i18n
         self._zone = policy.organisation.zone
+        self.texts = texts
+        self.handover_sources: list[HandoverSource] = []  # the incidents flow adds its open items (B2)
 
     # Reading (B1) --------------------------------------------------------------------------
     async def on_duty_in(self, uow: UnitOfWork, room: str, at: datetime) -> OnDuty:
         """Who is on duty in `room` at `at`, inside the caller's unit of work (opens none).
         Only active members count. Raises KeyError for a room the policy does not know."""
-        occurrence = current_shift(self._policy.duty_room(room), at, self._zone)
-        return await self._crew(uow, room, occurrence)
+        return await self.crew(uow, room, current_shift(self._policy.duty_room(room), at, self._zone))
 
     async def next_on_duty(self, uow: UnitOfWork, room: str, at: datetime) -> OnDuty:
         """Who stands the room's next shift starting after `at` (inside the caller's unit of work)."""
-        occurrence = next_shift(self._policy.duty_room(room), at, self._zone)
-        return await self._crew(uow, room, occurrence)
+        return await self.crew(uow, room, next_shift(self._policy.duty_room(room), at, self._zone))
 
     async def board(self) -> list[tuple[OnDuty, OnDuty]]:
-        """/duty: for each duty room, who is on duty now and who comes next (B1)."""
+        """/duty, for every member: each duty room's crew now and next (B1)."""
         now = self._clock.now()
         async with self._uow() as uow:
             return [
@@ -77,43 +91,71 @@ class RosterService:
                 for room in self._policy.duty_rooms
             ]
 
-    async def crew_of(self, uow: UnitOfWork, occurrence: ShiftTime) -> OnDuty:
-        return await self._crew(uow, occurrence.room, occurrence)
+    async def upcoming(self, actor: Actor, room: str, days: int = 7) -> list[OnDuty]:
+        """The room's shifts from now on for `days` days, for those who keep its roster."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            duty_room = self.room(room)
+            await self.require_editor(uow, actor, duty_room)
+            return [
+                await self.crew(uow, room, o)
+                for o in shift_times(duty_room, now, now + timedelta(days=days), self._zone)
+            ]
 
-    async def _crew(self, uow: UnitOfWork, room: str, occurrence: ShiftTime | None) -> OnDuty:
+    async def crew(self, uow: UnitOfWork, room: str, occurrence: ShiftTime | None) -> OnDuty:
         if occurrence is None:
             return OnDuty(room, None, None, None, (), ())
         rows = [row for row in await uow.roster.slot(room, occurrence.day, occurrence.shift) if row.member.active]
-        return OnDuty(
-            room,
-            occurrence.shift,
-            occurrence.starts_at,
-            occurrence.ends_at,
-            tuple(row.member for row in rows if row.position == PRIMARY),
-            tuple(row.member for row in rows if row.position == BACKUP),
-        )
+        primary = tuple(row.member for row in rows if row.position == PRIMARY)
+        backup = tuple(row.member for row in rows if row.position == BACKUP)
+        return OnDuty(room, occurrence.shift, occurrence.starts_at, occurrence.ends_at, primary, backup)
 
     # Who may change a roster (B1, F3) ---------------------------------------------------------
     async def editable_rooms(self, actor: Actor) -> list[str]:
         """The rooms whose roster the actor keeps; refuses (and audits) a member who keeps none."""
         async with self._uow() as uow:
-            member = await self._active_actor(uow, actor)
-            rooms = [room.code for room in self._policy.duty_rooms if self._keeps(member, room)]
-            if not rooms:
-                await self._refuse(uow, actor, "-")
-            return rooms
+            member = await self.require_keeper(uow, actor)
+            return [room.code for room in self._policy.duty_rooms if self.keeps(member, room)]
+
+    async def check_editor(self, actor: Actor, room: str) -> None:
+        """For wizard steps that change nothing yet: refuse (and audit) whoever does not keep the room."""
+        async with self._uow() as uow:
+            await self.require_editor(uow, actor, self.room(room))
+
+    async def slot(self, actor: Actor, room: str, shift: str, day: date) -> OnDuty:
+        """Who stands one shift, for a keeper choosing whom a swap replaces."""
+        async with self._uow() as uow:
+            duty_room = self.room(room)
+            await self.require_editor(uow, actor, duty_room)
+            return await self.crew(uow, room, shift_time(duty_room, self.shift(duty_room, shift), day, self._zone))
+
+    async def require_keeper(self, uow: UnitOfWork, actor: Actor) -> Member | None:
+        """The member who keeps at least one roster (None from the command line); refuses others."""
+        if actor.is_command_line:
+            return None
+        member = await self._active_actor(uow, actor)
+        if not any(self.keeps(member, room) for room in self._policy.duty_rooms):
+            await self._refuse(uow, actor, "-")
+        return member
+
+    async def officers(self, actor: Actor, room: str) -> list[MemberView]:
+        """The active duty officers a roster keeper may put on `room`'s shifts."""
+        async with self._uow() as uow:
+            await self.require_editor(uow, actor, self.room(room))
+            return [MemberView.of(m) for m in await uow.members.with_role(DUTY_OFFICER)]
 
     async def require_editor(self, uow: UnitOfWork, actor: Actor, room: DutyRoom) -> Member | None:
         """The member allowed to change `room`'s roster (None from the command line); refuses others."""
         if actor.is_command_line:
             return None
         member = await self._active_actor(uow, actor)
-        if member is None or not self._keeps(member, room):
+        if not self.keeps(member, room):
             await self._refuse(uow, actor, room.code)
         return member
 
     @staticmethod
-    def _keeps(member: Member | None, room: DutyRoom) -> bool:
+    def keeps(member: Member | None, room: DutyRoom) -> bool:
+        """Administrators keep every roster; a room's owners (its owner_role in its department) keep its own."""
         if member is None:
             return False
         return ADMIN in member.roles or (room.owner_role in member.roles and member.department == room.department)
@@ -131,7 +173,7 @@ class RosterService:
         self, actor: Actor, *, room: str, shift: str, day: date, member_id: int, position: str = PRIMARY
     ) -> None:
         """Put a member on one shift (several people may share a position). Raises InvalidInput
-        when the shift does not run on `day` or is already over."""
+        when the shift does not run on `day` or is already over, or the member is no duty officer."""
         await self.assign_days(
             actor, room=room, shift=shift, first=day, last=day, member_id=member_id, position=position
         )
@@ -139,39 +181,29 @@ class RosterService:
     async def assign_days(
         self, actor: Actor, *, room: str, shift: str, first: date, last: date, member_id: int, position: str = PRIMARY
     ) -> list[date]:
-        """Put a member on a shift on every date from `first` to `last` on which the shift runs.
-        Returns those dates. A member already on a shift keeps one place (the new position)."""
+        """Put a member on a shift on every date from `first` to `last` on which it runs and is not
+        over yet; returns those dates. A member already on one of those shifts changes position."""
         async with self._uow() as uow:
             duty_room = self.room(room)
             editor = await self.require_editor(uow, actor, duty_room)
             pattern = self.shift(duty_room, shift)
-            self._check_position(position)
+            self.check_position(position)
             if last < first or (last - first).days >= MAX_DAYS:
                 raise InvalidInput(N_("Choose at most {limit} days, the first before the last."), limit=MAX_DAYS)
             now = self._clock.now()
-            days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-            occurrences = [shift_time(duty_room, pattern, day, self._zone) for day in days if runs_on(pattern, day)]
-            occurrences = [o for o in occurrences if o.ends_at > now]
+            days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+            occurrences = [o for day in days if (o := self.occurrence(duty_room, pattern, day, now))]
             if not occurrences:
                 raise InvalidInput(N_("That shift does not run on those dates, or is already over."))
             member = await self.officer(uow, member_id)
             for occurrence in occurrences:
                 await self._put(uow, occurrence, member, position, editor, now)
-            await record(
-                uow,
-                self._clock,
-                actor,
-                "roster",
-                room,
-                "assigned",
-                actor_id=editor.id if editor else None,
-                shift=shift,
-                days=[o.day.isoformat() for o in occurrences],
-                member=member.id,
-                position=position,
+            days_done = [o.day.isoformat() for o in occurrences]
+            await self.record_change(
+                uow, actor, editor, room, "assigned", shift=shift, days=days_done, member=member.id, position=position
             )
-            await self._tell_assigned(uow, member, duty_room, occurrences, position, now)
-            await self.after_change(uow, now)
+            await self.tell(uow, member, occurrences, position, now)
+            await self.plan(uow, now)
             await uow.commit()
             return [o.day for o in occurrences]
 
@@ -191,68 +223,53 @@ class RosterService:
         async with self._uow() as uow:
             duty_room = self.room(room)
             editor = await self.require_editor(uow, actor, duty_room)
-            pattern = self.shift(duty_room, shift)
-            self._check_position(position)
+            self.check_position(position)
             now = self._clock.now()
-            occurrence = shift_time(duty_room, pattern, day, self._zone)
-            if not runs_on(pattern, day) or occurrence.ends_at <= now:
+            occurrence = self.occurrence(duty_room, self.shift(duty_room, shift), day, now)
+            if occurrence is None:
                 raise InvalidInput(N_("That shift does not run on those dates, or is already over."))
             member = await self.officer(uow, member_id)
             slot = [row for row in await uow.roster.slot(room, day, shift) if row.position == position]
             leaving = [row for row in slot if replaces is None or row.member_id == replaces]
             if replaces is not None and not leaving:
                 raise Conflict(N_("That member is no longer on this shift; look at the roster again."))
+            replaced = [row.member for row in leaving if row.member_id != member.id]
             for row in leaving:
                 await uow.roster.remove(row)
             await uow.session.flush()
             await self._put(uow, occurrence, member, position, editor, now)
-            replaced = [row.member for row in leaving if row.member_id != member.id]
-            await record(
+            await self.record_change(
                 uow,
-                self._clock,
                 actor,
-                "roster",
+                editor,
                 room,
                 "swapped",
-                actor_id=editor.id if editor else None,
                 shift=shift,
                 day=day.isoformat(),
                 position=position,
                 member=member.id,
                 replaced=[m.id for m in replaced],
             )
-            await self._tell_assigned(uow, member, duty_room, [occurrence], position, now)
+            await self.tell(uow, member, [occurrence], position, now)
             for gone in replaced:
-                await self._tell_removed(uow, gone, duty_room, occurrence, now)
-            await self.after_change(uow, now)
+                await self.tell(uow, gone, [occurrence], None, now)
+            await self.plan(uow, now)
             await uow.commit()
             return [m.id for m in replaced]
 
     async def _put(
-        self,
-        uow: UnitOfWork,
-        occurrence: ShiftTime,
-        member: Member,
-        position: str,
-        editor: Member | None,
-        now: datetime,
+        self, uow: UnitOfWork, slot: ShiftTime, member: Member, position: str, editor: Member | None, now: datetime
     ) -> None:
-        existing = next(
-            (
-                row
-                for row in await uow.roster.slot(occurrence.room, occurrence.day, occurrence.shift)
-                if row.member_id == member.id
-            ),
-            None,
-        )
+        rows = await uow.roster.slot(slot.room, slot.day, slot.shift)
+        existing = next((row for row in rows if row.member_id == member.id), None)
         if existing is not None:
             existing.position = position
             return
         uow.roster.add(
             RosterAssignment(
-                room=occurrence.room,
-                day=occurrence.day,
-                shift=occurrence.shift,
+                room=slot.room,
+                day=slot.day,
+                shift=slot.shift,
                 position=position,
                 member=member,
                 assigned_by=editor.id if editor else None,
@@ -260,8 +277,32 @@ class RosterService:
             )
         )
 
-    async def after_change(self, uow: UnitOfWork, now: datetime) -> None:
-        """Hook for what follows every roster change (shift-change timers are re-planned)."""
+    async def record_change(
+        self, uow: UnitOfWork, actor: Actor, editor: Member | None, room: str, action: str, **details: object
+    ) -> None:
+        await record(uow, self._clock, actor, "roster", room, action, actor_id=editor.id if editor else None, **details)
+
+    # Timers (B1, B2) ---------------------------------------------------------------------------
+    async def plan(self, uow: UnitOfWork, now: datetime) -> None:
+        """Shift-change timers for every shift starting in the next 48 hours and each room's next
+        daily gap check. Idempotent (keyed timers); the daily check renews it. Who gets the
+        handover is read when the timer fires, so later roster changes need no re-planning."""
+        for room in self._policy.duty_rooms:
+            for occurrence in shift_times(room, now, now + PLAN_AHEAD, self._zone):
+                if occurrence.starts_at > now:
+                    await uow.timers.schedule(
+                        kind=SHIFT_TIMER,
+                        ref=occurrence.key,
+                        due_at=occurrence.starts_at,
+                        now=now,
+                        key=f"{SHIFT_TIMER}:{occurrence.key}",
+                    )
+            check = datetime.combine(now.astimezone(self._zone).date(), room.gap_report_at, tzinfo=self._zone)
+            if check <= now:
+                check = datetime.combine(check.date() + timedelta(days=1), room.gap_report_at, tzinfo=self._zone)
+            await uow.timers.schedule(
+                kind=GAP_TIMER, ref=room.code, due_at=check, now=now, key=f"{GAP_TIMER}:{room.code}:{check.date()}"
+            )
 
     # Validation ------------------------------------------------------------------------------
     def room(self, code: str) -> DutyRoom:
@@ -271,14 +312,21 @@ class RosterService:
             raise NotFound(N_("Unknown duty room: {room}."), room=code) from None
 
     @staticmethod
-    def shift(room: DutyRoom, code: str):  # noqa: ANN205
+    def shift(room: DutyRoom, code: str) -> Shift:
         found = find_shift(room, code)
         if found is None:
             raise InvalidInput(N_("Unknown shift: {shift}."), shift=code)
         return found
 
+    def occurrence(self, room: DutyRoom, shift: Shift, day: date, now: datetime) -> ShiftTime | None:
+        """The shift on `day`, if it runs that day and is not over yet."""
+        if not runs_on(shift, day):
+            return None
+        found = shift_time(room, shift, day, self._zone)
+        return found if found.ends_at > now else None
+
     @staticmethod
-    def _check_position(position: str) -> None:
+    def check_position(position: str) -> None:
         if position not in POSITIONS:
             raise InvalidInput(N_("The position is primary or backup, not {position}."), position=position)
 
@@ -290,63 +338,28 @@ class RosterService:
             raise InvalidInput(N_("{name} is not a duty officer; give them that role first."), name=member.name)
         return member
 
-    # Messages to the people concerned --------------------------------------------------------
-    def language_of(self, member: Member) -> str:
-        return member.language or self._policy.organisation.default_language
-
-    def text(self, member: Member, msgid: str, **params: object) -> str:
-        return self._i18n.gettext(msgid, locale=self.language_of(member)).format(**params)
-
-    def moment(self, member: Member, at: datetime) -> str:
-        return format_moment(at, self.language_of(member), self._zone)
-
-    def shift_label(self, member: Member, room: DutyRoom, shift_code: str) -> str:
-        shift = find_shift(room, shift_code)
-        language = self.language_of(member)
-        return f"{room.name.get(language)} · {shift.name.get(language) if shift else shift_code}"
-
-    def position_label(self, member: Member, position: str) -> str:
-        return self.text(member, N_("primary") if position == PRIMARY else N_("backup"))
-
-    async def _tell_assigned(
-        self,
-        uow: UnitOfWork,
-        member: Member,
-        room: DutyRoom,
-        occurrences: Sequence[ShiftTime],
-        position: str,
-        now: datetime,
+    # Telling the people concerned --------------------------------------------------------------
+    async def tell(
+        self, uow: UnitOfWork, member: Member, shifts: list[ShiftTime], position: str | None, now: datetime
     ) -> None:
-        first, last = occurrences[0], occurrences[-1]
-        await queue_text(
-            uow,
-            now,
-            chat_id=member.telegram_id,
-            key=f"roster.assigned:{member.id}:{first.key}:{last.key}:{position}:{now.isoformat()}",
-            text=self.text(
-                member,
-                N_("You are on the duty roster: {shift} ({position}), {count} shift(s) from {start} to {end}."),
-                shift=self.shift_label(member, room, first.shift),
-                position=self.position_label(member, position),
-                count=len(occurrences),
-                start=self.moment(member, first.starts_at),
-                end=self.moment(member, last.ends_at),
-            ),
+        """Tell a member they were put on `shifts` (position given) or taken off them (None)."""
+        texts, language = self.texts, self.texts.language(member)
+        first, last = shifts[0], shifts[-1]
+        params = dict(
+            shift=texts.shift(language, first.room, first.shift),
+            count=len(shifts),
+            start=texts.moment(language, first.starts_at),
+            end=texts.moment(language, last.ends_at),
         )
-
-    async def _tell_removed(
-        self, uow: UnitOfWork, member: Member, room: DutyRoom, occurrence: ShiftTime, now: datetime
-    ) -> None:
+        if position is None:
+            msgid = N_("You are no longer on duty: {shift}, {count} shift(s) from {start} to {end}.")
+        else:
+            msgid = N_("You are on the duty roster: {shift} ({position}), {count} shift(s) from {start} to {end}.")
+            params["position"] = texts.position(language, position)
         await queue_text(
             uow,
             now,
             chat_id=member.telegram_id,
-            key=f"roster.removed:{member.id}:{occurrence.key}:{now.isoformat()}",
-            text=self.text(
-                member,
-                N_("You are no longer on duty for {shift} from {start} to {end}: someone else takes it."),
-                shift=self.shift_label(member, room, occurrence.shift),
-                start=self.moment(member, occurrence.starts_at),
-                end=self.moment(member, occurrence.ends_at),
-            ),
+            text=texts.text(language, msgid, **params),
+            key=f"roster.{position or 'off'}:{member.id}:{first.key}:{last.key}:{now.isoformat()}",
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import select, update
 
 from storage.models import Member
 from storage.repositories.base import Repository
@@ -17,14 +17,6 @@ class RosterRepository(Repository):
             select(RosterAssignment)
             .where(RosterAssignment.room == room, RosterAssignment.day == day, RosterAssignment.shift == shift)
             .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
-        )
-        return rows.all()
-
-    async def between(self, room: str, first: date, last: date) -> Sequence[RosterAssignment]:
-        rows = await self.session.scalars(
-            select(RosterAssignment)
-            .where(RosterAssignment.room == room, RosterAssignment.day.between(first, last))
-            .order_by(RosterAssignment.day, RosterAssignment.shift, RosterAssignment.id)
         )
         return rows.all()
 
@@ -42,18 +34,6 @@ class RosterRepository(Repository):
 
     async def remove(self, assignment: RosterAssignment) -> None:
         await self.session.delete(assignment)
-
-    async def clear_slots(self, slots: Iterable[tuple[str, date, str, str]]) -> None:
-        """Empty the given (room, day, shift, position) slots (an import replaces what it names)."""
-        wanted = list(set(slots))
-        for start in range(0, len(wanted), 200):
-            await self.session.execute(
-                delete(RosterAssignment).where(
-                    tuple_(
-                        RosterAssignment.room, RosterAssignment.day, RosterAssignment.shift, RosterAssignment.position
-                    ).in_(wanted[start : start + 200])
-                )
-            )
 
     async def members_matching(self, key: str) -> Sequence[Member]:
         """Active members whose Telegram id or exact name is `key` (CSV rows name people either way)."""

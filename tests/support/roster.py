@@ -44,3 +44,4 @@ async def put_on(
     await roster_of(h).assign(
         Actor.command_line(), room=room, shift=shift, day=day, member_id=member.id, position=position
     )
+    await h.app.outbox.drain()  # the officer's "you are on the roster" message goes out
