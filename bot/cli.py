@@ -1,4 +1,5 @@
-"""Command line: run the bot, check a policy, import staff, create invitations, verify the audit chain."""
+"""Command line: run the bot, check a policy, import staff, create invitations, verify the audit chain, export
+incidents."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import csv
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -56,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(required=True)
     audit.add_parser("verify", help="check the hash chain of the audit log").set_defaults(handler=cmd_audit_verify)
+
+    incidents = commands.add_parser("incidents", help="incident tools").add_subparsers(required=True)
+    export = incidents.add_parser(
+        "export", help="write the incidents of a period, with their timelines, to a CSV or XLSX file (A5, A6)"
+    )
+    export.add_argument("--from", dest="first", required=True, type=_day, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, type=_day, help="last day (included), YYYY-MM-DD")
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument("--language", choices=("zh_Hans", "en"), help="of the headings (default: the policy's)")
+    export.set_defaults(handler=cmd_incidents_export)
 
     db = commands.add_parser("db", help="database tools").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
@@ -133,6 +146,29 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_incidents_export(args: argparse.Namespace) -> int:
+    from bot.services.incidents import IncidentServices, Words
+    from bot.services.incidents.files import table_bytes
+    from bot.services.incidents.periods import day_bounds
+
+    async with _services() as (services, _settings):
+        policy = services.policy
+        language = args.language or policy.organisation.default_language
+        incidents = IncidentServices.build(services.uow, services.clock, policy, services.i18n, lambda: None)
+        start, end = day_bounds(args.first, args.last, policy.organisation.zone)
+        cards = [c async for batch in incidents.queries.export(Actor.command_line(), start, end) for c in batch]
+        args.out.write_bytes(table_bytes(Words(services.i18n, policy, language), cards, args.format))
+    print(f"{len(cards)} incidents written to {args.out}")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a day; write YYYY-MM-DD, e.g. 2026-03-01") from None
+
+
 def _read_staff(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as source:
         reader = csv.DictReader(source)
@@ -155,6 +191,7 @@ class _services:
 
     async def __aenter__(self):  # noqa: ANN204
         from bot.clock import SystemClock
+        from bot.i18n import load_catalogues
         from bot.services.audit import AuditService
         from bot.services.members import MembershipService
         from storage.db import create_engine, create_session_factory
@@ -168,7 +205,12 @@ class _services:
         uow = UnitOfWorkFactory(create_session_factory(self.engine))
         clock = SystemClock()
         services = argparse.Namespace(
-            uow=uow, audit=AuditService(uow, clock), members=MembershipService(uow, clock, policy)
+            uow=uow,
+            audit=AuditService(uow, clock),
+            members=MembershipService(uow, clock, policy),
+            policy=policy,
+            clock=clock,
+            i18n=load_catalogues(policy.organisation.default_language),
         )
         return services, settings
 

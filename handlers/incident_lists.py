@@ -15,10 +15,11 @@ from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.incidents import Queries
 from bot.services.incidents.files import FORMATS, chart_png, table_bytes
+from bot.services.incidents.periods import day_bounds, period_bounds
 from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.incident_keyboards import ListCb, PeriodCb, export_format_keyboard, page_keyboard, period_keyboard
-from handlers.incident_parsing import day_bounds, parse_day, period_bounds
+from handlers.incident_parsing import parse_day
 from handlers.incident_respond import send_card
 from handlers.incident_texts import figures_text, page_text, words
 

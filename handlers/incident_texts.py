@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
@@ -56,7 +58,7 @@ def figures_text(figures: Figures, policy: Policy, language: str) -> str:
     w = words(policy, language)
     zone = policy.organisation.zone
     start = figures.start.astimezone(zone).date().isoformat()
-    end = figures.end.astimezone(zone).date().isoformat()
+    end = (figures.end - timedelta(seconds=1)).astimezone(zone).date().isoformat()  # the end is exclusive
     share = figures.in_window_share
     lines = [
         _("Incidents {start} – {end}: {total}").format(start=start, end=end, total=figures.total),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.services.incidents import render
@@ -50,7 +50,7 @@ def _period(w: Words, figures: Figures) -> dict[str, str]:
     zone = w.policy.organisation.zone
     return {
         "start": figures.start.astimezone(zone).date().isoformat(),
-        "end": figures.end.astimezone(zone).date().isoformat(),
+        "end": (figures.end - timedelta(seconds=1)).astimezone(zone).date().isoformat(),  # the end is exclusive
     }
 
 
