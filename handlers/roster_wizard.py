@@ -17,7 +17,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.policy import Policy
-from bot.services.roster import RosterService
+from bot.services.errors import N_, InvalidInput
+from bot.services.roster import POSITIONS, RosterService
 from bot.services.roster_import import RosterImport
 from handlers import roster_keyboards as kb
 from handlers.admin import actor_of
@@ -25,6 +26,7 @@ from handlers.roster_keyboards import RosterCb
 from handlers.roster_texts import crew_lines, problem_lines, shift_label
 
 MAX_CSV_BYTES = 512 * 1024
+MAX_BUTTONS = 60
 DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 
 
@@ -92,7 +94,12 @@ class Step:
         officers = await self.roster.officers(self.actor, room)
         if not officers:
             return _("Nobody holds the duty officer role yet. Give it to members in /members first."), kb.back_only()
-        return _("Who stands the shift?"), kb.choices([(str(m.id), m.name) for m in officers], "member")
+        text = _("Who stands the shift?")
+        if len(officers) > MAX_BUTTONS:  # Telegram takes 100 buttons at most
+            text += "\n" + _("Only the first {count} are shown; put others on the roster with a CSV file.").format(
+                count=MAX_BUTTONS
+            )
+        return text, kb.choices([(str(m.id), m.name) for m in officers[:MAX_BUTTONS]], "member")
 
     async def _position(self, values: dict, room: str) -> tuple[str, InlineKeyboardMarkup]:
         await self.roster.check_editor(self.actor, room)
@@ -162,6 +169,8 @@ async def pressed(query: CallbackQuery, callback_data: RosterCb, state: FSMConte
     step, value = Step(query, state, data), callback_data.value
     values = await state.get_data()
     action = callback_data.action
+    if not _well_formed(action, value):  # a forged or garbled button: the service never sees it
+        raise InvalidInput(N_("This button is no longer valid. Please start again."))
     if action == "room":
         await state.update_data(room=value, kind="")
     elif action in ("do", "import"):
@@ -247,6 +256,17 @@ async def uploaded(message: Message, state: FSMContext, bot: Bot, roster_import:
         return
     await state.clear()
     await message.answer(_("Imported {count} roster rows. Everyone concerned has been told.").format(count=result.rows))
+
+
+def _well_formed(action: str, value: str) -> bool:
+    checks = {
+        "member": value.isdigit,
+        "repl": lambda: value == "" or value.isdigit(),
+        "pos": lambda: value in POSITIONS,
+        "span": lambda: value in ("7", "30"),
+        "day": lambda: _parse(value) is not None,
+    }
+    return checks.get(action, lambda: True)()
 
 
 def _next(values: dict[str, Any], current: str | None) -> str:

@@ -131,6 +131,12 @@ async def test_members_without_the_right_cannot_open_or_press_the_roster_wizard(
     assert refusal in await h.press(2003, RosterCb(action="room", value="dispatch"))
     for forged in (RosterCb(action="save"), RosterCb(action="member", value=str(wang.id))):
         assert await h.press(2001, forged) == ["This button is no longer valid. Please start again."]
+    await h.send(ADMIN_ID, "/roster")
+    await h.press(ADMIN_ID, RosterCb(action="room", value="dispatch"))
+    await h.press(ADMIN_ID, RosterCb(action="do", value="assign"))
+    await h.press(ADMIN_ID, RosterCb(action="shift", value="day"))
+    garbled = await h.press(ADMIN_ID, RosterCb(action="member", value="1; drop table"))
+    assert garbled == ["该按钮已失效，请重新开始。"]  # the administrator reads Chinese
     async with h.app.uow() as uow:
         refused = await uow.session.scalars(select(AuditEntry.actor_telegram_id).where(AuditEntry.action == "refused"))
         assert {2001, 2002, 2003} <= set(refused)

@@ -13,7 +13,7 @@ from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.roster_calendar import current_shift, next_shift
 from storage.models import AuditEntry
 from tests.conftest import Harness
-from tests.support.roster import MONDAY, SHANGHAI, local, officer, put_on, roster_of
+from tests.support.roster import MONDAY, SHANGHAI, local, officer, put_on, put_on_days, roster_of
 
 
 async def on_duty(h: Harness, room: str, at: str):  # noqa: ANN201
@@ -67,14 +67,7 @@ async def test_a_swap_replaces_the_assignee_of_one_shift_and_tells_both(harness:
     """B1: an override replaces one shift's officer; the others and other days are untouched."""
     h = harness
     wang, li, backup = await officer(h, 2001, "Wang"), await officer(h, 2002, "Li"), await officer(h, 2003, "Bak")
-    await roster_of(h).assign_days(
-        Actor.command_line(),
-        room="dispatch",
-        shift="day",
-        first=MONDAY,
-        last=MONDAY + timedelta(days=1),
-        member_id=wang.id,
-    )
+    await put_on_days(h, wang, "day", 2)
     await put_on(h, backup, "day", MONDAY + timedelta(days=1), position="backup")
     await h.advance(seconds=1)
     replaced = await roster_of(h).swap(

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.app import build_app
+from bot.clock import ManualClock
 from bot.services.actor import Actor
-from tests.conftest import ADMIN_ID, Harness
-from tests.support.roster import MONDAY, officer, put_on, roster_of
+from tests.conftest import ADMIN_ID, Harness, settings_for
+from tests.support.recording_session import RecordingSession
+from tests.support.roster import MONDAY, officer, put_on, put_on_days, roster_of
 
 HEAD = 3000
 GAP = "Duty roster gap in Dispatch room: these shifts in the next 48 hours have no primary officer:"
@@ -39,26 +42,12 @@ async def test_a_gap_is_reported_to_the_owner_every_day_until_it_is_fixed(harnes
     assert "• Dispatch room · Night shift: 4 Mar 2026, 20:00 – 5 Mar 2026, 08:00" in lines
     assert lines[-1] == "Assign someone with /roster."
 
-    await roster_of(h).assign_days(
-        Actor.command_line(),
-        room="dispatch",
-        shift="day",
-        first=MONDAY,
-        last=MONDAY + timedelta(days=6),
-        member_id=wang.id,
-    )
+    await put_on_days(h, wang, "day", 7)
     await h.advance(days=1)  # Wednesday: the day shifts are covered, the nights are not
     assert len(gap_reports(h, HEAD)) == 2
     assert "Day shift" not in gap_reports(h, HEAD)[-1] and "Night shift" in gap_reports(h, HEAD)[-1]
 
-    await roster_of(h).assign_days(
-        Actor.command_line(),
-        room="dispatch",
-        shift="night",
-        first=MONDAY,
-        last=MONDAY + timedelta(days=6),
-        member_id=wang.id,
-    )
+    await put_on_days(h, wang, "night", 7)
     await h.advance(days=1)
     await h.advance(days=1)
     assert len(gap_reports(h, HEAD)) == 2  # fixed: no more reports
@@ -151,3 +140,25 @@ async def test_handover_needs_a_shift_and_a_sensible_note(harness: Harness) -> N
     assert await h.send(2001, "Radio 2 needs charging.") == ["Your note is kept for the handover (1 duty room(s))."]
     assert await h.send(2001, "/handover") == ["Write your handover note for the next shift:"]
     assert await h.send(2001, "/cancel") == ["Cancelled. Nothing was saved."]
+
+
+async def test_a_handover_due_while_the_bot_was_down_is_sent_once_after_restart(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    """Timers live in the database: after a restart the missed shift change fires once, not twice."""
+    first = await build_app(settings_for(sqlite_url), clock=clock, session=RecordingSession())
+    h = Harness(first, first.bot.session, clock)  # type: ignore[arg-type]
+    night = await officer(h, 2001, "Night Owl")
+    await put_on(h, night, "night")
+    await first.close()
+
+    clock.advance(hours=11, minutes=5)  # 20:05: the night shift began while the bot was down
+    sent_after_each_start = []
+    for _start in range(2):
+        session = RecordingSession()
+        app = await build_app(settings_for(sqlite_url), clock=clock, session=session)
+        await app.timers.run_due()
+        await app.outbox.drain()
+        await app.close()
+        sent_after_each_start.append([t for t in session.texts(2001) if t.startswith("Shift handover")])
+    assert [len(sent) for sent in sent_after_each_start] == [1, 0]

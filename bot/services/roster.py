@@ -62,6 +62,9 @@ class OnDuty:
     def everyone(self) -> tuple[Member, ...]:
         return self.primary + self.backup
 
+    def includes(self, member_id: int) -> bool:
+        return any(member.id == member_id for member in self.everyone)
+
 
 class RosterService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, texts: RosterTexts) -> None:
@@ -139,10 +142,14 @@ class RosterService:
         return member
 
     async def officers(self, actor: Actor, room: str) -> list[MemberView]:
-        """The active duty officers a roster keeper may put on `room`'s shifts."""
+        """The active duty officers a roster keeper may put on `room`'s shifts, the room's department first."""
         async with self._uow() as uow:
-            await self.require_editor(uow, actor, self.room(room))
-            return [MemberView.of(m) for m in await uow.members.with_role(DUTY_OFFICER)]
+            duty_room = self.room(room)
+            await self.require_editor(uow, actor, duty_room)
+            found = await uow.members.with_role(DUTY_OFFICER)
+            return [
+                MemberView.of(m) for m in sorted(found, key=lambda m: (m.department != duty_room.department, m.name))
+            ]
 
     async def require_editor(self, uow: UnitOfWork, actor: Actor, room: DutyRoom) -> Member | None:
         """The member allowed to change `room`'s roster (None from the command line); refuses others."""

@@ -20,8 +20,6 @@ from storage.models import Member
 from storage.roster_models import RosterAssignment
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
-Slot = tuple[str, object, str]  # room, day, shift
-
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -50,22 +48,23 @@ class RosterImport:
             editor = await self._roster.require_keeper(uow, actor)
             now = self._clock.now()
             planned: list[_Planned] = []
-            seen: set[tuple[Slot, int]] = set()
+            seen: set[tuple[str, int]] = set()
             members: dict[str, list[Member]] = {}
             for row in rows:
                 found = await self._check(uow, actor, editor, row, now, members)
                 if isinstance(found, Problem):
                     problems.append(found)
-                elif ((found.shift.room, found.shift.day, found.shift.shift), found.member.id) in seen:
+                elif (found.shift.key, found.member.id) in seen:
                     problems.append(Problem(row.line, N_("Line {line}: this person is listed twice for this shift.")))
                 else:
-                    seen.add(((found.shift.room, found.shift.day, found.shift.shift), found.member.id))
+                    seen.add((found.shift.key, found.member.id))
                     planned.append(found)
             if problems:
                 return ImportResult(0, sorted(problems, key=lambda p: p.line))
             await self._apply(uow, planned, editor, now)
             rooms = sorted({p.shift.room for p in planned})
-            await self._roster.record_change(uow, actor, editor, ",".join(rooms), "imported", rows=len(planned))
+            rows_stored = [[p.shift.key, p.member.id, p.position] for p in planned]
+            await self._roster.record_change(uow, actor, editor, ",".join(rooms), "imported", rows=rows_stored)
             await self._roster.plan(uow, now)
             await uow.commit()
             return ImportResult(len(planned), [])
@@ -120,28 +119,24 @@ class RosterImport:
         return None
 
     async def _apply(self, uow: UnitOfWork, planned: list[_Planned], editor: Member | None, now: datetime) -> None:
-        """Empty the named slots, put the rows in, and tell everyone whose shifts changed."""
-        named = {(p.shift.room, p.shift.day, p.shift.shift, p.position) for p in planned}
-        kept: dict[tuple[Slot, int], RosterAssignment] = {}
-        removed: dict[tuple[int, str, str], list[ShiftTime]] = defaultdict(list)
-        who: dict[int, Member] = {}
-        shifts = {(p.shift.room, p.shift.day, p.shift.shift): p.shift for p in planned}
-        staying = {((p.shift.room, p.shift.day, p.shift.shift), p.member.id) for p in planned}
-        for slot, occurrence in shifts.items():
-            for row in await uow.roster.slot(*slot):
-                if (*slot, row.position) not in named:
-                    kept[(slot, row.member_id)] = row
+        """Empty the slots the file names, put its rows in, and tell everyone whose shifts changed."""
+        named = {(p.shift.key, p.position) for p in planned}
+        incoming = {(p.shift.key, p.member.id) for p in planned}
+        other_position: dict[tuple[str, int], RosterAssignment] = {}  # rows the file leaves alone
+        changes: dict[tuple[Member, str, str, str | None], list[ShiftTime]] = defaultdict(list)  # None: taken off
+        for shift in {p.shift.key: p.shift for p in planned}.values():
+            for row in await uow.roster.slot(shift.room, shift.day, shift.shift):
+                if (shift.key, row.position) not in named:
+                    other_position[(shift.key, row.member_id)] = row
                     continue
                 await uow.roster.remove(row)
-                if (slot, row.member_id) not in staying:
-                    who[row.member_id] = row.member
-                    removed[(row.member_id, occurrence.room, occurrence.shift)].append(occurrence)
+                if (shift.key, row.member_id) not in incoming:
+                    changes[(row.member, shift.room, shift.shift, None)].append(shift)
         await uow.session.flush()  # deletes first: a person may come back into the same slot
-        added: dict[tuple[int, str, str, str], list[ShiftTime]] = defaultdict(list)
         for p in planned:
-            slot = (p.shift.room, p.shift.day, p.shift.shift)
-            if (slot, p.member.id) in kept:
-                kept[(slot, p.member.id)].position = p.position
+            moved = other_position.get((p.shift.key, p.member.id))
+            if moved is not None:
+                moved.position = p.position
             else:
                 uow.roster.add(
                     RosterAssignment(
@@ -154,12 +149,9 @@ class RosterImport:
                         assigned_at=now,
                     )
                 )
-            who[p.member.id] = p.member
-            added[(p.member.id, p.shift.room, p.shift.shift, p.position)].append(p.shift)
-        for (member_id, *_rest, position), group in added.items():
-            await self._roster.tell(uow, who[member_id], sorted(group, key=lambda s: s.starts_at), position, now)
-        for (member_id, *_rest), group in removed.items():
-            await self._roster.tell(uow, who[member_id], sorted(group, key=lambda s: s.starts_at), None, now)
+            changes[(p.member, p.shift.room, p.shift.shift, p.position)].append(p.shift)
+        for (member, _room, _shift, position), shifts in changes.items():
+            await self._roster.tell(uow, member, sorted(shifts, key=lambda s: s.starts_at), position, now)
 
 
 def _shift_named(room: DutyRoom, text: str) -> Shift | None:

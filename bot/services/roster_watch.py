@@ -5,8 +5,9 @@ Timer handlers receive the runner's unit of work and use it; they never open ano
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
 from bot.policy import Policy
@@ -23,6 +24,7 @@ from storage.models import Member, Timer
 from storage.roster_models import HandoverNote
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
+log = logging.getLogger(__name__)
 MAX_NOTE = 1000
 HANDOVER_GRACE = timedelta(hours=2)  # an officer may still leave a note this long after the shift ended
 
@@ -62,36 +64,26 @@ class ShiftWatch:
             owners = await uow.members.with_role(room.owner_role, room.department) or await uow.members.with_role(ADMIN)
             today = now.astimezone(self._zone).date()
             for owner in owners:
-                language = self._texts.language(owner)
-                lines = [
-                    f"{self._texts.shift(language, o.room, o.shift)}: {self._texts.moment(language, o.starts_at)} – "
-                    f"{self._texts.moment(language, o.ends_at)}"
-                    for o in gaps
-                ]
-                text = self._texts.text(
-                    language,
-                    N_("Duty roster gap in {room}: these shifts in the next {hours} hours have no primary officer:"),
-                    room=self._texts.room(language, room.code),
-                    hours=room.gap_lookahead_hours,
-                )
-                hint = self._texts.text(language, N_("Assign someone with /roster."))
-                await queue_text(
-                    uow,
-                    now,
-                    chat_id=owner.telegram_id,
-                    key=f"roster.gap:{room.code}:{today}:{owner.id}",
-                    text=clip("\n".join([text, *self._texts.bullets(language, lines), "", hint])),
-                )
-            await record(
-                uow,
-                self._clock,
-                Actor.command_line(),
-                "roster",
-                room.code,
-                "gap_reported",
-                shifts=[o.key for o in gaps],
-            )
+                key = f"roster.gap:{room.code}:{today}:{owner.id}"  # once a day, however often the check runs
+                await queue_text(uow, now, chat_id=owner.telegram_id, key=key, text=self._gap_text(owner, room, gaps))
+            gap_keys = [o.key for o in gaps]
+            await record(uow, self._clock, Actor.command_line(), "roster", room.code, "gap_reported", shifts=gap_keys)
         await self._roster.plan(uow, now)
+
+    def _gap_text(self, owner: Member, room: DutyRoom, gaps: list[ShiftTime]) -> str:
+        t, language = self._texts, self._texts.language(owner)
+        lines = [
+            f"{t.shift(language, o.room, o.shift)}: {t.moment(language, o.starts_at)} – {t.moment(language, o.ends_at)}"
+            for o in gaps
+        ]
+        title = t.text(
+            language,
+            N_("Duty roster gap in {room}: these shifts in the next {hours} hours have no primary officer:"),
+            room=t.room(language, room.code),
+            hours=room.gap_lookahead_hours,
+        )
+        hint = t.text(language, N_("Assign someone with /roster."))
+        return clip("\n".join([title, *t.bullets(language, lines), "", hint]))
 
     # Shift change and handover (B2) ------------------------------------------------------------
     async def on_shift_start(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
@@ -100,7 +92,7 @@ class ShiftWatch:
         room_code, day_text, shift_code = timer.ref.split(":")
         room = self._room(room_code)
         shift = find_shift(room, shift_code) if room else None
-        day = datetime.fromisoformat(day_text).date()
+        day = date.fromisoformat(day_text)
         if room is None or shift is None or not runs_on(shift, day):
             return  # the policy changed since the timer was planned
         occurrence = shift_time(room, shift, day, self._zone)
@@ -132,7 +124,10 @@ class ShiftWatch:
         t, language = self._texts, self._texts.language(member)
         items: list[str] = []
         for source in self._roster.handover_sources:
-            items += await source(uow, occurrence.room, language)
+            try:
+                items += await source(uow, occurrence.room, language)
+            except Exception:  # a failing flow must not hold back the rest of the handover
+                log.exception("handover source %r failed for %s", source, occurrence.key)
         lines = [
             t.text(
                 language,
@@ -199,13 +194,12 @@ class ShiftWatch:
         """The rooms where `member` is on duty now, and those whose shift they left in the last two hours."""
         on_duty, just_left = [], []
         for room in self._policy.duty_rooms:
-            if member in (await self._roster.on_duty_in(uow, room.code, now)).everyone:
+            if (await self._roster.on_duty_in(uow, room.code, now)).includes(member.id):
                 on_duty.append(room.code)
                 continue
             for occurrence in shift_times(room, now - HANDOVER_GRACE, now, self._zone):
-                if (
-                    occurrence.ends_at <= now
-                    and member in (await self._roster.crew(uow, room.code, occurrence)).everyone
+                if occurrence.ends_at <= now and (await self._roster.crew(uow, room.code, occurrence)).includes(
+                    member.id
                 ):
                     just_left.append(room.code)
                     break

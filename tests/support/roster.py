@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.actor import Actor
@@ -45,3 +45,16 @@ async def put_on(
         Actor.command_line(), room=room, shift=shift, day=day, member_id=member.id, position=position
     )
     await h.app.outbox.drain()  # the officer's "you are on the roster" message goes out
+
+
+async def put_on_days(h: Harness, member: MemberView, shift: str, days: int, *, room: str = "dispatch") -> None:
+    """`member` as primary on `shift` every day for `days` days from Monday."""
+    await roster_of(h).assign_days(
+        Actor.command_line(),
+        room=room,
+        shift=shift,
+        first=MONDAY,
+        last=MONDAY + timedelta(days=days - 1),
+        member_id=member.id,
+    )
+    await h.app.outbox.drain()
