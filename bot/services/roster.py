@@ -136,7 +136,7 @@ class RosterService:
         """The member who keeps at least one roster (None from the command line); refuses others."""
         if actor.is_command_line:
             return None
-        member = await self._active_actor(uow, actor)
+        member = await self.active_member(uow, actor)
         if not any(self.keeps(member, room) for room in self._policy.duty_rooms):
             await self._refuse(uow, actor, "-")
         return member
@@ -155,7 +155,7 @@ class RosterService:
         """The member allowed to change `room`'s roster (None from the command line); refuses others."""
         if actor.is_command_line:
             return None
-        member = await self._active_actor(uow, actor)
+        member = await self.active_member(uow, actor)
         if not self.keeps(member, room):
             await self._refuse(uow, actor, room.code)
         return member
@@ -167,7 +167,8 @@ class RosterService:
             return False
         return ADMIN in member.roles or (room.owner_role in member.roles and member.department == room.department)
 
-    async def _active_actor(self, uow: UnitOfWork, actor: Actor) -> Member | None:
+    async def active_member(self, uow: UnitOfWork, actor: Actor) -> Member | None:
+        """The active member behind the actor, if any."""
         member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
         return member if member and member.active else None
 

@@ -165,17 +165,8 @@ class ShiftWatch:
             raise InvalidInput(N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE)
         now = self._clock.now()
         async with self._uow() as uow:
-            author = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-            if author is None or not author.active:
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    "roster",
-                    "-",
-                    NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation.")),
-                )
-            rooms_now, rooms_just_left = await self._posts(uow, author, now)
+            author = await self._roster.active_member(uow, actor)
+            rooms_now, rooms_just_left = await self._posts(uow, author, now) if author else ([], [])
             if not rooms_now and not rooms_just_left:
                 denied = NotAllowed(N_("You are not on duty now, so there is no shift to hand over."))
                 await refuse(uow, self._clock, actor, "roster", "-", denied)
@@ -197,10 +188,9 @@ class ShiftWatch:
             if (await self._roster.on_duty_in(uow, room.code, now)).includes(member.id):
                 on_duty.append(room.code)
                 continue
-            for occurrence in shift_times(room, now - HANDOVER_GRACE, now, self._zone):
-                if occurrence.ends_at <= now and (await self._roster.crew(uow, room.code, occurrence)).includes(
-                    member.id
-                ):
+            ended = [o for o in shift_times(room, now - HANDOVER_GRACE, now, self._zone) if o.ends_at <= now]
+            for occurrence in ended:
+                if (await self._roster.crew(uow, room.code, occurrence)).includes(member.id):
                     just_left.append(room.code)
                     break
         return on_duty, just_left
