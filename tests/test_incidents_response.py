@@ -4,8 +4,8 @@ card with the full timeline, and the lists — through the real Dispatcher."""
 from __future__ import annotations
 
 from bot.services.incidents.buttons import IncidentCb
-from handlers.incident_keyboards import ListCb
 from handlers.callbacks import MemberCb
+from handlers.incident_keyboards import ListCb
 from storage.incidents_models import CLOSED, IN_PROGRESS
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.incidents import HEAD, LI, OUTSIDER, REPORTER, WANG, ZHAO, ack, crew, incident, member, report
