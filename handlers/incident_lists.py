@@ -24,8 +24,9 @@ from handlers.incident_respond import send_card
 from handlers.incident_texts import figures_text, page_text, words
 
 
-async def show_incident(message: Message, command: CommandObject, bot: Bot, queries: Queries, policy: Policy,
-                        language: str) -> None:
+async def show_incident(
+    message: Message, command: CommandObject, bot: Bot, queries: Queries, policy: Policy, language: str
+) -> None:
     if not command.args:
         await message.answer(_("Send the number too, e.g. /incident INC-2026-000123."))
         return
@@ -41,16 +42,19 @@ async def list_mine(message: Message, queries: Queries, policy: Policy, language
     await _send_page(message, queries, "mine", 0, policy, language)
 
 
-async def turn_page(query: CallbackQuery, callback_data: ListCb, queries: Queries, policy: Policy,
-                    language: str) -> None:
+async def turn_page(
+    query: CallbackQuery, callback_data: ListCb, queries: Queries, policy: Policy, language: str
+) -> None:
     await query.answer()
     if query.message:
-        await _send_page(query.message, queries, callback_data.kind, callback_data.page, policy, language,
-                         actor=actor_of(query))
+        await _send_page(
+            query.message, queries, callback_data.kind, callback_data.page, policy, language, actor=actor_of(query)
+        )
 
 
-async def _send_page(message: Message, queries: Queries, kind: str, number: int, policy: Policy, language: str,
-                     actor=None) -> None:  # noqa: ANN001
+async def _send_page(
+    message: Message, queries: Queries, kind: str, number: int, policy: Policy, language: str, actor=None
+) -> None:  # noqa: ANN001
     actor = actor or actor_of(message)
     if kind == "open":
         page, title = await queries.open_incidents(actor, number), _("Open incidents")
@@ -60,32 +64,35 @@ async def _send_page(message: Message, queries: Queries, kind: str, number: int,
 
 
 # Figures and exports for managers ---------------------------------------------------------------------------
-async def stats(message: Message, command: CommandObject, bot: Bot, queries: Queries, clock: Clock,
-                policy: Policy, language: str) -> None:
+async def stats(
+    message: Message, command: CommandObject, bot: Bot, queries: Queries, clock: Clock, policy: Policy, language: str
+) -> None:
     await queries.check_manager(actor_of(message))
     bounds = _typed_period(command.args, policy)
     if bounds is None:
-        await message.answer(_("Figures for which period? Or type /stats 2026-01-01 2026-03-31."),
-                             reply_markup=period_keyboard("stats"))
+        await message.answer(
+            _("Figures for which period? Or type /stats 2026-01-01 2026-03-31."), reply_markup=period_keyboard("stats")
+        )
         return
     await _send_stats(message, queries, bounds, policy, language)
 
 
-async def export(message: Message, command: CommandObject, queries: Queries, policy: Policy,
-                 language: str) -> None:
+async def export(message: Message, command: CommandObject, queries: Queries, policy: Policy, language: str) -> None:
     await queries.check_manager(actor_of(message))
     args = (command.args or "").split()
     fmt = args.pop() if args and args[-1].lower() in FORMATS else "xlsx"
     bounds = _typed_period(" ".join(args), policy)
     if bounds is None:
-        await message.answer(_("Export which period? Or type /export 2026-01-01 2026-03-31 csv."),
-                             reply_markup=period_keyboard("export"))
+        await message.answer(
+            _("Export which period? Or type /export 2026-01-01 2026-03-31 csv."), reply_markup=period_keyboard("export")
+        )
         return
     await _send_export(message, queries, bounds, fmt.lower(), policy, language)
 
 
-async def period_chosen(query: CallbackQuery, callback_data: PeriodCb, queries: Queries, clock: Clock,
-                        policy: Policy, language: str) -> None:
+async def period_chosen(
+    query: CallbackQuery, callback_data: PeriodCb, queries: Queries, clock: Clock, policy: Policy, language: str
+) -> None:
     await query.answer()
     if query.message is None:
         return
@@ -95,8 +102,7 @@ async def period_chosen(query: CallbackQuery, callback_data: PeriodCb, queries: 
     elif callback_data.what == "export":
         await query.message.answer(_("CSV or XLSX?"), reply_markup=export_format_keyboard(callback_data.period))
     else:
-        await _send_export(query.message, queries, bounds, callback_data.what, policy, language,
-                           actor=actor_of(query))
+        await _send_export(query.message, queries, bounds, callback_data.what, policy, language, actor=actor_of(query))
 
 
 def _typed_period(args: str | None, policy: Policy) -> tuple[datetime, datetime] | None:
@@ -106,16 +112,24 @@ def _typed_period(args: str | None, policy: Policy) -> tuple[datetime, datetime]
     return day_bounds(days[0], days[1], policy.organisation.zone)  # type: ignore[arg-type]
 
 
-async def _send_stats(message: Message, queries: Queries, bounds: tuple[datetime, datetime], policy: Policy,
-                      language: str, actor=None) -> None:  # noqa: ANN001
+async def _send_stats(
+    message: Message, queries: Queries, bounds: tuple[datetime, datetime], policy: Policy, language: str, actor=None
+) -> None:  # noqa: ANN001
     figures = await queries.figures(actor or actor_of(message), *bounds)
     await message.answer(figures_text(figures, policy, language))
     png = await asyncio.to_thread(chart_png, figures, words(policy, language))
     await message.answer_photo(BufferedInputFile(png, filename="incidents.png"))
 
 
-async def _send_export(message: Message, queries: Queries, bounds: tuple[datetime, datetime], fmt: str,
-                       policy: Policy, language: str, actor=None) -> None:  # noqa: ANN001
+async def _send_export(
+    message: Message,
+    queries: Queries,
+    bounds: tuple[datetime, datetime],
+    fmt: str,
+    policy: Policy,
+    language: str,
+    actor=None,
+) -> None:  # noqa: ANN001
     cards = [card async for batch in queries.export(actor or actor_of(message), *bounds) for card in batch]
     data = table_bytes(words(policy, language), cards, fmt)
     zone = policy.organisation.zone

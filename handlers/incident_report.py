@@ -1,7 +1,8 @@
 """Reporting an incident from a phone in under a minute (A1, A7): /report or the persistent button starts a
 wizard (category, severity, what, where, when, loss for theft/fraud, photos and files, summary); /report with a
 text or photo, or the Urgent button, reports at once and asks the rest afterwards. Back and Cancel everywhere;
-the wizard's answers live in the FSM storage (the database), so a restart loses nothing."""
+the wizard's answers live in the FSM storage (the database), so a restart loses nothing. The quick path and
+the questions after it are in handlers/incident_urgent.py."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ from handlers.incident_keyboards import (
     skip_keyboard,
     summary_keyboard,
 )
-from handlers.incident_parsing import parse_loss, parse_moment
+from handlers.incident_parsing import asks_loss, attachment_of, parse_loss, parse_moment
 from handlers.incident_texts import submitted_text
+from handlers.incident_urgent import quick
 
 ORDER = ("category", "severity", "description", "place", "moment", "loss", "attachments", "summary")
 
@@ -51,38 +53,21 @@ class ReportForm(StatesGroup):
     urgent = State()
 
 
-class FollowUp(StatesGroup):
-    category = State()
-    place = State()
-    loss = State()
-
-
-def attachment_of(message: Message) -> Attachment | None:
-    if message.photo:
-        return Attachment("photo", message.photo[-1].file_id)
-    if message.voice:
-        return Attachment("voice", message.voice.file_id)
-    if message.document:
-        return Attachment("document", message.document.file_id)
-    return None
-
-
-def asks_loss(policy: Policy, data: dict[str, Any]) -> bool:
-    try:
-        return policy.incidents.category(data.get("category", "")).asks_loss
-    except KeyError:
-        return False
-
-
 # Starting ----------------------------------------------------------------------------------------
 async def start(
-    message: Message, state: FSMContext, command: CommandObject | None, reporting: Reporting, policy: Policy,
-    language: str, clock: Clock,
+    message: Message,
+    state: FSMContext,
+    reporting: Reporting,
+    policy: Policy,
+    language: str,
+    clock: Clock,
+    command: CommandObject | None = None,
 ) -> None:
+    """/report or the persistent button; /report with a text or a photo is the quick path."""
     text = command.args if command else None
     attachment = attachment_of(message)
-    if text or attachment:  # the quick path: everything in one message
-        await _quick(message, state, reporting, policy, language, text or "", attachment)
+    if text or attachment:
+        await quick(message, state, reporting, policy, language, clock, text or "", attachment)
         return
     await state.clear()
     await state.set_state(ReportForm.category)
@@ -92,60 +77,42 @@ async def start(
     )
 
 
-async def start_from_button(message: Message, state: FSMContext, reporting: Reporting, policy: Policy,
-                            language: str, clock: Clock) -> None:
-    await start(message, state, None, reporting, policy, language, clock)
-
-
 async def urgent(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(ReportForm.urgent)
     await query.answer()
-    await _ask(query, _("Send a photo, a voice note or a few words now — it is reported at once; the rest "
-                        "is asked afterwards."), back_cancel_keyboard())
-
-
-async def urgent_message(message: Message, state: FSMContext, reporting: Reporting, policy: Policy,
-                         language: str) -> None:
-    await _quick(message, state, reporting, policy, language, message.text or message.caption or "",
-                 attachment_of(message))
-
-
-async def _quick(message: Message, state: FSMContext, reporting: Reporting, policy: Policy, language: str,
-                 text: str, attachment: Attachment | None) -> None:
-    rules = policy.incidents
-    draft = Draft(
-        category=rules.quick_category,
-        severity=rules.quick_severity,
-        description=reporting.check_text(text, has_media=attachment is not None),
-        occurred_at=reporting.ctx.clock.now(),
-        attachments=(attachment,) if attachment else (),
+    await _ask(
+        query,
+        _("Send a photo, a voice note or a few words now — it is reported at once; the rest is asked afterwards."),
+        back_cancel_keyboard(),
     )
-    submitted = await reporting.submit(actor_of(message), draft, urgent=True)
-    await state.clear()
-    await state.set_state(FollowUp.category)
-    await state.update_data(incident_id=submitted.incident_id, category=draft.category)
-    await message.answer(submitted_text(submitted, policy, language), reply_markup=main_keyboard())
-    await message.answer(
-        _("Now the details, if you can. Which category fits best?"),
-        reply_markup=categories_keyboard(policy, language, urgent=False, keep=draft.category),
-    )
+
+
+async def urgent_message(
+    message: Message, state: FSMContext, reporting: Reporting, policy: Policy, language: str, clock: Clock
+) -> None:
+    text = message.text or message.caption or ""
+    await quick(message, state, reporting, policy, language, clock, text, attachment_of(message))
 
 
 # The wizard's steps -----------------------------------------------------------------------------------
-async def choose_category(query: CallbackQuery, callback_data: ReportCb, state: FSMContext, reporting: Reporting,
-                          policy: Policy, language: str) -> None:
-    reporting.check_category(callback_data.value)
-    await state.update_data(category=callback_data.value)
+async def choose(
+    query: CallbackQuery,
+    callback_data: ReportCb,
+    state: FSMContext,
+    reporting: Reporting,
+    policy: Policy,
+    language: str,
+) -> None:
+    """A category or a severity button."""
+    field, check = (
+        ("category", reporting.check_category)
+        if callback_data.action == "cat"
+        else ("severity", reporting.check_severity)
+    )
+    check(callback_data.value)
+    await state.update_data({field: callback_data.value})
     await query.answer()
-    await _next(query.message, state, policy, language, "category")
-
-
-async def choose_severity(query: CallbackQuery, callback_data: ReportCb, state: FSMContext, reporting: Reporting,
-                          policy: Policy, language: str) -> None:
-    reporting.check_severity(callback_data.value)
-    await state.update_data(severity=callback_data.value)
-    await query.answer()
-    await _next(query.message, state, policy, language, "severity")
+    await _next(query.message, state, policy, language, field)
 
 
 async def describe(message: Message, state: FSMContext, reporting: Reporting, policy: Policy, language: str) -> None:
@@ -179,16 +146,18 @@ async def place(message: Message, state: FSMContext, reporting: Reporting, polic
     await _next(message, state, policy, language, "place")
 
 
-async def moment_ago(query: CallbackQuery, callback_data: ReportCb, state: FSMContext, clock: Clock,
-                     policy: Policy, language: str) -> None:
+async def moment_ago(
+    query: CallbackQuery, callback_data: ReportCb, state: FSMContext, clock: Clock, policy: Policy, language: str
+) -> None:
     minutes = int(callback_data.value) if callback_data.value.isdigit() else 0
     await state.update_data(occurred=(clock.now() - timedelta(minutes=minutes)).isoformat())
     await query.answer()
     await _next(query.message, state, policy, language, "moment")
 
 
-async def moment_typed(message: Message, state: FSMContext, reporting: Reporting, clock: Clock, policy: Policy,
-                       language: str) -> None:
+async def moment_typed(
+    message: Message, state: FSMContext, reporting: Reporting, clock: Clock, policy: Policy, language: str
+) -> None:
     moment = parse_moment(message.text or "", clock.now(), policy.organisation.zone)
     if moment is None:
         await message.answer(_("Send the time as 14:30, or the date and time as 2026-03-01 14:30."))
@@ -216,8 +185,10 @@ async def attach(message: Message, state: FSMContext) -> None:
         await message.answer(_("At most {limit} photos or files per report.").format(limit=10))
         return
     await state.update_data(attachments=attachments)
-    await message.answer(_("Added ({count}). Send more, or tap Done.").format(count=len(attachments)),
-                         reply_markup=skip_keyboard(done=True))
+    await message.answer(
+        _("Added ({count}). Send more, or tap Done.").format(count=len(attachments)),
+        reply_markup=skip_keyboard(done=True),
+    )
 
 
 async def skip(query: CallbackQuery, state: FSMContext, policy: Policy, language: str) -> None:
@@ -229,8 +200,7 @@ async def skip(query: CallbackQuery, state: FSMContext, policy: Policy, language
     await _next(query.message, state, policy, language, current)
 
 
-async def edit(query: CallbackQuery, callback_data: ReportCb, state: FSMContext, policy: Policy,
-               language: str) -> None:
+async def edit(query: CallbackQuery, callback_data: ReportCb, state: FSMContext, policy: Policy, language: str) -> None:
     if callback_data.value not in ORDER:
         await query.answer()
         return
@@ -286,6 +256,8 @@ async def _next(message: Message | None, state: FSMContext, policy: Policy, lang
 
 async def _previous(state: FSMContext, policy: Policy, current: str) -> str:
     data = await state.get_data()
+    if current == "urgent":
+        return "category"
     if data.get("editing") or current not in ORDER:
         return "summary"
     previous = ORDER[max(ORDER.index(current) - 1, 0)]
@@ -300,24 +272,32 @@ async def _show(message: Message | None, state: FSMContext, policy: Policy, lang
     await state.set_state(getattr(ReportForm, step))
     data = await state.get_data()
     if step == "category":
-        await message.answer(_("What kind of incident?"), reply_markup=categories_keyboard(policy, language,
-                                                                                          urgent=True))
+        await message.answer(
+            _("What kind of incident?"), reply_markup=categories_keyboard(policy, language, urgent=True)
+        )
     elif step == "severity":
         await message.answer(_("How serious is it?"), reply_markup=severities_keyboard(policy, language))
     elif step == "description":
-        await message.answer(_("What happened? Type it, or send a voice note or a photo with a caption."),
-                             reply_markup=back_cancel_keyboard())
+        await message.answer(
+            _("What happened? Type it, or send a voice note or a photo with a caption."),
+            reply_markup=back_cancel_keyboard(),
+        )
     elif step == "place":
-        await message.answer(_("Where? Tap the button to send your location, or type the place."),
-                             reply_markup=place_keyboard())
+        await message.answer(
+            _("Where? Tap the button to send your location, or type the place."), reply_markup=place_keyboard()
+        )
     elif step == "moment":
-        await message.answer(_("When did it happen? Tap a choice, or type the time (14:30) or date and time "
-                               "(2026-03-01 14:30)."), reply_markup=moment_keyboard())
+        await message.answer(
+            _("When did it happen? Tap a choice, or type the time (14:30) or date and time (2026-03-01 14:30)."),
+            reply_markup=moment_keyboard(),
+        )
     elif step == "loss":
         await message.answer(_("Estimated loss in yuan? (e.g. 12000 or 1.2万)"), reply_markup=skip_keyboard())
     elif step == "attachments":
-        await message.answer(_("Add photos or files if you have any (several are fine), then tap Done."),
-                             reply_markup=skip_keyboard(done=True))
+        await message.answer(
+            _("Add photos or files if you have any (several are fine), then tap Done."),
+            reply_markup=skip_keyboard(done=True),
+        )
     else:
         text = _summary(data, Words(get_i18n(), policy, language))
         await message.answer(text, reply_markup=summary_keyboard(asks_loss(policy, data)))
@@ -345,58 +325,6 @@ async def _ask(query: CallbackQuery, text: str, markup: Any) -> None:
         await query.message.answer(text, reply_markup=markup)
 
 
-
-# After an urgent report: the details, each stored as soon as it is given ---------------------------------
-async def follow_category(query: CallbackQuery, callback_data: ReportCb, state: FSMContext, reporting: Reporting,
-                          policy: Policy, language: str) -> None:
-    data = await state.get_data()
-    if callback_data.action == "cat":
-        await reporting.amend(actor_of(query), data["incident_id"], category=callback_data.value)
-        await state.update_data(category=callback_data.value)
-    await query.answer()
-    await state.set_state(FollowUp.place)
-    await _ask(query, _("Where? Tap the button to send your location, or type the place."), place_keyboard())
-
-
-async def follow_place(message: Message, state: FSMContext, reporting: Reporting, policy: Policy,
-                       language: str) -> None:
-    data = await state.get_data()
-    actor = actor_of(message)
-    if message.text in (_("Cancel"), _("Skip"), _("◀ Back")):
-        pass
-    elif message.location:
-        pin = (message.location.latitude, message.location.longitude)
-        await reporting.amend(actor, data["incident_id"], pin=pin)
-    else:
-        await reporting.amend(actor, data["incident_id"], place=message.text or "")
-    if message.text != _("Cancel") and asks_loss(policy, data):
-        await state.set_state(FollowUp.loss)
-        await message.answer(_("📍 Noted."), reply_markup=main_keyboard())
-        await message.answer(_("Estimated loss in yuan? (e.g. 12000 or 1.2万)"), reply_markup=skip_keyboard())
-        return
-    await _follow_done(message, state)
-
-
-async def follow_loss(message: Message, state: FSMContext, reporting: Reporting) -> None:
-    value = parse_loss(message.text or "")
-    if value is None:
-        await message.answer(_("Send the estimated loss in yuan as a number, e.g. 12000 or 1.2万."))
-        return
-    await reporting.amend(actor_of(message), (await state.get_data())["incident_id"], loss=value)
-    await _follow_done(message, state)
-
-
-async def follow_skip(query: CallbackQuery, state: FSMContext) -> None:
-    await query.answer()
-    if query.message:
-        await _follow_done(query.message, state)
-
-
-async def _follow_done(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Thank you. The duty officers see what you added."), reply_markup=main_keyboard())
-
-
 def build(button_labels: set[str]) -> Router:
     """`button_labels`: the persistent button's text in every language, so it works whatever the member's language."""
     router = Router(name=__name__)
@@ -404,27 +332,22 @@ def build(button_labels: set[str]) -> Router:
     router.callback_query.filter(IsMember())
     not_command = ~F.text.startswith("/")
     router.message.register(start, Command("report"))
-    router.message.register(start_from_button, F.text.in_(button_labels))
+    router.message.register(start, F.text.in_(button_labels))
     router.callback_query.register(cancel, StateFilter(ReportForm), ReportCb.filter(F.action == "cancel"))
     router.callback_query.register(back, StateFilter(ReportForm), ReportCb.filter(F.action == "back"))
     router.callback_query.register(urgent, ReportForm.category, ReportCb.filter(F.action == "urgent"))
     router.message.register(urgent_message, ReportForm.urgent, not_command)
-    router.callback_query.register(choose_category, ReportForm.category, ReportCb.filter(F.action == "cat"))
-    router.callback_query.register(choose_severity, ReportForm.severity, ReportCb.filter(F.action == "sev"))
+    router.callback_query.register(choose, ReportForm.category, ReportCb.filter(F.action == "cat"))
+    router.callback_query.register(choose, ReportForm.severity, ReportCb.filter(F.action == "sev"))
     router.message.register(describe, ReportForm.description, not_command)
     router.message.register(place, ReportForm.place, not_command)
     router.callback_query.register(moment_ago, ReportForm.moment, ReportCb.filter(F.action == "ago"))
     router.message.register(moment_typed, ReportForm.moment, F.text, not_command)
     router.message.register(loss, ReportForm.loss, F.text, not_command)
     router.message.register(attach, ReportForm.attachments, not_command)
-    router.callback_query.register(skip, StateFilter(ReportForm.loss, ReportForm.attachments),
-                                   ReportCb.filter(F.action.in_({"skip", "done"})))
+    router.callback_query.register(
+        skip, StateFilter(ReportForm.loss, ReportForm.attachments), ReportCb.filter(F.action.in_({"skip", "done"}))
+    )
     router.callback_query.register(edit, ReportForm.summary, ReportCb.filter(F.action == "edit"))
     router.callback_query.register(submit, ReportForm.summary, ReportCb.filter(F.action == "submit"))
-    router.callback_query.register(follow_category, FollowUp.category, ReportCb.filter(F.action.in_({"cat", "keep"})))
-    router.message.register(follow_place, FollowUp.place, not_command)
-    router.message.register(follow_loss, FollowUp.loss, F.text, not_command)
-    router.callback_query.register(
-        follow_skip, FollowUp.loss, ReportCb.filter(F.action.in_({"skip", "back", "cancel"}))
-    )
     return router

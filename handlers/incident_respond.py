@@ -59,8 +59,9 @@ async def send_card(bot: Bot, actor: Actor, queries: Queries, incident_id: int, 
 
 
 # Alert buttons ----------------------------------------------------------------------------------------
-async def acknowledge(query: CallbackQuery, callback_data: IncidentCb, response: Response, policy: Policy,
-                      language: str) -> None:
+async def acknowledge(
+    query: CallbackQuery, callback_data: IncidentCb, response: Response, policy: Policy, language: str
+) -> None:
     incident = await response.acknowledge(actor_of(query), callback_data.id)
     text = _("Acknowledged. You are handling {number}; the reporter was told.").format(number=incident.number)
     category = policy.incidents.category(incident.category)
@@ -71,23 +72,41 @@ async def acknowledge(query: CallbackQuery, callback_data: IncidentCb, response:
     await query.answer(text, show_alert=True)
 
 
-async def details(query: CallbackQuery, callback_data: IncidentCb, bot: Bot, queries: Queries, policy: Policy,
-                  language: str, state: FSMContext) -> None:
+async def details(
+    query: CallbackQuery,
+    callback_data: IncidentCb,
+    bot: Bot,
+    queries: Queries,
+    policy: Policy,
+    language: str,
+    state: FSMContext,
+) -> None:
     await state.clear()  # also the Cancel of a note or filing form
     await send_card(bot, actor_of(query), queries, callback_data.id, policy, language)
     await query.answer()
 
 
 # Card buttons -----------------------------------------------------------------------------------------
-async def move(query: CallbackQuery, callback_data: IncidentCb, bot: Bot, response: Response, queries: Queries,
-               policy: Policy, language: str) -> None:
-    await response.move(actor_of(query), callback_data.id, callback_data.action)
-    await query.answer(_("Done."))
+async def move(
+    query: CallbackQuery,
+    callback_data: IncidentCb,
+    bot: Bot,
+    response: Response,
+    queries: Queries,
+    policy: Policy,
+    language: str,
+) -> None:
+    """In progress, close, reopen — and marking it for the outside report; then the refreshed card."""
+    if callback_data.action == "flag":
+        await response.flag(actor_of(query), callback_data.id)
+        await query.answer(_("Marked: it must be reported outside."), show_alert=True)
+    else:
+        await response.move(actor_of(query), callback_data.id, callback_data.action)
+        await query.answer(_("Done."))
     await send_card(bot, actor_of(query), queries, callback_data.id, policy, language)
 
 
-async def ask_text(query: CallbackQuery, callback_data: IncidentCb, state: FSMContext,
-                         response: Response) -> None:
+async def ask_text(query: CallbackQuery, callback_data: IncidentCb, state: FSMContext, response: Response) -> None:
     incident = await response.permit(actor_of(query), callback_data.id, callback_data.action)
     target = NoteForm.resolution if callback_data.action == "res" else NoteForm.note
     await state.set_state(target)
@@ -98,23 +117,29 @@ async def ask_text(query: CallbackQuery, callback_data: IncidentCb, state: FSMCo
         if target == NoteForm.resolution
         else _("Send a note, a photo or a file for {number}.")
     )
-    await query.bot.send_message(query.from_user.id, prompt.format(number=incident.number),  # type: ignore[union-attr]
-                                 reply_markup=cancel_note_keyboard(incident.id))
+    await query.bot.send_message(
+        query.from_user.id,
+        prompt.format(number=incident.number),  # type: ignore[union-attr]
+        reply_markup=cancel_note_keyboard(incident.id),
+    )
 
 
-async def resolution(message: Message, state: FSMContext, bot: Bot, response: Response, queries: Queries,
-                     policy: Policy, language: str) -> None:
+async def resolution(
+    message: Message, state: FSMContext, bot: Bot, response: Response, queries: Queries, policy: Policy, language: str
+) -> None:
     incident_id = (await state.get_data())["incident_id"]
     await response.move(actor_of(message), incident_id, "res", note=message.text or "")
     await state.clear()
     await send_card(bot, actor_of(message), queries, incident_id, policy, language)
 
 
-async def note(message: Message, state: FSMContext, bot: Bot, response: Response, queries: Queries, policy: Policy,
-               language: str) -> None:
+async def note(
+    message: Message, state: FSMContext, bot: Bot, response: Response, queries: Queries, policy: Policy, language: str
+) -> None:
     incident_id = (await state.get_data())["incident_id"]
-    await response.add_note(actor_of(message), incident_id, message.text or message.caption or "",
-                            attachment_of(message))
+    await response.add_note(
+        actor_of(message), incident_id, message.text or message.caption or "", attachment_of(message)
+    )
     await state.clear()
     await message.answer(_("Added to the timeline."))
     await send_card(bot, actor_of(message), queries, incident_id, policy, language)
@@ -124,8 +149,11 @@ async def choose_assignee(query: CallbackQuery, callback_data: IncidentCb, respo
     candidates = await response.candidates(actor_of(query), callback_data.id)
     await query.answer()
     text = _("Hand it to which duty officer?") if candidates else _("There is no other duty officer.")
-    await query.bot.send_message(query.from_user.id, text,  # type: ignore[union-attr]
-                                 reply_markup=candidates_keyboard(callback_data.id, candidates))
+    await query.bot.send_message(
+        query.from_user.id,
+        text,  # type: ignore[union-attr]
+        reply_markup=candidates_keyboard(callback_data.id, candidates),
+    )
 
 
 async def reassign(query: CallbackQuery, callback_data: IncidentCb, response: Response) -> None:
@@ -133,24 +161,18 @@ async def reassign(query: CallbackQuery, callback_data: IncidentCb, response: Re
     await query.answer(_("{number} was handed over.").format(number=incident.number), show_alert=True)
 
 
-async def flag(query: CallbackQuery, callback_data: IncidentCb, bot: Bot, response: Response, queries: Queries,
-               policy: Policy, language: str) -> None:
-    await response.flag(actor_of(query), callback_data.id)
-    await query.answer(_("Marked: it must be reported outside."), show_alert=True)
-    await send_card(bot, actor_of(query), queries, callback_data.id, policy, language)
-
-
 # Recording the outside report (A4) --------------------------------------------------------------------------
-async def start_filing(query: CallbackQuery, callback_data: IncidentCb, state: FSMContext,
-                       response: Response) -> None:
+async def start_filing(query: CallbackQuery, callback_data: IncidentCb, state: FSMContext, response: Response) -> None:
     incident = await response.permit(actor_of(query), callback_data.id, "file")
     await state.set_state(FilingForm.moment)
     await state.set_data({"incident_id": incident.id})
     await query.answer()
     await query.bot.send_message(  # type: ignore[union-attr]
         query.from_user.id,
-        _("Outside report for {number} — when was it filed? Tap Just now, or type the time (14:30 or "
-          "2026-03-01 14:30).").format(number=incident.number),
+        _(
+            "Outside report for {number} — when was it filed? Tap Just now, or type the time (14:30 or "
+            "2026-03-01 14:30)."
+        ).format(number=incident.number),
         reply_markup=filing_moment_keyboard(),
     )
 
@@ -176,8 +198,9 @@ async def _ask_body(message: Message, state: FSMContext, policy: Policy, languag
     await message.answer(_("To which body? Tap one, or type its name."), reply_markup=bodies_keyboard(policy, language))
 
 
-async def filing_body(query: CallbackQuery, callback_data: FilingCb, state: FSMContext, policy: Policy,
-                      language: str) -> None:
+async def filing_body(
+    query: CallbackQuery, callback_data: FilingCb, state: FSMContext, policy: Policy, language: str
+) -> None:
     names = {body.code: body.name.get(language) for body in policy.incidents.external_report.bodies}
     await query.answer()
     if callback_data.value in names and query.message:
@@ -200,18 +223,27 @@ async def filing_reference(message: Message, state: FSMContext, response: Respon
     await message.answer(_("Attach the filed document or a photo of it, or skip."), reply_markup=filing_file_keyboard())
 
 
-async def filing_file(message: Message, state: FSMContext, bot: Bot, response: Response, queries: Queries,
-                      policy: Policy, language: str) -> None:
+async def filing_file(
+    message: Message, state: FSMContext, bot: Bot, response: Response, queries: Queries, policy: Policy, language: str
+) -> None:
     attachment = attachment_of(message)
     if attachment is None:
         await message.answer(_("Send a photo or a file, or tap Skip."))
         return
-    await _record_filing(actor_of(message), message, state, bot, response, queries, policy, language,
-                         attachment.file_id)
+    await _record_filing(
+        actor_of(message), message, state, bot, response, queries, policy, language, attachment.file_id
+    )
 
 
-async def filing_skip(query: CallbackQuery, state: FSMContext, bot: Bot, response: Response, queries: Queries,
-                      policy: Policy, language: str) -> None:
+async def filing_skip(
+    query: CallbackQuery,
+    state: FSMContext,
+    bot: Bot,
+    response: Response,
+    queries: Queries,
+    policy: Policy,
+    language: str,
+) -> None:
     await query.answer()
     if query.message:
         await _record_filing(actor_of(query), query.message, state, bot, response, queries, policy, language, None)
@@ -254,11 +286,10 @@ def build() -> Router:
     not_command = ~F.text.startswith("/")
     router.callback_query.register(acknowledge, IncidentCb.filter(F.action == "ack"))
     router.callback_query.register(details, IncidentCb.filter(F.action == "det"))
-    router.callback_query.register(move, IncidentCb.filter(F.action.in_({"prog", "close", "reopen"})))
+    router.callback_query.register(move, IncidentCb.filter(F.action.in_({"prog", "close", "reopen", "flag"})))
     router.callback_query.register(ask_text, IncidentCb.filter(F.action.in_({"res", "note"})))
     router.callback_query.register(choose_assignee, IncidentCb.filter(F.action == "reas"))
     router.callback_query.register(reassign, IncidentCb.filter(F.action == "to"))
-    router.callback_query.register(flag, IncidentCb.filter(F.action == "flag"))
     router.callback_query.register(start_filing, IncidentCb.filter(F.action == "file"))
     router.message.register(resolution, NoteForm.resolution, F.text, not_command)
     router.message.register(note, NoteForm.note, not_command)

@@ -37,9 +37,11 @@ def page_text(title: str, page: Page, policy: Policy, language: str) -> str:
     w = words(policy, language)
     if not page.total:
         return title + "\n" + _("None.")
-    lines = [_("{title} — {total} (page {page} of {pages})").format(
-        title=title, total=page.total, page=page.page + 1, pages=page.pages
-    )]
+    lines = [
+        _("{title} — {total} (page {page} of {pages})").format(
+            title=title, total=page.total, page=page.page + 1, pages=page.pages
+        )
+    ]
     for incident in page.items:
         line = f"{incident.number} · {w.category(incident.category)} · {render.status_name(w, incident.status)}"
         line += f" · {w.moment(incident.occurred_at)}"
@@ -77,7 +79,9 @@ def figures_text(figures: Figures, policy: Policy, language: str) -> str:
             count=figures.in_window,
             acknowledged=figures.acknowledged,
         ),
-        _("Outside reports: {reportable} due; {met} on time, {late} late, {missed} missed and not filed, "
-          "{pending} pending").format(**figures.external),
+        _(
+            "Outside reports: {reportable} due; {met} on time, {late} late, {missed} missed and not filed, "
+            "{pending} pending"
+        ).format(**figures.external),
     ]
     return "\n".join(lines)

@@ -65,7 +65,9 @@ async def test_two_processes_send_each_escalation_step_exactly_once(clock: Manua
 
         def sent(chat_id: int) -> int:
             return sum(
-                1 for s in (session_one, session_two) for m in s.sent(chat_id, "sendMessage")
+                1
+                for s in (session_one, session_two)
+                for m in s.sent(chat_id, "sendMessage")
                 if m.text.startswith("🚨 INC")  # type: ignore[attr-defined]
             )
 
@@ -75,11 +77,13 @@ async def test_two_processes_send_each_escalation_step_exactly_once(clock: Manua
         await two.close()
 
 
-async def test_a_duty_room_group_gets_the_alert_and_presses_there_are_checked(database_url: str,
-                                                                              clock: ManualClock) -> None:
+async def test_a_duty_room_group_gets_the_alert_and_presses_there_are_checked(
+    database_url: str, clock: ManualClock
+) -> None:
     default = load_policy(None)
-    rooms = tuple(r.model_copy(update={"group_chat_id": GROUP}) if r.code == "dispatch" else r
-                  for r in default.duty_rooms)
+    rooms = tuple(
+        r.model_copy(update={"group_chat_id": GROUP}) if r.code == "dispatch" else r for r in default.duty_rooms
+    )
     app, session, h = await start(database_url, clock, policy=default.model_copy(update={"duty_rooms": rooms}))
     try:
         await crew(h)

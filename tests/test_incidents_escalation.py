@@ -64,8 +64,10 @@ async def test_nobody_acknowledges_so_each_step_is_alerted_then_the_last_repeats
     await h.advance(minutes=3)
     assert "🔁 Still nobody has acknowledged after the whole chain (repeat 1)" in alerts(h, LEADER)[-1]
     told = [t for t in h.session.texts(ADMIN_ID) if "nobody acknowledged after the whole chain" in t]
-    assert told == ["🔁 INC-2026-000001: nobody acknowledged after the whole chain. The alert repeats to the last "
-                    "step every 10 minutes."]
+    assert told == [
+        "🔁 INC-2026-000001: nobody acknowledged after the whole chain. The alert repeats to the last "
+        "step every 10 minutes."
+    ]
     await h.advance(minutes=10)
     assert "(repeat 2)" in alerts(h, LEADER)[-1] and len(alerts(h, LEADER)) == 3
     assert len([t for t in h.session.texts(ADMIN_ID) if "whole chain" in t]) == 1
@@ -129,9 +131,7 @@ async def test_a_forged_press_for_another_rooms_incident_is_refused(harness: Har
     await crew(h)
     await report(h)
     await report(h, category="information_security", description="Files encrypted on the shared drive")
-    assert await h.press(WANG, ack(2)) == [
-        "Only the officers on duty and this incident's chain can acknowledge it."
-    ]
+    assert await h.press(WANG, ack(2)) == ["Only the officers on duty and this incident's chain can acknowledge it."]
     assert (await incident(h, "INC-2026-000002")).status == REPORTED
     assert "Not reached: nobody as officer on duty; nobody as backup officer on duty" in alerts(h, HEAD)[-1]
 

@@ -67,10 +67,16 @@ async def test_recording_the_filing_closes_the_deadline(harness: Harness) -> Non
     await h.send(WANG, "联办〔2026〕12号")
     answers = await h.send(WANG, None, document="doc-filing")  # type: ignore[arg-type]
     assert answers[0] == "The outside report is recorded; the deadline is closed."
-    assert "📤 Reported outside on 2 Mar 2026, 10:30 to Joint office of the district, reference 联办〔2026〕12号." in answers[1]
+    assert (
+        "📤 Reported outside on 2 Mar 2026, 10:30 to Joint office of the district, reference 联办〔2026〕12号."
+        in answers[1]
+    )
     stored = await incident(h)
-    assert (stored.external_state, stored.external_missed, stored.external_file_id) == (EXTERNAL_FILED, False,
-                                                                                          "doc-filing")
+    assert (stored.external_state, stored.external_missed, stored.external_file_id) == (
+        EXTERNAL_FILED,
+        False,
+        "doc-filing",
+    )
     await h.advance(hours=30)
     assert reminders(h, WANG) == [] and not any(t.startswith("❗") for t in h.session.texts(LEADER))
     assert await h.press(WANG, IncidentCb(action="file", id=1)) == [

@@ -98,11 +98,27 @@ def test_the_same_export_from_the_command_line(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("BOT_POLICY", raising=False)
     out = tmp_path / "march.csv"
-    code = main(["incidents", "export", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv",
-                 "--out", str(out), "--language", "en"])
+    code = main(
+        [
+            "incidents",
+            "export",
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--language",
+            "en",
+        ]
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [row["Number"] for row in rows] == ["INC-2026-000001", "INC-2026-000002", "INC-2026-000003"]
-    assert rows[2]["Status"] == "waiting for acknowledgement" and "alerted (officer on duty): Wang" in rows[2]["Timeline"]
+    assert (
+        rows[2]["Status"] == "waiting for acknowledgement" and "alerted (officer on duty): Wang" in rows[2]["Timeline"]
+    )
     assert main(["incidents", "export", "--from", "2026-04-01", "--to", "2026-04-30", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8-sig").count("\n") == 1  # the heading row only (in the policy's language)

@@ -80,9 +80,7 @@ async def test_bad_answers_get_clear_errors_and_the_step_waits(harness: Harness)
     await h.send(REPORTER, "/report")
     await h.press(REPORTER, ReportCb(action="cat", value="theft_fraud"))
     await h.press(REPORTER, ReportCb(action="sev", value="medium"))
-    assert await h.send(REPORTER, "x" * 10_000) == [
-        "That is too long: at most 2000 characters (yours has 10000)."
-    ]
+    assert await h.send(REPORTER, "x" * 10_000) == ["That is too long: at most 2000 characters (yours has 10000)."]
     await h.send(REPORTER, "Laptop stolen from room 301")
     await h.send(REPORTER, "Room 301")
     assert await h.send(REPORTER, "23:59 tomorrow") == [

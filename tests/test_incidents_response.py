@@ -26,7 +26,11 @@ async def test_the_officer_moves_it_to_resolved_and_closed_and_the_timeline_show
     card = (await h.press(WANG, press("det")))[-1]
     assert "Status: acknowledged" in card and "Acknowledged: 2 Mar 2026, 09:01 by Wang (within the window)" in card
     assert [text for text, _data in h.buttons(WANG)] == [
-        "🛠 In progress", "✔️ Resolve", "📝 Note or photo", "👥 Hand over", "📤 Must be reported outside"
+        "🛠 In progress",
+        "✔️ Resolve",
+        "📝 Note or photo",
+        "👥 Hand over",
+        "📤 Must be reported outside",
     ]
     await h.press(WANG, press("prog"))
     assert (await incident(h)).status == IN_PROGRESS
@@ -68,8 +72,9 @@ async def test_buttons_that_do_not_fit_the_status_or_the_member_are_refused(harn
     await crew(h)
     await member(h, OUTSIDER, "Outsider Ou", ["staff"], department="finance")
     await report(h)
-    assert await h.press(WANG, press("close")) == ["That does not fit INC-2026-000001 now: it is waiting for "
-                                                    "acknowledgement."]
+    assert await h.press(WANG, press("close")) == [
+        "That does not fit INC-2026-000001 now: it is waiting for acknowledgement."
+    ]
     await h.press(WANG, ack())
     assert await h.press(OUTSIDER, press("prog")) == [
         "Only the officer handling this incident or its chain can change it."

@@ -15,7 +15,7 @@ from bot.services.incidents import IncidentServices
 from bot.services.incidents.common import DUTY_OFFICER, MANAGERS
 from bot.services.incidents.escalation import ALERT_FAILURE, ESCALATE
 from bot.services.incidents.external import DUE, REMINDER
-from handlers import incident_lists, incident_report, incident_respond
+from handlers import incident_lists, incident_report, incident_respond, incident_urgent
 from handlers.commands import CommandInfo
 
 if TYPE_CHECKING:
@@ -50,5 +50,7 @@ def install(app: App) -> None:
     if roster is not None and hasattr(roster, "handover_sources"):
         roster.handover_sources.append(services.queries.handover_lines)
     labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in LANGUAGES}
-    app.flow_router.include_routers(incident_lists.build(), incident_respond.build(), incident_report.build(labels))
+    app.flow_router.include_routers(
+        incident_lists.build(), incident_respond.build(), incident_report.build(labels), incident_urgent.build()
+    )
     app.commands.extend(COMMANDS)

@@ -93,4 +93,3 @@ def ack(incident_id: int = 1) -> IncidentCb:
 async def audit_actions(h: Harness, incident_id: int = 1) -> list[str]:
     async with h.app.uow() as uow:
         return [entry.action for entry in await uow.audit.for_entity("incident", incident_id)]
-

@@ -86,7 +86,9 @@ def summary_lines(w: Words, incident: Incident, reporter: str) -> list[str]:
     lines = [
         f"🚨 {incident.number} · {w.category(incident.category)} · {w.severity(incident.severity)}",
         w._("What happened: {text}").format(text=incident.description or w._("(see the photo or voice note)")),
-        w._("Where: {place}").format(place=place_text(w, incident.location_text, incident.latitude, incident.longitude)),
+        w._("Where: {place}").format(
+            place=place_text(w, incident.location_text, incident.latitude, incident.longitude)
+        ),
         w._("When: {moment}").format(moment=w.moment(incident.occurred_at)),
         w._("Reported by: {name}, {department}").format(name=reporter, department=w.department(incident.department)),
     ]
@@ -136,9 +138,9 @@ def alert_text(
     elif round > 0:
         lines.insert(
             1,
-            w._("⏫ Passed on to you ({step}, step {number} of {total}): the earlier steps did not acknowledge.").format(
-                step=step_name(w, steps[round]), number=round + 1, total=len(steps)
-            ),
+            w._(
+                "⏫ Passed on to you ({step}, step {number} of {total}): the earlier steps did not acknowledge."
+            ).format(step=step_name(w, steps[round]), number=round + 1, total=len(steps)),
         )
     if skipped:
         lines.append(w._("Not reached: {names}").format(names="; ".join(skipped)))

@@ -277,17 +277,11 @@ class Response:
 
     @staticmethod
     def check_body(text: str) -> str:
-        text = " ".join(text.split())
-        if not text or len(text) > MAX_BODY:
-            raise InvalidInput(N_("Name the body in at most {limit} characters."), limit=MAX_BODY)
-        return text
+        return _one_line(text, MAX_BODY, N_("Name the body in at most {limit} characters."))
 
     @staticmethod
     def check_reference(text: str) -> str:
-        text = " ".join(text.split())
-        if not text or len(text) > MAX_REFERENCE:
-            raise InvalidInput(N_("Send the reference number in at most {limit} characters."), limit=MAX_REFERENCE)
-        return text
+        return _one_line(text, MAX_REFERENCE, N_("Send the reference number in at most {limit} characters."))
 
     # Rights ---------------------------------------------------------------------------------------------
     async def _handler(self, uow: UnitOfWork, actor: Actor, incident_id: int, action: str) -> tuple[Member, Incident]:
@@ -315,3 +309,10 @@ class Response:
     async def _assignee(uow: UnitOfWork, incident: Incident, *, but: Member) -> list[Member]:
         assignee = await uow.members.get(incident.assignee_id or 0)
         return [assignee] if assignee and assignee.active and assignee.id != but.id else []
+
+
+def _one_line(text: str, limit: int, msgid: str) -> str:
+    text = " ".join(text.split())
+    if not text or len(text) > limit:
+        raise InvalidInput(msgid, limit=limit)
+    return text
