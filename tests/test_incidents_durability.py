@@ -7,34 +7,40 @@ import asyncio
 
 import pytest
 
-from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.policy import load_policy
 from bot.services.incidents.buttons import IncidentCb
-from tests.conftest import POSTGRES_URL, Harness, reset_postgres, settings_for
-from tests.support.incidents import HEAD, LEADER, LI, OUTSIDER, WANG, ack, alerts, crew, edits, incident, member, report
-from tests.support.recording_session import RecordingSession
+from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.support.incidents import (
+    HEAD,
+    LEADER,
+    LI,
+    OUTSIDER,
+    WANG,
+    ack,
+    alerts,
+    crew,
+    edits,
+    incident,
+    member,
+    report,
+    started,
+)
 
 GROUP = -1001234567890
-
-
-async def start(url: str, clock: ManualClock, **kwargs: object) -> tuple[App, RecordingSession, Harness]:
-    session = RecordingSession()
-    app = await build_app(settings_for(url), clock=clock, session=session, **kwargs)  # type: ignore[arg-type]
-    return app, session, Harness(app, session, clock)
 
 
 async def test_a_restart_in_the_middle_of_an_escalation(sqlite_url: str, clock: ManualClock) -> None:
     """The bot stops after the primary was alerted; it starts again past the window: the backup is alerted at
     start, once, and the officer on duty is not alerted again."""
-    first, _session, h = await start(sqlite_url, clock)
+    first, _session, h = await started(sqlite_url, clock)
     await crew(h)
     await report(h)
     assert len(alerts(h, WANG)) == 1
     await first.close()
 
     clock.advance(minutes=4)
-    second, session, again = await start(sqlite_url, clock)
+    second, session, again = await started(sqlite_url, clock)
     try:
         await second.timers.start()  # what fell due while the bot was down fires at start
         await second.outbox.drain()
@@ -53,8 +59,8 @@ async def test_a_restart_in_the_middle_of_an_escalation(sqlite_url: str, clock: 
 async def test_two_processes_send_each_escalation_step_exactly_once(clock: ManualClock) -> None:
     assert POSTGRES_URL
     await reset_postgres(POSTGRES_URL)
-    one, session_one, h = await start(POSTGRES_URL, clock)
-    two, session_two, _h = await start(POSTGRES_URL, clock)
+    one, session_one, h = await started(POSTGRES_URL, clock)
+    two, session_two, _h = await started(POSTGRES_URL, clock)
     try:
         await crew(h)
         await report(h)
@@ -84,7 +90,7 @@ async def test_a_duty_room_group_gets_the_alert_and_presses_there_are_checked(
     rooms = tuple(
         r.model_copy(update={"group_chat_id": GROUP}) if r.code == "dispatch" else r for r in default.duty_rooms
     )
-    app, session, h = await start(database_url, clock, policy=default.model_copy(update={"duty_rooms": rooms}))
+    app, session, h = await started(database_url, clock, policy=default.model_copy(update={"duty_rooms": rooms}))
     try:
         await crew(h)
         await member(h, OUTSIDER, "Outsider Ou", ["staff"], department="finance")

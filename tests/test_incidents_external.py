@@ -3,11 +3,14 @@ the officer's record of the filing — through the real Dispatcher, moving the i
 
 from __future__ import annotations
 
+from bot.clock import ManualClock
+from bot.policy import load_policy
+from bot.policy.schema import CaseLimit
 from bot.services.incidents.buttons import IncidentCb
 from handlers.incident_keyboards import FilingCb
 from storage.incidents_models import EXTERNAL_FILED, EXTERNAL_MISSED
 from tests.conftest import Harness
-from tests.support.incidents import LEADER, REPORTER, WANG, ack, crew, incident, report
+from tests.support.incidents import LEADER, OUTSIDER, REPORTER, WANG, ack, crew, incident, member, report, started
 
 
 def reminders(h: Harness, chat_id: int) -> list[str]:
@@ -110,3 +113,23 @@ async def test_an_officer_marks_an_incident_for_the_outside_report_by_hand(harne
     card = (await h.send(REPORTER, "/incident INC-2026-000001"))[-1]
     assert "📤 Must be reported outside by 3 Mar 2026, 09:00 (marked by Wang)." in card
     assert "must be reported outside: marked by Wang" in card
+
+
+async def test_a_department_can_have_its_own_case_limit(database_url: str, clock: ManualClock) -> None:
+    """A4(4), configurable per department: at the office two cases in 30 days, counted in the office; elsewhere the
+    organisation's three, counted across the organisation."""
+    default = load_policy(None)
+    third_case = default.incidents.third_case.model_copy(
+        update={"per_department": {"office": CaseLimit(count=2, window_days=30)}}
+    )
+    incidents = default.incidents.model_copy(update={"third_case": third_case})
+    app, _session, h = await started(database_url, clock, policy=default.model_copy(update={"incidents": incidents}))
+    try:
+        await crew(h)
+        await member(h, OUTSIDER, "Outsider Ou", ["staff"], department="finance")
+        assert "reported outside" not in (await report(h, OUTSIDER))[-1]
+        assert "reported outside" not in (await report(h))[-1]  # the office's first
+        assert "(case 2 of this category within 30 days)" in (await report(h))[-1]  # counted in the office only
+        assert "(case 4 of this category within 30 days)" in (await report(h, OUTSIDER))[-1]  # finance: all four
+    finally:
+        await app.close()

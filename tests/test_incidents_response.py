@@ -9,6 +9,7 @@ from handlers.incident_keyboards import ListCb
 from storage.incidents_models import CLOSED, IN_PROGRESS
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.incidents import HEAD, LI, OUTSIDER, REPORTER, WANG, ZHAO, ack, crew, incident, member, report
+from tests.support.roster import put_on
 
 
 def press(action: str, incident_id: int = 1, value: int = 0) -> IncidentCb:
@@ -125,3 +126,28 @@ async def test_open_incidents_for_officers_and_managers_and_my_reports_for_every
     mine = (await h.send(REPORTER, "/myreports"))[0]
     assert mine.startswith("Your reports — 11 (page 1 of 2)")
     assert (await h.send(WANG, "/myreports"))[0] == "Your reports\nNone."
+
+
+async def test_the_shift_handover_lists_open_incidents_and_outside_report_deadlines(harness: Harness) -> None:
+    """B2: at the shift change the incoming officer reads the room's open incidents and pending outside reports."""
+    h = harness
+    await crew(h)
+    zhao = await member(h, ZHAO, "Zhao", ["staff", "duty_officer"], department="security")
+    await put_on(h, zhao, "night")
+    await report(h)
+    await report(h, category="public_order", description="Crowd at the gate")
+    await h.press(WANG, ack(1))
+    await h.press(WANG, press("prog"))
+    await report(h, description="Minor leak, fixed")
+    await h.press(WANG, ack(3))
+    await h.press(WANG, press("res", 3))
+    await h.send(WANG, "Tightened")
+    await h.press(WANG, press("close", 3))
+    await h.advance(hours=11)  # 20:00, the night shift begins
+    handover = next(t for t in h.session.texts(ZHAO) if t.startswith("Shift handover"))
+    assert "INC-2026-000001 · Quality problem · in progress" in handover
+    assert (
+        "INC-2026-000002 · Public order disturbance · waiting for acknowledgement · outside report due by "
+        "3 Mar 2026, 09:00" in handover
+    )
+    assert "INC-2026-000003" not in handover  # closed

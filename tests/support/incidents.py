@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from aiogram.methods import EditMessageText, SendMessage
 
+from bot.app import App, build_app
+from bot.clock import ManualClock
 from bot.services.incidents.buttons import IncidentCb
 from bot.services.members import MemberView
 from handlers.incident_keyboards import ReportCb
 from storage.incidents_models import Incident
-from tests.conftest import ADMIN_ID, Harness
+from tests.conftest import ADMIN_ID, Harness, settings_for
+from tests.support.recording_session import RecordingSession
 from tests.support.roster import officer, put_on
 
 WANG, LI, ZHAO, HEAD, LEADER, REPORTER, OUTSIDER = 2001, 2002, 2003, 2101, 2201, 3001, 3002
@@ -23,6 +26,13 @@ class Crew:
     head: MemberView
     leader: MemberView
     reporter: MemberView
+
+
+async def started(url: str, clock: ManualClock, **kwargs: object) -> tuple[App, RecordingSession, Harness]:
+    """An app of its own (e.g. with another policy); the caller closes it."""
+    session = RecordingSession()
+    app = await build_app(settings_for(url), clock=clock, session=session, **kwargs)  # type: ignore[arg-type]
+    return app, session, Harness(app, session, clock)
 
 
 async def member(h: Harness, telegram_id: int, name: str, roles: list[str], department: str = "office") -> MemberView:
