@@ -30,7 +30,10 @@ class SqlStorage(BaseStorage):
             for name, value in changes.items():
                 setattr(row, name, value)
             if row.state is None and not row.data:
-                await uow.session.delete(row)
+                if row in uow.session.new:  # clearing a key that was never saved: nothing to delete
+                    uow.session.expunge(row)
+                else:
+                    await uow.session.delete(row)
             await uow.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

@@ -10,8 +10,10 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.roster import HandoverRepository, RosterRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 
@@ -91,6 +93,18 @@ class UnitOfWork:
     @cached_property
     def processed_updates(self) -> ProcessedUpdateRepository:
         return ProcessedUpdateRepository(self.session)
+
+    @cached_property
+    def roster(self) -> RosterRepository:
+        return RosterRepository(self.session)
+
+    @cached_property
+    def handover_notes(self) -> HandoverRepository:
+        return HandoverRepository(self.session)
+
+    @cached_property
+    def incidents(self) -> IncidentRepository:
+        return IncidentRepository(self.session)
 
 
 class UnitOfWorkFactory:

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.flows import incidents, roster
+
 if TYPE_CHECKING:
     from bot.app import App
 
 
 def install_flows(app: App) -> None:
     """Install every flow, in this order (one line per flow)."""
+    roster.install(app)
+    incidents.install(app)  # after the roster: it asks who is on duty and adds to the handover

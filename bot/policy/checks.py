@@ -199,6 +199,11 @@ def _incidents(
     )
     for name, steps in incidents.chains.items():
         report.role_steps(("incidents", "chains", name), steps, roles)
+    report.unique(incidents.external_report.bodies, ("incidents", "external_report", "bodies"), "outside body")
+    categories = [category.code for category in incidents.categories]
+    report.ref(("incidents", "urgent_category"), incidents.urgent_category, categories, "category")
+    severities = [severity.code for severity in incidents.severities]
+    report.ref(("incidents", "urgent_severity"), incidents.urgent_severity, severities, "severity")
     for index, category in enumerate(incidents.categories):
         loc: Loc = ("incidents", "categories", index)
         report.ref((*loc, "duty_room"), category.duty_room, rooms, "duty room")

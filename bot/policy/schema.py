@@ -57,6 +57,7 @@ from .incidents import (
     ExternalContact,
     ExternalReport,
     Incidents,
+    ReportBody,
     Severity,
     ThirdCase,
 )
@@ -175,6 +176,7 @@ __all__ = [
     "Organisation",
     "Policy",
     "Publication",
+    "ReportBody",
     "PublicationChains",
     "PublicationKind",
     "PublicationStep",
