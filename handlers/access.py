@@ -149,6 +149,8 @@ async def _ask_mode(message: Message, actor: Actor, state: FSMContext, access: A
 async def choose_mode(
     query: CallbackQuery, callback_data: AskCb, state: FSMContext, access: AccessService, language: str
 ) -> None:
+    data = await state.get_data()
+    await access.dataset(actor_of(query), data["dataset_id"], language, mode=callback_data.value)
     await state.update_data(mode=callback_data.value)
     await query.answer()
     if query.message:
