@@ -7,7 +7,7 @@ from __future__ import annotations
 from handlers.access_buttons import AccessCb, AskCb
 from handlers.callbacks import MemberCb
 from tests.conftest import ADMIN_ID, Harness
-from tests.support.access import approve, audit, grants, member, open_task, request_access
+from tests.support.access import approve, audit, grants, member, open_task, submit
 from tests.support.org import HEAD, IC_HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, organisation
 
 
@@ -16,9 +16,9 @@ def last_text(h: Harness, user_id: int) -> str:
     return texts[-1] if texts else ""
 
 
-async def granted(h: Harness, code: str = "financial_reports", until: str | None = "2026-03-09") -> int:
+async def granted(h: Harness, code: str = "financial_reports", until: str = "2026-03-09") -> int:
     """A request approved by the head and provisioned by the information centre; returns the grant id."""
-    await request_access(h, REQUESTER, code, until=until)
+    await submit(h, REQUESTER, code, until=until)
     await approve(h, HEAD)
     if code == "customer_archives":
         await approve(h, OWNER)
@@ -31,10 +31,12 @@ async def test_access_is_ready_only_after_the_information_centre_confirms(harnes
     h = harness
     await organisation(h)
     await member(h, 4001, ["staff"], "information_centre")
-    await request_access(h, REQUESTER, "customer_archives", until="2026-03-20")
+    await submit(h, REQUESTER, "customer_archives", until="2026-03-20")
     await approve(h, HEAD)
     await approve(h, OWNER)
-    task_text = "Grant read-only access to Customer archives for Zhang San (Marketing department) until 20 Mar 2026, 23:59."
+    task_text = (
+        "Grant read-only access to Customer archives for Zhang San (Marketing department) until 20 Mar 2026, 23:59."
+    )
     assert task_text in last_text(h, IC_OFFICER)  # the information centre …
     assert task_text in last_text(h, OWNER)  # … and the data owner get the task
     assert "The information centre is setting up your access" in last_text(h, REQUESTER)
@@ -43,7 +45,10 @@ async def test_access_is_ready_only_after_the_information_centre_confirms(harnes
     done = AccessCb(action="done", id=task.id)
     assert await h.press(4001, done) == ["Only the data owners and the information centre can confirm this task."]
     assert (await h.press(IC_OFFICER, done))[0] == "Thank you: access granted."
-    assert last_text(h, REQUESTER) == "🔓 Your read-only access to Customer archives is ready. It ends on 20 Mar 2026, 23:59."
+    assert (
+        last_text(h, REQUESTER)
+        == "🔓 Your read-only access to Customer archives is ready. It ends on 20 Mar 2026, 23:59."
+    )
     assert last_text(h, OWNER).endswith("✅ Done by Qian Qi.")
     assert await h.press(OWNER, done) == ["This task is already done; nothing was changed."]
     assert "#1 Customer archives · read-only — until 20 Mar 2026, 23:59" in (await h.send(REQUESTER, "/access"))[0]
@@ -87,7 +92,10 @@ async def test_at_expiry_a_revocation_task_goes_out_and_escalates_when_unconfirm
     await granted(h, until="2026-03-05")
     await h.advance(days=3, hours=14, minutes=59)  # Thursday 5 March, 23:59
     assert last_text(h, REQUESTER) == "🔒 Your read-only access to Financial reports has ended: the grant expired."
-    assert "Remove read-only access to Financial reports from Zhang San (Marketing department): the grant expired." in last_text(h, IC_OFFICER)
+    assert (
+        "Remove read-only access to Financial reports from Zhang San (Marketing department): the grant expired."
+        in last_text(h, IC_OFFICER)
+    )
     assert (await grants(h))[0].state == "revoking"
     await h.advance(days=1)  # Friday
     assert last_text(h, IC_OFFICER).startswith("⏰ Reminder: this task is still open.")
@@ -104,15 +112,19 @@ async def test_deactivating_a_member_revokes_all_their_grants_at_once(harness: H
     h = harness
     await organisation(h)
     await granted(h, "customer_archives", until="2026-03-20")
-    await request_access(h, REQUESTER, "financial_reports")
+    await submit(h, REQUESTER, "financial_reports")
     await approve(h, HEAD)  # approved, not yet provisioned
-    await request_access(h, REQUESTER, "staff_directory", until="2026-03-20")  # still pending
+    await submit(h, REQUESTER, "staff_directory", until="2026-03-20")  # still pending
     requester = await h.app.members.find(REQUESTER)
     assert requester is not None
     await h.press(ADMIN_ID, MemberCb(action="deact_ok", member_id=requester.id))
     assert [g.state for g in await grants(h)] == ["revoking", "revoking"]
     owner_texts = "\n".join(h.session.texts(OWNER))
-    assert "Remove read-only access to Customer archives from Zhang San (Marketing department): the holder was deactivated (C6)." in owner_texts
+    assert (
+        "Remove read-only access to Customer archives from Zhang San (Marketing department): "
+        "the holder was deactivated (C6)."
+        in owner_texts
+    )
     ic_texts = "\n".join(h.session.texts(IC_OFFICER))
     assert "Remove read-only access to Financial reports from Zhang San" in ic_texts
     assert "— No longer needed." in ic_texts  # the provisioning task of the never-given access is closed
@@ -128,7 +140,7 @@ async def test_the_quarterly_review_asks_data_owners_to_keep_or_revoke_each_gran
     await organisation(h)
     await member(h, 4002, ["staff"], "marketing", "Xu Second")
     await granted(h, "customer_archives", until="2026-05-30")
-    await request_access(h, 4002, "customer_archives", until="2026-05-30")
+    await submit(h, 4002, "customer_archives", until="2026-05-30")
     await approve(h, HEAD)
     await approve(h, OWNER)
     await h.press(IC_OFFICER, AccessCb(action="done", id=(await open_task(h)).id))
@@ -144,4 +156,8 @@ async def test_the_quarterly_review_asks_data_owners_to_keep_or_revoke_each_gran
     assert (await h.press(OWNER, revoke))[0] == "Revoked: a revocation task has gone to the information centre."
     assert await h.press(OWNER, revoke) == ["This grant has been reviewed already."]
     assert [g.state for g in await grants(h)] == ["active", "revoking"]
-    assert "Remove read-only access to Customer archives from Xu Second (Marketing department): revoked in the access review." in last_text(h, IC_OFFICER)
+    assert (
+        "Remove read-only access to Customer archives from Xu Second (Marketing department): "
+        "revoked in the access review."
+        in last_text(h, IC_OFFICER)
+    )

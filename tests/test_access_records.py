@@ -18,7 +18,7 @@ from bot.clock import ManualClock
 from bot.policy import load_policy
 from handlers.access_buttons import AccessCb, CatalogueCb, ReportCb
 from tests.conftest import Harness, settings_for
-from tests.support.access import approve, audit, dataset_id, grants, member, open_task, request_access
+from tests.support.access import approve, audit, dataset_id, grants, member, open_task, request_access, submit
 from tests.support.org import HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, organisation
 from tests.support.recording_session import RecordingSession
 
@@ -56,7 +56,9 @@ async def test_only_information_officers_change_the_catalogue(harness: Harness) 
     h = harness
     await organisation(h)
     assert await h.send(REQUESTER, "/datasets") == ["Only information officers can change the data-set catalogue."]
-    forged = CatalogueCb(action="set", id=await dataset_id(h, "customer_archives"), field="classification", value="internal")
+    forged = CatalogueCb(
+        action="set", id=await dataset_id(h, "customer_archives"), field="classification", value="internal"
+    )
     assert await h.press(HEAD, forged) == ["Only information officers can change the data-set catalogue."]
     assert len(await audit(h, "dataset", "refused")) == 2
 
@@ -66,7 +68,7 @@ async def test_managers_see_who_holds_access_now_within_their_scope(harness: Har
     h = harness
     await organisation(h)
     await member(h, OTHER_HEAD, ["department_head"], "finance", "Finance Head")
-    await request_access(h, REQUESTER, "customer_archives", until="2026-03-20")
+    await submit(h, REQUESTER, "customer_archives", until="2026-03-20")
     await approve(h, HEAD)
     await approve(h, OWNER)
     await h.press(IC_OFFICER, AccessCb(action="done", id=(await open_task(h)).id))
@@ -90,7 +92,7 @@ async def test_requests_and_grants_export_as_csv_and_xlsx(harness: Harness) -> N
     h = harness
     await organisation(h)
     await member(h, OTHER_HEAD, ["department_head"], "finance", "Finance Head")
-    await request_access(h, REQUESTER, "customer_archives", until="2026-03-20")
+    await submit(h, REQUESTER, "customer_archives", until="2026-03-20")
     await approve(h, HEAD)
     await approve(h, OWNER)
     await h.send(LEADER, "/grants")
@@ -150,12 +152,14 @@ async def test_grant_and_revocation_decisions_are_posted_to_the_webhook_with_ret
     policy = default.model_copy(update={"access": default.access.model_copy(update={"provisioning_webhook": url})})
     clock = ManualClock()
     session = RecordingSession()
-    app = await build_app(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"), clock=clock, policy=policy, session=session)
+    app = await build_app(
+        settings_for(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"), clock=clock, policy=policy, session=session
+    )
     h = Harness(app, session, clock)
     webhooks = app.dispatcher.workflow_data["webhooks"]
     try:
         await organisation(h)
-        await request_access(h, REQUESTER, "financial_reports", until="2026-03-03")
+        await submit(h, REQUESTER, "financial_reports", until="2026-03-03")
         assert await webhooks.drain() == 0  # nothing is decided yet
         await approve(h, HEAD)
         await webhooks.drain()  # the receiver fails: retried later, not lost
