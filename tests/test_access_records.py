@@ -102,7 +102,7 @@ async def test_requests_and_grants_export_as_csv_and_xlsx(harness: Harness) -> N
     name, data = document(h, LEADER)
     assert name == "requests-2026-03-01-2026-03-02.csv"
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["request", "submitted", "requester", "department", "data set"]
+    assert rows[0][:5] == ["Request", "Submitted at", "Requester", "Department", "Data set"]
     assert rows[1][2:5] == ["Zhang San", "Marketing department", "Customer archives"]
     assert "approved Li Si" in rows[1][-1] and "approved Wang Wu" in rows[1][-1]
     await h.press(LEADER, ReportCb(action="export", value="grants"))
