@@ -41,7 +41,7 @@ async def test_admin_invites_with_buttons_and_the_new_member_joins(harness: Harn
     await h.press(ADMIN_ID, InviteCb(action="dept", value="security"))
     replies = await h.send(ADMIN_ID, "  Wang   Fang ")
     assert "Name: Wang Fang" in replies[0]
-    assert "Department: Security" in replies[0] or "Department:" in replies[0]
+    assert "Department: Security department" in replies[0]
     answers = await h.press(ADMIN_ID, InviteCb(action="create"))
     link = next(a for a in answers if "https://t.me/" in a).split()[-1]
     assert link.startswith("https://t.me/test_duty_bot?start=")
@@ -51,6 +51,19 @@ async def test_admin_invites_with_buttons_and_the_new_member_joins(harness: Harn
     assert "acknowledge incident alerts" in replies[0]  # what the duty officer role allows
     member = await h.app.members.find(2001)
     assert member is not None and member.roles == {"staff", "duty_officer"} and member.department == "security"
+    told = "Wang Fang joined with your invitation (Duty officer, Staff; Security department)."
+    assert h.session.texts(ADMIN_ID)[-1] == told
+
+
+async def test_the_invitation_expiry_is_shown_in_the_members_language_and_time_zone(harness: Harness) -> None:
+    """Times are stored in UTC and shown in the organisation's zone (Asia/Shanghai: UTC+8)."""
+    h = harness  # the manual clock starts at 2026-03-02 01:00 UTC, so 7 days later is 09:00 in Shanghai
+    await h.send(ADMIN_ID, "/invite")
+    await h.press(ADMIN_ID, InviteCb(action="next"))
+    await h.press(ADMIN_ID, InviteCb(action="dept", value="office"))
+    await h.press(ADMIN_ID, InviteCb(action="skip"))
+    answers = await h.press(ADMIN_ID, InviteCb(action="create"))
+    assert any("2026年3月9日 09:00" in a for a in answers)
 
 
 async def test_invitation_is_single_use_and_bound_to_the_first_account(harness: Harness) -> None:
@@ -176,10 +189,12 @@ async def test_language_switch_changes_the_replies(harness: Harness) -> None:
 async def test_admin_changes_roles_and_department_and_deactivates(harness: Harness) -> None:
     h = harness
     member = await h.join(4007, ["staff"])
+    await h.press(4007, LanguageCb(code="en"))
     await h.press(ADMIN_ID, LanguageCb(code="en"))
     listing = (await h.send(ADMIN_ID, "/members"))[0]
     assert listing.startswith("Members: 2")
     await h.press(ADMIN_ID, MemberCb(action="role", member_id=member.id, value="duty_officer"))
+    assert "You now hold: Duty officer, Staff." in h.session.texts(4007)[-1]
     await h.press(ADMIN_ID, MemberCb(action="dept", member_id=member.id, value="security"))
     updated = await h.app.members.find(4007)
     assert updated is not None and updated.roles == {"staff", "duty_officer"} and updated.department == "security"

@@ -7,12 +7,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aiogram.utils.i18n import I18n
+
 from bot.clock import Clock
 from bot.i18n import LANGUAGES
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.messages import queue_text
 from storage.models import Invitation, Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -55,10 +58,11 @@ class InvitationView:
 
 
 class MembershipService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, i18n: I18n) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy
+        self._i18n = i18n
         self.deactivation_blockers: list[DeactivationBlocker] = []
         self.deactivation_effects: list[DeactivationEffect] = []
 
@@ -172,6 +176,7 @@ class MembershipService:
                 )
             invitation.used_at, invitation.used_by_telegram_id = now, telegram_id
             await uow.session.flush()
+            await self._tell_inviter(uow, invitation, member, now)
             await record(
                 uow,
                 self._clock,
@@ -248,6 +253,7 @@ class MembershipService:
             if role == ADMIN and ADMIN not in roles and await self._is_last_admin(uow, member):
                 raise Conflict(N_("This is the last administrator; make someone else administrator first."))
             uow.members.set_roles(member, roles)
+            await self._tell_member_roles(uow, member, now=self._clock.now())
             await record(uow, self._clock, actor, "member", member.id, "roles", actor_id=admin.id, roles=sorted(roles))
             await uow.commit()
             return MemberView.of(member)
@@ -293,6 +299,45 @@ class MembershipService:
             await record(uow, self._clock, actor, "member", member.id, "deactivated", actor_id=admin.id)
             await uow.commit()
             return MemberView.of(member)
+
+    # Notifications (through the outbox, in the recipient's language) ---------------------------
+    def _language(self, member: Member) -> str:
+        return member.language or self._policy.organisation.default_language
+
+    async def _tell_inviter(self, uow: UnitOfWork, invitation: Invitation, member: Member, now: datetime) -> None:
+        inviter = await uow.members.get(invitation.created_by) if invitation.created_by else None
+        if inviter is None or not inviter.active:
+            return
+        language = self._language(inviter)
+        text = self._i18n.gettext("{name} joined with your invitation ({roles}; {department}).", locale=language)
+        await queue_text(
+            uow,
+            now,
+            key=f"invitation:{invitation.id}:joined",
+            chat_id=inviter.telegram_id,
+            text=text.format(
+                name=member.name,
+                roles=self._role_names(member.roles, language),
+                department=self._policy.department(member.department).name.get(language),
+            ),
+        )
+
+    async def _tell_member_roles(self, uow: UnitOfWork, member: Member, now: datetime) -> None:
+        language = self._language(member)
+        text = self._i18n.gettext(
+            "An administrator changed your roles. You now hold: {roles}. Send /help to see what they let you do.",
+            locale=language,
+        )
+        await queue_text(
+            uow,
+            now,
+            key=f"member:{member.id}:roles:{now.isoformat()}:{','.join(sorted(member.roles))}",
+            chat_id=member.telegram_id,
+            text=text.format(roles=self._role_names(member.roles, language)),
+        )
+
+    def _role_names(self, roles: Iterable[str], language: str) -> str:
+        return ", ".join(self._policy.role(code).name.get(language) for code in sorted(roles))
 
     # Checks ------------------------------------------------------------------------------------
     async def _require_admin(self, uow: UnitOfWork, actor: Actor) -> Member:
