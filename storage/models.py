@@ -171,3 +171,5 @@ class KeyValue(Base):
 
 import storage.incidents_models  # noqa: E402,F401  (registers the tables)
 import storage.roster_models  # noqa: E402,F401  (registers the tables)
+import storage.access_models  # noqa: E402,F401  (registers the tables)
+import storage.approval_models  # noqa: E402,F401  (registers the tables)

@@ -9,6 +9,8 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.access import AccessRepository
+from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
@@ -105,6 +107,12 @@ class UnitOfWork:
     @cached_property
     def incidents(self) -> IncidentRepository:
         return IncidentRepository(self.session)
+    def approvals(self) -> ApprovalRepository:
+        return ApprovalRepository(self.session)
+
+    @cached_property
+    def access(self) -> AccessRepository:
+        return AccessRepository(self.session)
 
 
 class UnitOfWorkFactory:
