@@ -1,11 +1,14 @@
 """The flows built on the foundation. Each module here has `install(app)`, which builds the flow's
 service and wires it in: `app.flow_router.include_router(...)`, `app.commands.extend(...)`,
 `app.dispatcher.workflow_data[...]`, `app.timers.register(kind, handler)`,
-`app.outbox.on_failure(name, hook)`, `app.members.deactivation_blockers/effects.append(...)`."""
+`app.outbox.on_failure(name, hook)`, `app.members.deactivation_blockers/effects.append(...)`,
+`app.startup.append(hook)` (an async callable run at every start, before the timers)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from bot.flows import deadlines
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -13,3 +16,4 @@ if TYPE_CHECKING:
 
 def install_flows(app: App) -> None:
     """Install every flow, in this order (one line per flow)."""
+    deadlines.install(app)
