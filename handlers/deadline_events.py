@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,8 +18,15 @@ from bot.services.actor import Actor
 from bot.services.deadlines.events import MAX_DESCRIPTION, EventService
 from bot.services.deadlines.views import DeadlineTexts
 from handlers.admin import actor_of
-from handlers.deadline_ui import DeadlineFormCb, event_kinds_keyboard, form_keyboard, parse_day
-from handlers.deadlines import not_a_command
+from handlers.deadline_ui import (
+    DeadlineFormCb,
+    cancel_form,
+    event_kinds_keyboard,
+    form_keyboard,
+    not_a_command,
+    parse_day,
+    replace,
+)
 from handlers.filters import IsMember
 
 
@@ -51,8 +58,7 @@ async def choose_kind(query: CallbackQuery, callback_data: DeadlineFormCb, state
     await state.update_data(kind=callback_data.value)
     await state.set_state(EventForm.day)
     await query.answer()
-    if query.message:
-        await query.message.edit_text(_day_question(), reply_markup=form_keyboard(today=True))
+    await replace(query, _day_question(), form_keyboard(today=True))
 
 
 def _day_question() -> str:
@@ -145,10 +151,9 @@ async def record_confirmed(
     )
     await state.clear()
     await query.answer()
-    if query.message:
-        lines = [_("Recorded. The owners have been told and will be reminded:")]
-        lines += [deadline_texts.line(view, language) for view in views]
-        await query.message.edit_text("\n".join(lines))
+    lines = [_("Recorded. The owners have been told and will be reminded:")]
+    lines += [deadline_texts.line(view, language) for view in views]
+    await replace(query, "\n".join(lines))
 
 
 async def event_back(
@@ -156,18 +161,16 @@ async def event_back(
 ) -> None:
     current = await state.get_state()
     await query.answer()
-    if query.message is None:
-        return
     if current == EventForm.day.state:
         text, markup = await _kind_step(actor_of(query), deadline_events, deadline_texts, language)
         await state.set_state(EventForm.kind)
-        await query.message.edit_text(text, reply_markup=markup)
+        await replace(query, text, markup)
     elif current == EventForm.description.state:
         await state.set_state(EventForm.day)
-        await query.message.edit_text(_day_question(), reply_markup=form_keyboard(today=True))
+        await replace(query, _day_question(), form_keyboard(today=True))
     elif current == EventForm.confirm.state:
         await state.set_state(EventForm.description)
-        await query.message.edit_text(_description_question(), reply_markup=form_keyboard())
+        await replace(query, _description_question(), form_keyboard())
 
 
 def build() -> Router:
@@ -183,4 +186,5 @@ def build() -> Router:
     router.callback_query.register(event_back, DeadlineFormCb.filter(F.action == "back"), EventForm.day)
     router.callback_query.register(event_back, DeadlineFormCb.filter(F.action == "back"), EventForm.description)
     router.callback_query.register(event_back, DeadlineFormCb.filter(F.action == "back"), EventForm.confirm)
+    router.callback_query.register(cancel_form, StateFilter(EventForm), DeadlineFormCb.filter(F.action == "cancel"))
     return router

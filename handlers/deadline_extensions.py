@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -16,8 +17,15 @@ from bot.policy.deadlines import END_OF_DAY
 from bot.services.deadlines.service import MAX_REASON, DeadlineService
 from bot.services.deadlines.views import DeadlineTexts
 from handlers.admin import actor_of
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb, form_keyboard, parse_moment
-from handlers.deadlines import not_a_command
+from handlers.deadline_ui import (
+    DeadlineCb,
+    DeadlineFormCb,
+    cancel_form,
+    form_keyboard,
+    not_a_command,
+    parse_moment,
+    replace,
+)
 from handlers.filters import IsMember
 
 
@@ -81,15 +89,13 @@ async def ask_confirmed(query: CallbackQuery, state: FSMContext, deadlines: Dead
     await deadlines.request_extension(actor_of(query), data.get("id", 0), data.get("reason", ""))
     await state.clear()
     await query.answer()
-    if query.message:
-        await query.message.edit_text(_("Your request for more time has been sent. You will hear the decision here."))
+    await replace(query, _("Your request for more time has been sent. You will hear the decision here."))
 
 
 async def ask_back(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(AskForm.reason)
     await query.answer()
-    if query.message:
-        await query.message.edit_text(_ask_question(await state.get_data()), reply_markup=form_keyboard(first=True))
+    await replace(query, _ask_question(await state.get_data()), form_keyboard(first=True))
 
 
 # The department head decides -----------------------------------------------------------------------
@@ -156,23 +162,18 @@ async def grant_confirmed(query: CallbackQuery, state: FSMContext, deadlines: De
     )
     await state.clear()
     await query.answer()
-    if query.message:
-        await query.message.edit_text(
-            _("More time given for {item}. The owner has been told.").format(item=data["item"])
-        )
+    await replace(query, _("More time given for {item}. The owner has been told.").format(item=data["item"]))
 
 
 async def grant_back(query: CallbackQuery, state: FSMContext) -> None:
     current = await state.get_state()
     await query.answer()
-    if query.message is None:
-        return
     if current == GrantForm.reason.state:
         await state.set_state(GrantForm.due)
-        await query.message.edit_text(_due_question(await state.get_data()), reply_markup=form_keyboard(first=True))
+        await replace(query, _due_question(await state.get_data()), form_keyboard(first=True))
     else:
         await state.set_state(GrantForm.reason)
-        await query.message.edit_text(_reason_question(), reply_markup=form_keyboard())
+        await replace(query, _reason_question(), form_keyboard())
 
 
 async def press_decline(
@@ -184,10 +185,9 @@ async def press_decline(
 ) -> None:
     view = await deadlines.decline_extension(actor_of(query), callback_data.id)
     await query.answer(_("Declined. The owner has been told."))
-    if query.message:
-        await query.message.edit_text(
-            _("You declined more time for {item}.").format(item=deadline_texts.line(view, language, icon=False))
-        )
+    await replace(
+        query, _("You declined more time for {item}.").format(item=deadline_texts.line(view, language, icon=False))
+    )
 
 
 def build() -> Router:
@@ -205,4 +205,7 @@ def build() -> Router:
     router.callback_query.register(grant_confirmed, GrantForm.confirm, DeadlineFormCb.filter(F.action == "ok"))
     router.callback_query.register(grant_back, GrantForm.reason, DeadlineFormCb.filter(F.action == "back"))
     router.callback_query.register(grant_back, GrantForm.confirm, DeadlineFormCb.filter(F.action == "back"))
+    router.callback_query.register(
+        cancel_form, StateFilter(AskForm, GrantForm), DeadlineFormCb.filter(F.action == "cancel")
+    )
     return router

@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.keyboards import button
@@ -24,6 +26,28 @@ class DeadlineCb(CallbackData, prefix="dl"):
 class DeadlineFormCb(CallbackData, prefix="dlf"):
     action: str  # back | cancel | ok | kind | today
     value: str = ""
+
+
+async def replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Show the next step in the pressed message; a second tap on the same button changes nothing."""
+    if query.message is None:
+        return
+    try:
+        await query.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if "message is not modified" not in str(error):
+            raise
+
+
+async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
+    """Cancel on any step of a deadlines form (registered for each form's states)."""
+    await state.clear()
+    await query.answer()
+    await replace(query, _("Cancelled. Nothing was saved."))
+
+
+def not_a_command(message: Message) -> bool:
+    return not (message.text or "").startswith("/")
 
 
 def item_keyboard(instance_id: int, done: str, more: str) -> InlineKeyboardMarkup:

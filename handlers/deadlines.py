@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -16,7 +16,16 @@ from bot.services.deadlines.service import MAX_NOTE, DeadlineService
 from bot.services.deadlines.timeliness import TimelinessService
 from bot.services.deadlines.views import DeadlineTexts, DeadlineView
 from handlers.admin import actor_of
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb, done_buttons, form_keyboard, parse_period
+from handlers.deadline_ui import (
+    DeadlineCb,
+    DeadlineFormCb,
+    cancel_form,
+    done_buttons,
+    form_keyboard,
+    not_a_command,
+    parse_period,
+    replace,
+)
 from handlers.filters import IsMember
 
 LISTED = 25  # lines per section of /deadlines
@@ -158,8 +167,7 @@ async def evidence_confirmed(
     )
     await state.clear()
     await query.answer()
-    if query.message:
-        await query.message.edit_text(_done_text(deadline_texts.line(view, language, icon=False), view))
+    await replace(query, _done_text(deadline_texts.line(view, language, icon=False), view))
 
 
 async def evidence_back(
@@ -168,21 +176,7 @@ async def evidence_back(
     view = await deadlines.check_owner(actor_of(query), (await state.get_data()).get("id", 0))
     await state.set_state(EvidenceForm.evidence)
     await query.answer()
-    if query.message:
-        line = deadline_texts.line(view, language, icon=False)
-        await query.message.edit_text(_evidence_question(line), reply_markup=form_keyboard(first=True))
-
-
-async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
-    """Cancel on any step of any deadlines form."""
-    await state.clear()
-    await query.answer()
-    if query.message:
-        await query.message.edit_text(_("Cancelled. Nothing was saved."))
-
-
-def not_a_command(message: Message) -> bool:
-    return not (message.text or "").startswith("/")
+    await replace(query, _evidence_question(deadline_texts.line(view, language, icon=False)), form_keyboard(first=True))
 
 
 def build() -> Router:
@@ -195,5 +189,5 @@ def build() -> Router:
     router.message.register(evidence_given, EvidenceForm.evidence, not_a_command)
     router.callback_query.register(evidence_confirmed, EvidenceForm.confirm, DeadlineFormCb.filter(F.action == "ok"))
     router.callback_query.register(evidence_back, EvidenceForm.confirm, DeadlineFormCb.filter(F.action == "back"))
-    router.callback_query.register(cancel_form, DeadlineFormCb.filter(F.action == "cancel"))
+    router.callback_query.register(cancel_form, StateFilter(EvidenceForm), DeadlineFormCb.filter(F.action == "cancel"))
     return router

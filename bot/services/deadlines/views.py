@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from aiogram.utils.i18n import I18n
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton
 
 from bot.i18n import babel_locale, format_moment
 from bot.policy import Policy
@@ -15,6 +15,7 @@ from bot.services.deadlines.catalogue import Catalogue
 from storage.deadlines_models import DeadlineEvent, DeadlineInstance
 
 STATE_ICONS = {"upcoming": "⏳", "late": "⚠️", "missed": "❌", "done": "✅", "withdrawn": "▫️"}
+DAY_PATTERNS = {"zh_Hans": "y年M月d日", "en": "d MMM y"}
 EVENT_TEXT_SHOWN = 60  # characters of an event's description shown in one-line summaries
 
 
@@ -83,7 +84,8 @@ class DeadlineTexts:
         return format_moment(moment, language, self._policy.organisation.zone)
 
     def day(self, day: date, language: str) -> str:
-        return format_skeleton("yMMMd", day, locale=babel_locale(language))
+        """A day in the style of ``format_moment``: "9 Oct 2025", "2025年10月9日"."""
+        return format_date(day, DAY_PATTERNS.get(language, DAY_PATTERNS["en"]), locale=babel_locale(language))
 
     def period(self, view: DeadlineView, language: str) -> str:
         """ "September 2025", "2025年第3季度", "FY2025", or the event's day and description."""
