@@ -6,11 +6,11 @@ from __future__ import annotations
 from handlers.callbacks import LanguageCb
 from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
 from tests.conftest import ADMIN_ID, Harness
-from tests.support.deadlines import (  # noqa: F401  (dh is a fixture)
+from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)
     SECRETARY,
     STAFF,
     advance_to,
-    dh,
+    deadline_harness,
     instances,
     join_en,
     local,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
 from tests.conftest import Harness
-from tests.support.deadlines import (  # noqa: F401  (dh is a fixture)
+from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)
     FINANCE,
     HEAD,
     OWNER,
     advance_to,
-    dh,
+    deadline_harness,
     instance,
     join_en,
     local,

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
 from storage.models import AuditEntry, Timer
 from tests.conftest import Harness
-from tests.support.deadlines import (  # noqa: F401  (dh is a fixture)
+from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)
     FINANCE,
     HEAD,
     LEADER_ID,
     OWNER,
     STAFF,
     advance_to,
-    dh,
+    deadline_harness,
     instance,
     instances,
     join_en,
@@ -76,7 +76,8 @@ async def test_e4_reminders_speak_the_owners_language(dh: Harness) -> None:
     await h.start()
     await advance_to(h, local(2025, 10, 11))
     assert h.session.texts(OWNER)[-1] == (
-        "⏰ 提醒：客户风险数据报送（2025年9月）的截止时间为 2025年10月13日 23:59。\n标记完成时需提交说明或文件作为佐证材料。"
+        "⏰ 提醒：客户风险数据报送（2025年9月）的截止时间为 2025年10月13日 23:59。\n"
+        "标记完成时需提交说明或文件作为佐证材料。"
     )
 
 
@@ -151,8 +152,9 @@ async def test_f3_only_owners_mark_done_and_forged_ids_are_refused(dh: Harness) 
     await branch(h)
     await join_en(h, STAFF, ["staff"], "branch_a")
     row = await instance(h, "branch_risk", "2025-09")
-    assert await h.press(STAFF, DeadlineCb(action="done", id=row.id)) == ["Only the owner of this deadline can do this."]
-    assert await h.press(HEAD, DeadlineCb(action="done", id=row.id)) == ["Only the owner of this deadline can do this."]
+    refusal = ["Only the owner of this deadline can do this."]
+    assert await h.press(STAFF, DeadlineCb(action="done", id=row.id)) == refusal
+    assert await h.press(HEAD, DeadlineCb(action="done", id=row.id)) == refusal
     assert await h.press(OWNER, DeadlineCb(action="done", id=9999)) == ["This deadline does not exist."]
     async with h.app.uow() as uow:
         refusals = [e for e in await uow.session.scalars(select(AuditEntry)) if e.action == "refused"]

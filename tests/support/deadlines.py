@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import build_app
 from bot.clock import ManualClock
@@ -100,11 +101,9 @@ async def join_en(h: Harness, user_id: int, roles: list[str], department: str) -
 
 
 async def instances(h: Harness) -> list[DeadlineInstance]:
-    from sqlalchemy import select
-
     async with h.app.uow() as uow:
-        rows = await uow.session.scalars(select(DeadlineInstance).order_by(DeadlineInstance.due_at, DeadlineInstance.id))
-        return list(rows)
+        query = select(DeadlineInstance).order_by(DeadlineInstance.due_at, DeadlineInstance.id)
+        return list(await uow.session.scalars(query))
 
 
 async def instance(h: Harness, obligation: str, period: str) -> DeadlineInstance:
@@ -117,8 +116,8 @@ async def build_harness(database_url: str, clock: ManualClock, policy: Policy) -
     return Harness(app, session, clock)
 
 
-@pytest.fixture
-async def dh(database_url: str, clock: ManualClock) -> AsyncIterator[Harness]:
+@pytest.fixture(name="dh")
+async def deadline_harness(database_url: str, clock: ManualClock) -> AsyncIterator[Harness]:
     """The harness on the deadlines test policy, at Thu 25 Sep 2025 09:00 in Shanghai."""
     clock.set(local(2025, 9, 25, 9))
     h = await build_harness(database_url, clock, deadline_policy())

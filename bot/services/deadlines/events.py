@@ -116,9 +116,9 @@ class EventService:
         view = await self._scheduler.view(uow, row)
 
         def assigned(lang: str) -> str:
-            text = texts.t(
-                lang,
+            text = texts.gettext(
                 "📌 New deadline from the event “{event}” on {day} ({description}): {name}, due {due}.",
+                lang,
                 event=texts.event_name(event.code, lang),
                 day=texts.day(stored.occurred_on, lang),
                 description=stored.description,

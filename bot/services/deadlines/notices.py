@@ -72,12 +72,12 @@ class Notices:
         return owners
 
     def item_buttons(self, view: DeadlineView) -> Callable[[str], InlineKeyboardMarkup]:
-        t = self.texts.t
-        return lambda language: item_keyboard(view.id, t(language, "✅ Done"), t(language, "⏳ Need more time"))
+        gettext = self.texts.gettext
+        return lambda lang: item_keyboard(view.id, gettext("✅ Done", lang), gettext("⏳ Need more time", lang))
 
     def extension_buttons(self, view: DeadlineView) -> Callable[[str], InlineKeyboardMarkup]:
-        t = self.texts.t
-        return lambda language: extension_keyboard(view.id, t(language, "Grant more time"), t(language, "Decline"))
+        gettext = self.texts.gettext
+        return lambda lang: extension_keyboard(view.id, gettext("Grant more time", lang), gettext("Decline", lang))
 
     def about(self, view: DeadlineView, language: str) -> dict[str, str]:
         """The placeholders every message about an instance uses."""

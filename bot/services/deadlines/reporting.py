@@ -27,13 +27,13 @@ def period_title(report: TimelinessReport, texts: DeadlineTexts, language: str) 
         period = format_skeleton("yMMMM", start, locale=babel_locale(language))
     else:
         period = f"{texts.day(start, language)} – {texts.day(end, language)}"
-    return texts.t(language, "Timeliness of reporting deadlines, {period}", period=period)
+    return texts.gettext("Timeliness of reporting deadlines, {period}", language, period=period)
 
 
 def figures(tally: Tally, texts: DeadlineTexts, language: str) -> str:
-    return texts.t(
-        language,
+    return texts.gettext(
         "on time {on_time} · with extension {extended} · late {late} · missed {missed} · on-time rate {rate}",
+        language,
         on_time=tally.on_time,
         extended=tally.extended,
         late=tally.late,
@@ -50,20 +50,20 @@ def report_text(report: TimelinessReport, order: list[str], texts: DeadlineTexts
     lines = [period_title(report, texts, language)]
     departments = report.departments(order)
     if not departments:
-        lines.append(texts.t(language, "No deadlines fell due in this period."))
+        lines.append(texts.gettext("No deadlines fell due in this period.", language))
 
     def line(label: str, tally: Tally) -> str:
-        return texts.t(language, "{label}: {figures}", label=label, figures=figures(tally, texts, language))
+        return texts.gettext("{label}: {figures}", language, label=label, figures=figures(tally, texts, language))
 
     overall = None
     for department, total, rows in departments:
         lines.append(line(texts.department(department, language), total))
         if len(rows) > 1:  # several sources (e.g. incident reporting windows): show each
-            lines += ["  · " + line(texts.t(language, row.source), row.tally) for row in rows]
+            lines += ["  · " + line(texts.gettext(row.source, language), row.tally) for row in rows]
         overall = total if overall is None else overall + total
     if len(departments) > 1 and overall is not None:
-        lines.append(line(texts.t(language, "All departments"), overall))
-    lines.append(texts.t(language, "Counted by the original deadline; an extension does not count as on time."))
+        lines.append(line(texts.gettext("All departments", language), overall))
+    lines.append(texts.gettext("Counted by the original deadline; an extension does not count as on time.", language))
     return "\n".join(lines)
 
 
@@ -76,5 +76,5 @@ def report_chart(report: TimelinessReport, order: list[str], texts: DeadlineText
         (texts.department(department, language), total.counts, rate_text(total, language))
         for department, total, _ in report.departments(order)
     ]
-    legend = [texts.t(language, name) for name in (N_("On time"), N_("With extension"), N_("Late"), N_("Missed"))]
+    legend = [texts.gettext(name, language) for name in (N_("On time"), N_("With extension"), N_("Late"), N_("Missed"))]
     return timeliness_chart(period_title(report, texts, language), bars, legend, font)

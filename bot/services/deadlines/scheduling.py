@@ -143,7 +143,9 @@ class DeadlineScheduler:
         view, texts = await self.view(uow, row), self._notices.texts
 
         def reminder(lang: str) -> str:
-            text = texts.t(lang, "⏰ Reminder: {name} ({period}) is due {due}.", **self._notices.about(view, lang))
+            text = texts.gettext(
+                "⏰ Reminder: {name} ({period}) is due {due}.", lang, **self._notices.about(view, lang)
+            )
             return text + texts.evidence_note(view, lang) + texts.provisional_note(view, lang)
 
         await self._notices.tell_owners(uow, now, row, view, f"dl:{row.id}:remind:{timer.id}", reminder)
@@ -163,10 +165,10 @@ class DeadlineScheduler:
             row,
             view,
             f"dl:{row.id}:late",
-            lambda lang: texts.t(
-                lang,
+            lambda lang: texts.gettext(
                 "⚠️ {name} ({period}) was due {due} and is now late. Mark it done as soon as it is filed, "
                 "or ask for more time.",
+                lang,
                 **about(view, lang),
             ),
         )
@@ -178,9 +180,9 @@ class DeadlineScheduler:
             now,
             told,
             f"dl:{row.id}:late-told",
-            lambda lang: texts.t(
-                lang,
+            lambda lang: texts.gettext(
                 "⚠️ Late: {name} ({period}), {department}, was due {due} and is not done. Owner: {owners}.",
+                lang,
                 owners=self._notices.names(owners),
                 **about(view, lang),
             ),
@@ -203,10 +205,10 @@ class DeadlineScheduler:
             now,
             [*owners, *(m for m in leaders if m not in owners)],
             f"dl:{row.id}:missed",
-            lambda lang: texts.t(
-                lang,
+            lambda lang: texts.gettext(
                 "❌ Missed: {name} ({period}), {department}, was due {due} and is still not done {hours} hours "
                 "later. Owner: {owners}.",
+                lang,
                 owners=self._notices.names(owners),
                 hours=hours,
                 **about(view, lang),
@@ -233,13 +235,13 @@ class DeadlineScheduler:
                 now,
                 admins,
                 f"dl:calendar:{year}",
-                lambda lang: self._notices.texts.t(
-                    lang,
+                lambda lang: self._notices.texts.gettext(
                     "📅 Working-day deadlines for {year} are provisional: the official holiday schedule for {year} "
                     "(holidays and make-up working days, 调休) is not in the bot's calendar yet. When the State "
                     "Council publishes it, update the holidays package, or enter the days in "
                     "deadlines.holiday_overrides and list {year} in deadlines.complete_years. Until then those "
                     "deadlines are marked provisional.",
+                    lang,
                     year=year,
                 ),
             )
@@ -263,10 +265,10 @@ class DeadlineScheduler:
             now,
             heads,
             f"dl:{row.id}:unreachable:{message.id}",
-            lambda lang: texts.t(
-                lang,
+            lambda lang: texts.gettext(
                 "📵 A message about {name} ({period}) could not be delivered to {member}: Telegram refused it "
                 "(the bot may be blocked). Please make sure they know.",
+                lang,
                 member=member.name,
                 **self._notices.about(view, lang),
             ),

@@ -85,8 +85,8 @@ class DeadlineService:
                 )
                 for view in await self._scheduler.views(uow, rows)
             ]
-            scope = texts.department(department, language) if department else texts.t(language, "all departments")
-            return write_calendar(texts.t(language, "Deadlines: {scope}", scope=scope), events, now)
+            scope = texts.department(department, language) if department else texts.gettext("all departments", language)
+            return write_calendar(texts.gettext("Deadlines: {scope}", language, scope=scope), events, now)
 
     # Done (E4) -----------------------------------------------------------------------------------
     async def press_done(self, actor: Actor, instance_id: int) -> DoneResult:
@@ -155,9 +155,9 @@ class DeadlineService:
                 now,
                 managers,
                 f"dl:{row.id}:ask:{now.isoformat()}",
-                lambda lang: texts.t(
-                    lang,
+                lambda lang: texts.gettext(
                     "⏳ {owner} asks for more time for {name} ({period}), due {due}.\nReason: {reason}",
+                    lang,
                     owner=member.name,
                     reason=reason,
                     **self._notices.about(view, lang),
@@ -208,10 +208,10 @@ class DeadlineService:
                 row,
                 view,
                 f"dl:{row.id}:extended:{new_due.isoformat()}",
-                lambda lang: texts.t(
-                    lang,
+                lambda lang: texts.gettext(
                     "🕒 {manager} gave more time for {name} ({period}): now due {due}.\nReason: {reason}\n"
                     "It will be recorded as done with an extension, not as on time.",
+                    lang,
                     manager=manager.name,
                     reason=reason,
                     **self._notices.about(view, lang),
@@ -232,9 +232,9 @@ class DeadlineService:
                 row,
                 view,
                 f"dl:{row.id}:declined:{now.isoformat()}",
-                lambda lang: texts.t(
-                    lang,
+                lambda lang: texts.gettext(
                     "{manager} did not give more time for {name} ({period}); it is still due {due}.",
+                    lang,
                     manager=manager.name,
                     **self._notices.about(view, lang),
                 ),

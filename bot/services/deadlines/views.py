@@ -63,7 +63,8 @@ class DeadlineTexts:
         self._policy = policy
         self._catalogue = catalogue
 
-    def t(self, language: str, msgid: str, **params: object) -> str:
+    def gettext(self, msgid: str, language: str, **params: object) -> str:
+        """``msgid`` in ``language``, formatted; named so that the catalogue extractor finds the message ids."""
         return self._i18n.gettext(msgid, locale=language).format(**params)
 
     def name(self, code: str, language: str) -> str:
@@ -103,12 +104,12 @@ class DeadlineTexts:
             return format_skeleton("yQQQ", date(int(match[1]), 3 * int(match[2]), 1), locale=locale)
         if match := re.fullmatch(r"(\d{4})-H([12])", label):
             if match[2] == "1":
-                return self.t(language, "first half of {year}", year=match[1])
-            return self.t(language, "second half of {year}", year=match[1])
+                return self.gettext("first half of {year}", language, year=match[1])
+            return self.gettext("second half of {year}", language, year=match[1])
         if match := re.fullmatch(r"FY(\d{4})", label):
-            return self.t(language, "fiscal year {year}", year=match[1])
+            return self.gettext("fiscal year {year}", language, year=match[1])
         if re.fullmatch(r"\d{4}", label):
-            return self.t(language, "year {year}", year=label)
+            return self.gettext("year {year}", language, year=label)
         return label
 
     def line(self, view: DeadlineView, language: str, *, icon: bool = True) -> str:
@@ -117,29 +118,29 @@ class DeadlineTexts:
         due = self.moment(view.effective_due, language)
         if view.extended:
             original = self.moment(view.due_at, language)
-            text = self.t(
-                language,
+            text = self.gettext(
                 "{name} · {period} · due {due} (extended from {original})",
+                language,
                 due=due,
                 original=original,
                 **params,
             )
         else:
-            text = self.t(language, "{name} · {period} · due {due}", due=due, **params)
+            text = self.gettext("{name} · {period} · due {due}", language, due=due, **params)
         if view.provisional:
-            text = self.t(language, "{line} (provisional date)", line=text)
+            text = self.gettext("{line} (provisional date)", language, line=text)
         return f"{STATE_ICONS.get(view.state, '')} {text}" if icon else text
 
     def provisional_note(self, view: DeadlineView, language: str) -> str:
         if not view.provisional:
             return ""
-        return "\n" + self.t(
-            language,
+        return "\n" + self.gettext(
             "Provisional: this date was computed before the official holiday schedule (with its make-up "
             "working days) was published; it may still change.",
+            language,
         )
 
     def evidence_note(self, view: DeadlineView, language: str) -> str:
         if not view.evidence_required:
             return ""
-        return "\n" + self.t(language, "Marking it done needs a note or a file as evidence.")
+        return "\n" + self.gettext("Marking it done needs a note or a file as evidence.", language)
