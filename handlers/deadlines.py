@@ -28,7 +28,7 @@ from handlers.deadline_ui import (
 )
 from handlers.filters import IsMember
 
-LISTED = 25  # lines per section of /deadlines
+LISTED = 10  # lines per section of /deadlines, well within Telegram's 4096 characters
 DONE_BUTTONS = 8
 
 
@@ -66,7 +66,10 @@ async def show_deadlines(
         lines += _listed(overview.others, deadline_texts, language) or [_("None.")]
         lines += ["", _("Send /deadlines ics for a calendar file of them.")]
     lines += ["", _("⏳ upcoming · ⚠️ late · ❌ missed")]
-    buttons = ((view.id, deadline_texts.line(view, language, icon=False)[:60]) for view in overview.mine[:DONE_BUTTONS])
+    buttons = (
+        (view.id, f"{deadline_texts.name(view.code, language)} · {deadline_texts.period(view, language)}"[:60])
+        for view in overview.mine[:DONE_BUTTONS]
+    )
     await message.answer("\n".join(lines), reply_markup=done_buttons(buttons))
 
 

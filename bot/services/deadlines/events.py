@@ -13,7 +13,7 @@ from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.deadlines.notices import Notices
 from bot.services.deadlines.people import ADMIN, People
-from bot.services.deadlines.scheduling import DeadlineScheduler
+from bot.services.deadlines.scheduling import SYSTEM, DeadlineScheduler
 from bot.services.deadlines.views import DeadlineView
 from bot.services.errors import N_, InvalidInput, NotAllowed
 from storage.deadlines_models import DeadlineEvent
@@ -111,7 +111,7 @@ class EventService:
         row = await uow.deadlines.get(row_id or 0)
         assert row is not None
         await self._scheduler.plan(uow, row, now)
-        await record(uow, self._clock, Actor(None), "deadline", row.id, "generated", obligation=spec.code,
+        await record(uow, self._clock, SYSTEM, "deadline", row.id, "generated", obligation=spec.code,
                      period=row.period, due=row.due_at.isoformat(), provisional=row.provisional)  # fmt: skip
         view = await self._scheduler.view(uow, row)
 

@@ -57,9 +57,10 @@ class DeadlineScheduler:
         await self._schedule_calendar_check(uow, now.astimezone(self.catalogue.zone).year, now)
 
     async def generate(self, uow: UnitOfWork, now: datetime) -> None:
-        """Recompute pending instances whose rule changed or whose calendar was provisional, then add the
-        next periods of every recurring obligation; an existing obligation + period is left alone."""
-        for row in await uow.deadlines.in_state("upcoming"):
+        """Recompute upcoming instances whose rule changed or whose calendar was provisional (withdraw
+        open ones whose obligation left the policy), then add the next periods of every recurring
+        obligation; an existing obligation + period is left alone."""
+        for row in await uow.deadlines.in_state("upcoming", "late"):
             await self._refresh(uow, row, now)
         for spec in self.catalogue.recurring():
             digest = self.catalogue.digest(spec)
@@ -92,8 +93,8 @@ class DeadlineScheduler:
             await self._withdraw(uow, row, now, "obligation removed from the policy")
             return
         digest = self.catalogue.digest(spec)
-        if row.rule_hash == digest and not row.provisional:
-            return
+        if row.state != "upcoming" or (row.rule_hash == digest and not row.provisional):
+            return  # a late instance keeps the deadline it missed
         due = self.catalogue.due(spec, row.anchor)
         if spec.event is None and due.period_label != row.period:
             await self._withdraw(uow, row, now, "the rule's periods changed")
