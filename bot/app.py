@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -66,9 +67,18 @@ class App:
     commands: list[CommandInfo]
     background: list[asyncio.Task[None]] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
+    # Flows' work at every start (e.g. generating deadlines ahead, scheduling their first timers);
+    # each hook opens its own unit of work.
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def run_startup(self) -> None:
+        for hook in self.startup:
+            await hook()
 
     async def start_background(self) -> None:
-        """Start delivering the outbox and firing timers (including those that fell due while down)."""
+        """Run the flows' start hooks, then deliver the outbox and fire timers (including those that
+        fell due while down)."""
+        await self.run_startup()
         await self.timers.start()
         self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self.background += [asyncio.create_task(worker.run(), name=type(worker).__name__) for worker in self.workers]

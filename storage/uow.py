@@ -13,6 +13,7 @@ from storage.repositories.access import AccessRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.incidents import IncidentRepository
+from storage.repositories.deadlines import DeadlineRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roster import HandoverRepository, RosterRepository
@@ -113,6 +114,8 @@ class UnitOfWork:
     @cached_property
     def access(self) -> AccessRepository:
         return AccessRepository(self.session)
+    def deadlines(self) -> DeadlineRepository:
+        return DeadlineRepository(self.session)
 
 
 class UnitOfWorkFactory:

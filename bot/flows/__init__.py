@@ -2,14 +2,14 @@
 service and wires it in: `app.flow_router.include_router(...)`, `app.commands.extend(...)`,
 `app.dispatcher.workflow_data[...]`, `app.timers.register(kind, handler)`,
 `app.outbox.on_failure(name, hook)`, `app.members.deactivation_blockers/effects.append(...)`,
-`app.workers.append(worker)` (a background loop started and stopped with the app)."""
+`app.workers.append(worker)` (a background loop started and stopped with the app),
+`app.startup.append(hook)` (an async callable run at every start, before the timers)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.flows import incidents, roster
-from bot.flows import access
+from bot.flows import access, deadlines, incidents, roster
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -20,3 +20,4 @@ def install_flows(app: App) -> None:
     roster.install(app)
     incidents.install(app)  # after the roster: it asks who is on duty and adds to the handover
     access.install(app)
+    deadlines.install(app)

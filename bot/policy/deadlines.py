@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from ._base import (
     ClockText,
+    ClockTime,
     Code,
     I18nText,
     MonthDay,
@@ -167,6 +168,13 @@ class Deadlines(PolicyModel):
     holiday_overrides: tuple[HolidayOverride, ...] = Field(
         default=(), description="days that differ from the official calendar"
     )
+    complete_years: tuple[int, ...] = Field(
+        default=(),
+        description="years whose whole official schedule is entered in holiday_overrides (no longer provisional)",
+    )
+    report_time: ClockTime = Field(
+        default=dt.time(9, 0), description='when the monthly timeliness report goes out, "HH:MM" (E4)'
+    )
     obligations: tuple[Obligation, ...] = Field(default=(), description="recurring obligations (E1, E3, E5)")
     events: tuple[Event, ...] = Field(default=(), description="events that create deadlines (E2, E6)")
 
@@ -178,6 +186,17 @@ class Deadlines(PolicyModel):
         if obligation.notify_late_roles is not None:
             return obligation.notify_late_roles
         return self.notify_late_roles
+
+    @model_validator(mode="after")
+    def _complete_years_have_overrides(self) -> Deadlines:
+        entered = {override.date.year for override in self.holiday_overrides}
+        for year in self.complete_years:
+            if year not in entered:
+                raise invalid(
+                    f"complete_years lists {year}, but holiday_overrides has no day of {year}",
+                    f"enter {year}'s holidays and make-up working days (调休) in holiday_overrides first",
+                )
+        return self
 
     def working_overrides(self) -> dict[dt.date, bool]:
         """holiday_overrides as the due-date calendar takes them: day -> is a working day."""
