@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.audit import AuditRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.publication import PublicationRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 
@@ -91,6 +92,10 @@ class UnitOfWork:
     @cached_property
     def processed_updates(self) -> ProcessedUpdateRepository:
         return ProcessedUpdateRepository(self.session)
+
+    @cached_property
+    def publications(self) -> PublicationRepository:
+        return PublicationRepository(self.session)
 
 
 class UnitOfWorkFactory:
