@@ -29,8 +29,11 @@ class SqlStorage(BaseStorage):
                 uow.session.add(row)
             for name, value in changes.items():
                 setattr(row, name, value)
-            if row.state is None and not row.data:
-                await uow.session.delete(row)
+            if row.state is None and not row.data:  # cleared: keep no row (and add none)
+                if row in uow.session.new:
+                    uow.session.expunge(row)
+                else:
+                    await uow.session.delete(row)
             await uow.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

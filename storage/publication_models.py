@@ -40,7 +40,10 @@ class Publication(Base):
     applied_at: Mapped[datetime | None]  # a change or take-down carried out; an item taken down
 
     versions: Mapped[list[PublicationVersion]] = relationship(
-        lazy="selectin", order_by="PublicationVersion.number", cascade="all, delete-orphan"
+        lazy="selectin",
+        order_by="PublicationVersion.number",
+        cascade="all, delete-orphan",
+        foreign_keys="PublicationVersion.publication_id",
     )
 
     @property

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.flows import publication
+
 if TYPE_CHECKING:
     from bot.app import App
 
 
 def install_flows(app: App) -> None:
     """Install every flow, in this order (one line per flow)."""
+    publication.install(app)

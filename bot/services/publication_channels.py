@@ -22,8 +22,8 @@ from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.messages import queue_text
 from bot.services.publication_draft import designated_channel
-from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService
 from bot.services.publication_render import Renderer
+from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService
 from storage.models import Member, Timer
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
 from storage.uow import UnitOfWork, UnitOfWorkFactory

@@ -160,8 +160,8 @@ def attachment_of(kind: str, file_id: str, name: str, mime: str | None) -> dict[
 def exaggeration_flags(words: tuple[str, ...], *texts: str) -> list[Flag]:
     """Every occurrence of a listed word in the texts, with context; case is ignored, and Latin words
     match whole words only (so "best" does not flag "bestow")."""
-    flags: list[Flag] = []
-    for text in texts:
+    found: list[tuple[int, int, Flag]] = []
+    for index, text in enumerate(texts):
         folded = text.casefold()
         for word in words:
             needle = word.strip().casefold()
@@ -170,10 +170,15 @@ def exaggeration_flags(words: tuple[str, ...], *texts: str) -> list[Flag]:
                 pattern = rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])"
             for match in re.finditer(pattern, folded):
                 start, end = match.span()
-                before = text[max(0, start - CONTEXT) : start]
-                after = text[end : end + CONTEXT]
-                context = ("…" if start > CONTEXT else "") + before + f"【{text[start:end]}】" + after
-                flags.append(Flag(word, " ".join((context + ("…" if end + CONTEXT < len(text) else "")).split())))
+                context = "".join((
+                    "…" if start > CONTEXT else "",
+                    text[max(0, start - CONTEXT) : start],
+                    f"【{text[start:end]}】",
+                    text[end : end + CONTEXT],
+                    "…" if end + CONTEXT < len(text) else "",
+                ))
+                found.append((index, start, Flag(word, " ".join(context.split()))))
+    flags = [flag for _index, _start, flag in sorted(found, key=lambda item: item[:2])]
     return flags[:FLAG_LIMIT]
 
 

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.errors import N_, Conflict, NotAllowed, NotFound
+from bot.services.errors import N_, Conflict, NotAllowed
 from bot.services.publication_draft import Draft, Flag, check_complete, exaggeration_flags
 from storage.models import Member
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
@@ -209,7 +209,7 @@ class PublicationService:
     # Reading one form ------------------------------------------------------------------------------
     async def view(self, actor: Actor, form_id: int) -> FormView:
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await self.member(uow, actor)
             form = await uow.publications.get(form_id)
             if form is None or not self.may_see(member, form):
                 await refuse(uow, self._clock, actor, ENTITY, form_id, NotAllowed(N_(
@@ -272,7 +272,7 @@ class PublicationService:
         return "external_reviewer" in roles and form.current.disclosure
 
     # Checks ------------------------------------------------------------------------------------------
-    async def _member(self, uow: UnitOfWork, actor: Actor) -> Member:
+    async def member(self, uow: UnitOfWork, actor: Actor) -> Member:
         member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
         if member is None or not member.active:
             await refuse(uow, self._clock, actor, ENTITY, "-", NotAllowed(N_(
@@ -280,7 +280,7 @@ class PublicationService:
         return member
 
     async def _drafter(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await self._member(uow, actor)
+        member = await self.member(uow, actor)
         if DRAFTER_ROLE not in member.roles:
             await refuse(uow, self._clock, actor, ENTITY, "-", NotAllowed(N_(
                 "Only staff can submit information for publication.")))
