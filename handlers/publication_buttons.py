@@ -83,31 +83,30 @@ def sheet_keyboard(kind: str, labels: dict[str, str], revising: bool) -> InlineK
     return builder.as_markup()
 
 
-def form_card_keyboard(
-    form_id: int, *, may_revise: bool, may_record: bool, may_change: bool
-) -> InlineKeyboardMarkup:
+def form_card_keyboard(form_id: int, *, may_revise: bool, may_record: bool, may_change: bool) -> InlineKeyboardMarkup:
     rows = [[button(_("🕘 History"), PubCb(action="hist", id=form_id))]]
     if may_revise:
         rows.append([button(_("✏️ Revise and resubmit"), PubCb(action="revise", id=form_id))])
     if may_record:
         rows.append([button(_("📌 Record publication on a channel"), PubCb(action="rec", id=form_id))])
     if may_change:
-        rows.append([
-            button(_("✏️ Change"), PubCb(action="change", id=form_id)),
-            button(_("🗑 Take down"), PubCb(action="takedown", id=form_id)),
-        ])
+        rows.append(
+            [
+                button(_("✏️ Change"), PubCb(action="change", id=form_id)),
+                button(_("🗑 Take down"), PubCb(action="takedown", id=form_id)),
+            ]
+        )
     rows.append([button(_("◀ Back to the list"), PubCb(action="list"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def revise_keyboard(form_id: int, gettext) -> InlineKeyboardMarkup:  # noqa: ANN001 - the recipient's gettext
-    return InlineKeyboardMarkup(inline_keyboard=[[button(gettext("✏️ Revise and resubmit"),
-                                                         PubCb(action="revise", id=form_id))]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(gettext("✏️ Revise and resubmit"), PubCb(action="revise", id=form_id))]]
+    )
 
 
-def list_keyboard(
-    forms: Iterable[tuple[int, str]], *, reviewer: bool, manager: bool
-) -> InlineKeyboardMarkup:
+def list_keyboard(forms: Iterable[tuple[int, str]], *, reviewer: bool, manager: bool) -> InlineKeyboardMarkup:
     rows = [[button(label[:60], PubCb(action="open", id=form_id))] for form_id, label in forms]
     tools = [button(_("🔎 Search published"), PubCb(action="search"))]
     if reviewer:
@@ -125,15 +124,21 @@ def channels_to_record(form_id: int, channels: Iterable[tuple[str, str]]) -> Inl
 
 
 def record_step_keyboard(form_id: int, action: str, label: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [button(label, PubCb(action=action, id=form_id))],
-        [button(_("◀ Back"), PubCb(action="rec", id=form_id)), button(_("Cancel"), PubCb(action="list"))],
-    ])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(label, PubCb(action=action, id=form_id))],
+            [button(_("◀ Back"), PubCb(action="rec", id=form_id)), button(_("Cancel"), PubCb(action="list"))],
+        ]
+    )
 
 
 def format_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        button("CSV", PubCb(action="fmt", value="csv")),
-        button("XLSX", PubCb(action="fmt", value="xlsx")),
-        button(_("Cancel"), PubCb(action="list")),
-    ]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button("CSV", PubCb(action="fmt", value="csv")),
+                button("XLSX", PubCb(action="fmt", value="xlsx")),
+                button(_("Cancel"), PubCb(action="list")),
+            ]
+        ]
+    )

@@ -98,8 +98,9 @@ def _with_file(draft: Draft, message: Message) -> Draft:
         raise InvalidInput(N_("At most {limit} files can be attached."), limit=ATTACHMENT_LIMIT)
     if message.photo:
         photo = message.photo[-1]
-        attachment = attachment_of("photo", photo.file_id, _("photo {number}").format(
-            number=len(draft.attachments) + 1), "image/jpeg")
+        attachment = attachment_of(
+            "photo", photo.file_id, _("photo {number}").format(number=len(draft.attachments) + 1), "image/jpeg"
+        )
     else:
         assert message.document is not None
         document = message.document
@@ -119,8 +120,9 @@ async def wrong_input(message: Message, state: FSMContext) -> None:
 
 
 # Buttons of the steps ----------------------------------------------------------------------------------
-async def skip_step(query: CallbackQuery, callback_data: FormCb, state: FSMContext, policy: Policy,
-                    language: str) -> None:
+async def skip_step(
+    query: CallbackQuery, callback_data: FormCb, state: FSMContext, policy: Policy, language: str
+) -> None:
     step = step_of(await state.get_state())
     _data, draft = await load(state)
     cleared = {
@@ -142,8 +144,7 @@ async def skip_step(query: CallbackQuery, callback_data: FormCb, state: FSMConte
         await next_step(query.message, state, step, policy, language)  # type: ignore[arg-type]
 
 
-async def toggle(query: CallbackQuery, callback_data: FormCb, state: FSMContext, policy: Policy,
-                 language: str) -> None:
+async def toggle(query: CallbackQuery, callback_data: FormCb, state: FSMContext, policy: Policy, language: str) -> None:
     """Channels, options and checklist items: tap to choose, tap again to drop."""
     step = step_of(await state.get_state())
     _data, draft = await load(state)
@@ -199,8 +200,9 @@ async def go_back(query: CallbackQuery, state: FSMContext, policy: Policy, langu
         await show_step(message, state, order[order.index(step) - 1], policy, language)  # type: ignore[arg-type]
     else:
         await state.set_state(PublishForm.kind)
-        await message.answer(_("Information publication form: what would you like to submit?"),
-                             reply_markup=kind_keyboard(True))
+        await message.answer(
+            _("Information publication form: what would you like to submit?"), reply_markup=kind_keyboard(True)
+        )
 
 
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
@@ -208,7 +210,6 @@ async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if query.message is not None:
         await query.message.answer(_("Cancelled. Nothing was submitted."))
-
 
 
 def _not_a_command(message: Message) -> bool:
@@ -229,7 +230,8 @@ def build() -> Router:
     choosing = StateFilter(PublishForm.channels, PublishForm.options, PublishForm.checklist)
     router.callback_query.register(toggle, choosing, FormCb.filter(F.action.in_({"ch", "opt", "chk"})))
     router.callback_query.register(
-        choices_done, StateFilter(PublishForm.files, PublishForm.channels, PublishForm.options, PublishForm.checklist),
+        choices_done,
+        StateFilter(PublishForm.files, PublishForm.channels, PublishForm.options, PublishForm.checklist),
         FormCb.filter(F.action == "next"),
     )
     router.callback_query.register(sheet.edit_field, PublishForm.sheet, FormCb.filter(F.action == "edit"))
@@ -237,8 +239,13 @@ def build() -> Router:
     router.callback_query.register(sheet.revise, PubCb.filter(F.action == "revise"))
     router.callback_query.register(sheet.from_card, PubCb.filter(F.action.in_({"change", "takedown"})))
     texts = StateFilter(
-        PublishForm.title, PublishForm.audience, PublishForm.quantity, PublishForm.planned, PublishForm.embargo,
-        PublishForm.reason, PublishForm.note,
+        PublishForm.title,
+        PublishForm.audience,
+        PublishForm.quantity,
+        PublishForm.planned,
+        PublishForm.embargo,
+        PublishForm.reason,
+        PublishForm.note,
     )
     router.message.register(text_step, texts, F.text, _not_a_command)
     router.message.register(body_step, PublishForm.body, F.text | F.photo | F.document, _not_a_command)

@@ -28,7 +28,7 @@ def field_labels() -> dict[str, str]:
         "planned": _("Time"),
         "embargo": _("Embargo"),
         "options": _("Options"),
-        "note": _("Reason") ,
+        "note": _("Reason"),
     }
 
 
@@ -55,13 +55,16 @@ async def show_sheet(message: Message, state: FSMContext, policy: Policy, langua
 
 
 def checklist_keyboard(draft: Draft, policy: Policy, language: str) -> InlineKeyboardMarkup:
-    items = [(item.code, item.text.get(language), item.code in draft.checklist)
-             for item in policy.publication.prohibited_checklist]
+    items = [
+        (item.code, item.text.get(language), item.code in draft.checklist)
+        for item in policy.publication.prohibited_checklist
+    ]
     return toggles_keyboard(items, "chk", _("Done ▶"))
 
 
-async def edit_field(query: CallbackQuery, callback_data: FormCb, state: FSMContext, policy: Policy,
-                     language: str) -> None:
+async def edit_field(
+    query: CallbackQuery, callback_data: FormCb, state: FSMContext, policy: Policy, language: str
+) -> None:
     data, draft = await load(state)
     field = callback_data.value
     await query.answer()
@@ -87,8 +90,11 @@ async def submit(query: CallbackQuery, state: FSMContext, publications: Publicat
     actor = actor_of(query)
     if data.get("form"):
         changed = await publications.resubmit(actor, int(data["form"]), draft)
-        text = (_("Resubmitted as a new version. The reviewers will see what changed; earlier approvals start "
-                  "again.") if changed else _("Resubmitted without changes; earlier approvals stand."))
+        text = (
+            _("Resubmitted as a new version. The reviewers will see what changed; earlier approvals start again.")
+            if changed
+            else _("Resubmitted without changes; earlier approvals stand.")
+        )
         form_id = int(data["form"])
     else:
         form_id = await publications.submit(actor, data.get("kind", "new"), data.get("target"), draft)
@@ -96,8 +102,9 @@ async def submit(query: CallbackQuery, state: FSMContext, publications: Publicat
     await state.clear()
     await query.answer()
     if query.message is not None:
-        await query.message.answer(_("Form #{id}").format(id=form_id) + ": " + text + "\n" + _(
-            "Follow it with /publications."))
+        await query.message.answer(
+            _("Form #{id}").format(id=form_id) + ": " + text + "\n" + _("Follow it with /publications.")
+        )
 
 
 # Where a form starts ---------------------------------------------------------------------------------
@@ -105,12 +112,19 @@ async def start(message: Message, state: FSMContext, publications: PublicationSe
     items = await publications.live_items(actor_of(message))
     await state.clear()
     await state.set_state(PublishForm.kind)
-    await message.answer(_("Information publication form: what would you like to submit?"),
-                         reply_markup=kind_keyboard(bool(items)))
+    await message.answer(
+        _("Information publication form: what would you like to submit?"), reply_markup=kind_keyboard(bool(items))
+    )
 
 
-async def choose_kind(query: CallbackQuery, callback_data: FormCb, state: FSMContext,
-                      publications: PublicationService, policy: Policy, language: str) -> None:
+async def choose_kind(
+    query: CallbackQuery,
+    callback_data: FormCb,
+    state: FSMContext,
+    publications: PublicationService,
+    policy: Policy,
+    language: str,
+) -> None:
     kind = callback_data.value
     await query.answer()
     assert query.message is not None
@@ -128,26 +142,63 @@ async def choose_kind(query: CallbackQuery, callback_data: FormCb, state: FSMCon
     await query.message.answer(_("Which published item?"), reply_markup=items_keyboard(items))
 
 
-async def choose_item(query: CallbackQuery, callback_data: FormCb, state: FSMContext,
-                      publications: PublicationService, policy: Policy, language: str) -> None:
+async def choose_item(
+    query: CallbackQuery,
+    callback_data: FormCb,
+    state: FSMContext,
+    publications: PublicationService,
+    policy: Policy,
+    language: str,
+) -> None:
     data = await state.get_data()
     await query.answer()
     if query.message is not None and callback_data.value.isdigit():
-        await begin_on_item(query.message, state, publications, policy, language,  # type: ignore[arg-type]
-                            actor_query=query, item_id=int(callback_data.value), kind=data.get("kind", "change"))
+        await begin_on_item(
+            query.message,
+            state,
+            publications,
+            policy,
+            language,  # type: ignore[arg-type]
+            actor_query=query,
+            item_id=int(callback_data.value),
+            kind=data.get("kind", "change"),
+        )
 
 
-async def from_card(query: CallbackQuery, callback_data: PubCb, state: FSMContext,
-                    publications: PublicationService, policy: Policy, language: str) -> None:
+async def from_card(
+    query: CallbackQuery,
+    callback_data: PubCb,
+    state: FSMContext,
+    publications: PublicationService,
+    policy: Policy,
+    language: str,
+) -> None:
     """Change or Take down pressed on a published item's card."""
     await query.answer()
     if query.message is not None:
-        await begin_on_item(query.message, state, publications, policy, language,  # type: ignore[arg-type]
-                            actor_query=query, item_id=callback_data.id, kind=callback_data.action)
+        await begin_on_item(
+            query.message,
+            state,
+            publications,
+            policy,
+            language,  # type: ignore[arg-type]
+            actor_query=query,
+            item_id=callback_data.id,
+            kind=callback_data.action,
+        )
 
 
-async def begin_on_item(message: Message, state: FSMContext, publications: PublicationService, policy: Policy,
-                        language: str, *, actor_query: CallbackQuery, item_id: int, kind: str) -> None:
+async def begin_on_item(
+    message: Message,
+    state: FSMContext,
+    publications: PublicationService,
+    policy: Policy,
+    language: str,
+    *,
+    actor_query: CallbackQuery,
+    item_id: int,
+    kind: str,
+) -> None:
     draft = await publications.start_from_item(actor_of(actor_query), item_id, kind)
     await state.set_data({"kind": kind, "target": item_id, "draft": draft.data()})
     if kind == "takedown":
@@ -158,13 +209,19 @@ async def begin_on_item(message: Message, state: FSMContext, publications: Publi
         await show_sheet(message, state, policy, language)
 
 
-async def revise(query: CallbackQuery, callback_data: PubCb, state: FSMContext,
-                 publications: PublicationService, policy: Policy, language: str) -> None:
+async def revise(
+    query: CallbackQuery,
+    callback_data: PubCb,
+    state: FSMContext,
+    publications: PublicationService,
+    policy: Policy,
+    language: str,
+) -> None:
     """A returned form reopens at the sheet with its current version (D2)."""
     kind, target, draft = await publications.start_revision(actor_of(query), callback_data.id)
-    await state.set_data({"kind": kind, "target": target, "form": callback_data.id, "draft": draft.data(),
-                          "editing": True})
+    await state.set_data(
+        {"kind": kind, "target": target, "form": callback_data.id, "draft": draft.data(), "editing": True}
+    )
     await query.answer()
     if query.message is not None:
         await show_sheet(query.message, state, policy, language)  # type: ignore[arg-type]
-

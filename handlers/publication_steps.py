@@ -77,13 +77,18 @@ def prompt(step: str, draft: Draft, policy: Policy, language: str) -> tuple[str,
         name = policy.publication.channel(designated).name.get(language) if designated else "—"
         choices = [
             ("disclosure", _("Regulatory disclosure (adds the external review)"), draft.disclosure),
-            ("designated_first", _("Designated platform first: {channel}").format(channel=name),
-             draft.designated_first),
+            (
+                "designated_first",
+                _("Designated platform first: {channel}").format(channel=name),
+                draft.designated_first,
+            ),
         ]
         return _("Options (D5): tap what applies, then Next."), toggles_keyboard(choices, "opt", _("Next ▶"))
     if step == "files":
-        text = _("Files: send images, PDF or Word files one at a time ({count} attached, at most {limit}). "
-                 "Press Done when finished.").format(count=len(draft.attachments), limit=ATTACHMENT_LIMIT)
+        text = _(
+            "Files: send images, PDF or Word files one at a time ({count} attached, at most {limit}). "
+            "Press Done when finished."
+        ).format(count=len(draft.attachments), limit=ATTACHMENT_LIMIT)
         extra = [(_("Done ▶"), FormCb(action="next"))]
         if draft.attachments:
             extra.append((_("Remove all files"), FormCb(action="skip", value="clear")))
@@ -91,8 +96,10 @@ def prompt(step: str, draft: Draft, policy: Policy, language: str) -> tuple[str,
     prompts = {
         "title": (_("Title: send the title of the information."), ()),
         "body": (
-            _("Text: send the text to publish, exactly as it should appear (bold, italic and links are kept). "
-              "A photo or file with a caption works too. Only files? Press Skip."),
+            _(
+                "Text: send the text to publish, exactly as it should appear (bold, italic and links are kept). "
+                "A photo or file with a caption works too. Only files? Press Skip."
+            ),
             ((_("Skip: only files"), FormCb(action="skip")),),
         ),
         "audience": (_("Audience: who is it for? (e.g. customers, the public, shareholders)"), ()),

@@ -63,8 +63,9 @@ def _line(form: FormLine, renderer: Renderer) -> str:
     return f"{marker} #{form.id} {form.title} · {renderer.state(form.state, _)}"
 
 
-async def overview(message: Message, command: CommandObject, state: FSMContext, listing: PublicationListing,
-                   policy: Policy) -> None:
+async def overview(
+    message: Message, command: CommandObject, state: FSMContext, listing: PublicationListing, policy: Policy
+) -> None:
     await state.clear()
     if command.args:
         await _search(message, listing, policy, command.args)
@@ -72,8 +73,12 @@ async def overview(message: Message, command: CommandObject, state: FSMContext, 
     view = await listing.overview(actor_of(message))
     renderer = Renderer(policy)
     text = _("Your forms:") if view.mine else _("You have not submitted any forms yet. Send /publish to start.")
-    await message.answer(text, reply_markup=list_keyboard(
-        [(f.id, _line(f, renderer)) for f in view.mine], reviewer=view.reviewer, manager=view.manager))
+    await message.answer(
+        text,
+        reply_markup=list_keyboard(
+            [(f.id, _line(f, renderer)) for f in view.mine], reviewer=view.reviewer, manager=view.manager
+        ),
+    )
 
 
 async def back_to_list(query: CallbackQuery, state: FSMContext, listing: PublicationListing, policy: Policy) -> None:
@@ -82,8 +87,12 @@ async def back_to_list(query: CallbackQuery, state: FSMContext, listing: Publica
     renderer = Renderer(policy)
     await query.answer()
     if query.message is not None:
-        await query.message.answer(_("Your forms:"), reply_markup=list_keyboard(
-            [(f.id, _line(f, renderer)) for f in view.mine], reviewer=view.reviewer, manager=view.manager))
+        await query.message.answer(
+            _("Your forms:"),
+            reply_markup=list_keyboard(
+                [(f.id, _line(f, renderer)) for f in view.mine], reviewer=view.reviewer, manager=view.manager
+            ),
+        )
 
 
 async def in_review(query: CallbackQuery, listing: PublicationListing, policy: Policy) -> None:
@@ -92,8 +101,9 @@ async def in_review(query: CallbackQuery, listing: PublicationListing, policy: P
     await query.answer()
     if query.message is not None:
         text = _("In review:") if forms else _("Nothing is in review.")
-        await query.message.answer(text, reply_markup=list_keyboard(
-            [(f.id, _line(f, renderer)) for f in forms], reviewer=False, manager=False))
+        await query.message.answer(
+            text, reply_markup=list_keyboard([(f.id, _line(f, renderer)) for f in forms], reviewer=False, manager=False)
+        )
 
 
 # One form --------------------------------------------------------------------------------------------
@@ -103,9 +113,13 @@ def card_text(view: FormView, policy: Policy, language: str) -> str:
     lines = [
         f"#{view.id} · {renderer.kind(view.kind, view.target_id, _)} · {renderer.state(view.state, _)}",
         _("{drafter} · {department} · version {version} · submitted {moment}").format(
-            drafter=view.drafter, department=next((d.name.get(language) for d in policy.departments
-                                                   if d.code == view.department), view.department),
-            version=view.version, moment=format_moment(view.submitted_at, language, zone)),
+            drafter=view.drafter,
+            department=next(
+                (d.name.get(language) for d in policy.departments if d.code == view.department), view.department
+            ),
+            version=view.version,
+            moment=format_moment(view.submitted_at, language, zone),
+        ),
         "",
         renderer.summary(view.draft, view.kind, _, language, body_limit=1500),
     ]
@@ -115,20 +129,26 @@ def card_text(view: FormView, policy: Policy, language: str) -> str:
         lines += ["", _("Channels:")]
         for record in view.records:
             who = record.by or _("the bot")
-            lines.append(f"• {renderer.channel_names([record.channel], language)}: {_(ACTION_NAMES[record.action])} "
-                         f"{format_moment(record.at, language, zone)} · {who}" + (f" · {record.link}" if record.link
-                                                                                   else ""))
+            lines.append(
+                f"• {renderer.channel_names([record.channel], language)}: {_(ACTION_NAMES[record.action])} "
+                f"{format_moment(record.at, language, zone)} · {who}" + (f" · {record.link}" if record.link else "")
+            )
         lines += [f"• {renderer.channel_names([code], language)}: " + _("not recorded yet") for code in view.awaiting]
     return "\n".join(lines)
 
 
-async def open_form(query: CallbackQuery, callback_data: PubCb, publications: PublicationService, policy: Policy,
-                    language: str) -> None:
+async def open_form(
+    query: CallbackQuery, callback_data: PubCb, publications: PublicationService, policy: Policy, language: str
+) -> None:
     view = await publications.view(actor_of(query), callback_data.id)
     await query.answer()
     if query.message is not None:
-        await query.message.answer(card_text(view, policy, language), reply_markup=form_card_keyboard(
-            view.id, may_revise=view.may_revise, may_record=view.may_record, may_change=view.may_change))
+        await query.message.answer(
+            card_text(view, policy, language),
+            reply_markup=form_card_keyboard(
+                view.id, may_revise=view.may_revise, may_record=view.may_record, may_change=view.may_change
+            ),
+        )
 
 
 def history_line(entry: HistoryEntry, policy: Policy, language: str) -> str:
@@ -140,8 +160,9 @@ def history_line(entry: HistoryEntry, policy: Policy, language: str) -> str:
     return f"{format_moment(entry.at, language, policy.organisation.zone)} · {who} · {what}{channel}{detail}{version}"
 
 
-async def history(query: CallbackQuery, callback_data: PubCb, listing: PublicationListing, policy: Policy,
-                  language: str) -> None:
+async def history(
+    query: CallbackQuery, callback_data: PubCb, listing: PublicationListing, policy: Policy, language: str
+) -> None:
     form, entries = await listing.history(actor_of(query), callback_data.id)
     await query.answer()
     if query.message is not None:
@@ -151,8 +172,14 @@ async def history(query: CallbackQuery, callback_data: PubCb, listing: Publicati
 
 
 # Recording a channel's publication (D5) -----------------------------------------------------------------
-async def choose_channel(query: CallbackQuery, callback_data: PubCb, state: FSMContext,
-                         publications: PublicationService, policy: Policy, language: str) -> None:
+async def choose_channel(
+    query: CallbackQuery,
+    callback_data: PubCb,
+    state: FSMContext,
+    publications: PublicationService,
+    policy: Policy,
+    language: str,
+) -> None:
     view = await publications.view(actor_of(query), callback_data.id)
     await state.clear()
     await query.answer()
@@ -162,8 +189,12 @@ async def choose_channel(query: CallbackQuery, callback_data: PubCb, state: FSMC
         await query.message.answer(_("Nothing is waiting to be recorded for this channel."))
         return
     renderer = Renderer(policy)
-    await query.message.answer(_("Which channel did it appear on?"), reply_markup=channels_to_record(
-        view.id, [(code, renderer.channel_names([code], language)) for code in view.awaiting]))
+    await query.message.answer(
+        _("Which channel did it appear on?"),
+        reply_markup=channels_to_record(
+            view.id, [(code, renderer.channel_names([code], language)) for code in view.awaiting]
+        ),
+    )
 
 
 async def ask_link(query: CallbackQuery, callback_data: PubCb, state: FSMContext) -> None:
@@ -171,8 +202,10 @@ async def ask_link(query: CallbackQuery, callback_data: PubCb, state: FSMContext
     await state.set_data({"form": callback_data.id, "channel": callback_data.value})
     await query.answer()
     if query.message is not None:
-        await query.message.answer(_("Send the link where it appeared, or skip if there is none."),
-                                   reply_markup=record_step_keyboard(callback_data.id, "skip", _("Skip")))
+        await query.message.answer(
+            _("Send the link where it appeared, or skip if there is none."),
+            reply_markup=record_step_keyboard(callback_data.id, "skip", _("Skip")),
+        )
 
 
 async def take_link(message: Message, state: FSMContext) -> None:
@@ -189,8 +222,10 @@ async def skip_link(query: CallbackQuery, state: FSMContext) -> None:
 async def _ask_moment(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     await state.set_state(PublicationsFlow.moment)
-    await message.answer(_("When did it appear? Send the time like 2026-03-05 09:30, or press Now."),
-                         reply_markup=record_step_keyboard(int(data["form"]), "now", _("Now")))
+    await message.answer(
+        _("When did it appear? Send the time like 2026-03-05 09:30, or press Now."),
+        reply_markup=record_step_keyboard(int(data["form"]), "now", _("Now")),
+    )
 
 
 async def take_moment(message: Message, state: FSMContext, desk: ChannelDesk, clock: Clock, policy: Policy) -> None:
@@ -204,8 +239,9 @@ async def record_now(query: CallbackQuery, state: FSMContext, desk: ChannelDesk,
         await _record(query.message, state, desk, clock.now(), actor_query=query)  # type: ignore[arg-type]
 
 
-async def _record(message: Message, state: FSMContext, desk: ChannelDesk, moment: datetime,
-                  actor_query: CallbackQuery | None = None) -> None:
+async def _record(
+    message: Message, state: FSMContext, desk: ChannelDesk, moment: datetime, actor_query: CallbackQuery | None = None
+) -> None:
     data = await state.get_data()
     actor = actor_of(actor_query or message)
     await desk.record_channel(actor, int(data["form"]), data["channel"], moment, data.get("link"))
@@ -218,8 +254,12 @@ async def ask_search(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(PublicationsFlow.search)
     await query.answer()
     if query.message is not None:
-        await query.message.answer(_("Send words to look for in published items, optionally with dates: "
-                                     "2026-03-01 2026-03-31 or one day. Only dates lists everything published then."))
+        await query.message.answer(
+            _(
+                "Send words to look for in published items, optionally with dates: "
+                "2026-03-01 2026-03-31 or one day. Only dates lists everything published then."
+            )
+        )
 
 
 async def take_search(message: Message, state: FSMContext, listing: PublicationListing, policy: Policy) -> None:
@@ -231,10 +271,13 @@ async def _search(message: Message, listing: PublicationListing, policy: Policy,
     words, start, end = parse_query(text, policy)
     found = await listing.search(actor_of(message), words, start, end)
     renderer = Renderer(policy)
-    reply = _("Published items found: {count}").format(count=len(found)) if found else _(
-        "No published item matches.")
-    await message.answer(reply, reply_markup=list_keyboard(
-        [(f.id, _line(f, renderer)) for f in found], reviewer=False, manager=False) if found else None)
+    reply = _("Published items found: {count}").format(count=len(found)) if found else _("No published item matches.")
+    await message.answer(
+        reply,
+        reply_markup=list_keyboard([(f.id, _line(f, renderer)) for f in found], reviewer=False, manager=False)
+        if found
+        else None,
+    )
 
 
 def parse_query(text: str, policy: Policy) -> tuple[str, datetime | None, datetime | None]:
@@ -256,8 +299,11 @@ def parse_query(text: str, policy: Policy) -> tuple[str, datetime | None, dateti
         return " ".join(words), None, None
     zone = policy.organisation.zone
     first, last = min(days), max(days)
-    return " ".join(words), datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1),
-                                                                                     time(), zone)
+    return (
+        " ".join(words),
+        datetime.combine(first, time(), zone),
+        datetime.combine(last + timedelta(days=1), time(), zone),
+    )
 
 
 async def ask_period(query: CallbackQuery, state: FSMContext) -> None:
@@ -287,8 +333,9 @@ async def export(query: CallbackQuery, callback_data: PubCb, state: FSMContext, 
     if "start" not in data:
         await query.answer(_("This button is no longer valid. Please start again."), show_alert=True)
         return
-    name, content = await listing.export(actor_of(query), datetime.fromisoformat(data["start"]),
-                                         datetime.fromisoformat(data["end"]), callback_data.value)
+    name, content = await listing.export(
+        actor_of(query), datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), callback_data.value
+    )
     await state.clear()
     await query.answer()
     if query.message is not None:
@@ -317,4 +364,3 @@ def build() -> Router:
     router.message.register(take_search, PublicationsFlow.search, F.text, not_command)
     router.message.register(take_period, PublicationsFlow.period, F.text, not_command)
     return router
-

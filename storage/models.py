@@ -168,4 +168,5 @@ class KeyValue(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
+
 import storage.publication_models  # noqa: E402,F401  (registers the tables)

@@ -68,8 +68,11 @@ async def test_exaggeration_words_are_flagged_in_context_and_the_drafter_may_sti
     """D3: each flagged word with the text around it; Latin words only as whole words."""
     h = harness
     await member(h, DRAFTER, ["staff"])
-    sheet = "\n".join(await fill_form(h, DRAFTER, title="行业第一的理财产品",
-                                      body="收益最高，100%保本。The best choice; bestow trust."))
+    sheet = "\n".join(
+        await fill_form(
+            h, DRAFTER, title="行业第一的理财产品", body="收益最高，100%保本。The best choice; bestow trust."
+        )
+    )
     assert "⚠️ Pre-check: 4 possibly exaggerated words (D3):" in sheet
     assert "• 第一: 行业【第一】的理财产品" in sheet
     assert "• 最: 收益【最】高，100%保本。The…" in sheet

@@ -19,7 +19,10 @@ NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def test_chinese_changes_are_shown_by_character_runs() -> None:
-    assert inline("我们的产品是最好的，欢迎选购。", "我们的产品质量可靠，欢迎选购。") == "我们的产品[-是最好的-]{+质量可靠+}，欢迎选购。"
+    assert (
+        inline("我们的产品是最好的，欢迎选购。", "我们的产品质量可靠，欢迎选购。")
+        == "我们的产品[-是最好的-]{+质量可靠+}，欢迎选购。"
+    )
 
 
 def test_latin_changes_are_shown_by_whole_words() -> None:
@@ -32,7 +35,10 @@ def test_only_changed_lines_are_listed_and_long_unchanged_stretches_are_shortene
     tail = "，适合所有客户长期持有并获得稳定收益，详情请咨询各网点。"
     old = f"第一段不变。\n第二段说明：本产品最好{tail}\n第三段不变。"
     new = f"第一段不变。\n第二段说明：本产品稳健{tail}\n第三段不变。\n第四段新增。"
-    assert text_changes(old, new) == ["~ 2: 第二段说明：本产品[-最好-]{+稳健+}，适合所有客户长期持有并…", "+ 4: 第四段新增。"]
+    assert text_changes(old, new) == [
+        "~ 2: 第二段说明：本产品[-最好-]{+稳健+}，适合所有客户长期持有并…",
+        "+ 4: 第四段新增。",
+    ]
     assert text_changes("一\n二\n三", "一\n三") == ["- 2: 二"]
     assert text_changes("same", "same") == []
 

@@ -27,7 +27,9 @@ def install(app: App) -> None:
     app.timers.register(TIMER, desk.on_timer)
     app.dispatcher.workflow_data.update(publications=service, desk=desk, listing=listing)
     app.flow_router.include_routers(publication_form.build(), publications.build())
-    app.commands.extend([
-        CommandInfo("publish", __("Submit information for publication review"), ("staff",)),
-        CommandInfo("publications", __("Publication forms: yours, in review, published")),
-    ])
+    app.commands.extend(
+        [
+            CommandInfo("publish", __("Submit information for publication review"), ("staff",)),
+            CommandInfo("publications", __("Publication forms: yours, in review, published")),
+        ]
+    )

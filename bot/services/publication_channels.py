@@ -56,9 +56,14 @@ class ChannelDesk:
         due = max(moment for moment in (now, version.planned_at, version.embargo_until) if moment is not None)
         await uow.timers.schedule(kind=TIMER, ref=str(form.id), due_at=due, now=now)
         await self._tell_drafter(
-            uow, form, "approved", now,
-            N_("✅ Your form #{id} «{title}» is approved for publication. The bot posts it to its own channels at "
-               "the planned time; record every other channel in /publications once it is out."),
+            uow,
+            form,
+            "approved",
+            now,
+            N_(
+                "✅ Your form #{id} «{title}» is approved for publication. The bot posts it to its own channels at "
+                "the planned time; record every other channel in /publications once it is out."
+            ),
         )
 
     # The timer (the runner's unit of work) ---------------------------------------------------------
@@ -68,8 +73,9 @@ class ChannelDesk:
             return  # rejected, or already carried out
         version = form.current
         if version.embargo_until and now < version.embargo_until:  # never before the embargo (D5)
-            await uow.timers.schedule(kind=TIMER, ref=str(form.id), due_at=version.embargo_until, now=now,
-                                      key=f"{TIMER}:{form.id}:embargo")
+            await uow.timers.schedule(
+                kind=TIMER, ref=str(form.id), due_at=version.embargo_until, now=now, key=f"{TIMER}:{form.id}:embargo"
+            )
             return
         item = await self._item(uow, form)
         if form.kind != "new" and form.applied_at is None:
@@ -81,60 +87,111 @@ class ChannelDesk:
             if chat_id is None or channel in done or not self._order_allows(version, channel, records):
                 continue
             await self._post(uow, form, item, channel, chat_id, now)
-            uow.publications.add_record(PublicationRecord(
-                item_id=item.id, form_id=form.id, channel=channel, action=ACTIONS[form.kind], at=now,
-                recorded_by=None, recorded_at=now,
-            ))
+            uow.publications.add_record(
+                PublicationRecord(
+                    item_id=item.id,
+                    form_id=form.id,
+                    channel=channel,
+                    action=ACTIONS[form.kind],
+                    at=now,
+                    recorded_by=None,
+                    recorded_at=now,
+                )
+            )
             self._published(form, now)
-            await record(uow, self._clock, Actor.command_line(), ENTITY, form.id, "channel_" + ACTIONS[form.kind],
-                         channel=channel, by="bot")
+            await record(
+                uow,
+                self._clock,
+                Actor.command_line(),
+                ENTITY,
+                form.id,
+                "channel_" + ACTIONS[form.kind],
+                channel=channel,
+                by="bot",
+            )
 
     async def _carry_out(self, uow: UnitOfWork, form: Publication, item: Publication, now: datetime) -> None:
         """An approved change becomes the item's next version; a take-down ends the item (D2)."""
         form.state, form.applied_at = "applied", now
         if form.kind == "change":
             approved = form.current
-            item.versions.append(PublicationVersion(**{
-                **{c: getattr(approved, c) for c in _VERSION_COLUMNS},
-                "number": item.version + 1, "source_id": form.id,
-            }))
+            item.versions.append(
+                PublicationVersion(
+                    **{
+                        **{c: getattr(approved, c) for c in _VERSION_COLUMNS},
+                        "number": item.version + 1,
+                        "source_id": form.id,
+                    }
+                )
+            )
             item.version += 1
         else:
             item.state, item.applied_at = "taken_down", now
-        await record(uow, self._clock, Actor.command_line(), ENTITY, item.id, form.kind + "_applied",
-                     form=form.id, version=item.version)
+        await record(
+            uow,
+            self._clock,
+            Actor.command_line(),
+            ENTITY,
+            item.id,
+            form.kind + "_applied",
+            form=form.id,
+            version=item.version,
+        )
 
-    async def _post(self, uow: UnitOfWork, form: Publication, item: Publication, channel: str, chat_id: int,
-                    now: datetime) -> None:
+    async def _post(
+        self, uow: UnitOfWork, form: Publication, item: Publication, channel: str, chat_id: int, now: datetime
+    ) -> None:
         """Post, edit or delete the channel's messages: exactly the approved version."""
         live: list[int] = list(item.posts.get(channel, []))
         version = item.current
         if form.kind == "takedown" or (form.kind == "change" and _files(version) != _posted_files(item, live)):
-            for row_id in live[1 if form.kind == "change" else 0:]:
-                await uow.outbox.add(key=f"{ENTITY}:{form.id}:{channel}:delete:{row_id}", chat_id=chat_id,
-                                     method="deleteMessage", payload={"chat_id": chat_id}, now=now, edit_of=row_id)
+            for row_id in live[1 if form.kind == "change" else 0 :]:
+                await uow.outbox.add(
+                    key=f"{ENTITY}:{form.id}:{channel}:delete:{row_id}",
+                    chat_id=chat_id,
+                    method="deleteMessage",
+                    payload={"chat_id": chat_id},
+                    now=now,
+                    edit_of=row_id,
+                )
             live = live[:1] if form.kind == "change" else []
             if form.kind == "change":
                 live += await self._send_files(uow, f"{ENTITY}:{form.id}:{channel}", chat_id, version, now)
         text, entities = post_text(version)
         if form.kind == "new":
             key = f"{ENTITY}:{form.id}:{channel}"
-            row = await uow.outbox.add(key=f"{key}:text", chat_id=chat_id, method="sendMessage",
-                                       payload={"chat_id": chat_id, "text": text, "entities": entities}, now=now)
+            row = await uow.outbox.add(
+                key=f"{key}:text",
+                chat_id=chat_id,
+                method="sendMessage",
+                payload={"chat_id": chat_id, "text": text, "entities": entities},
+                now=now,
+            )
             live = [row, *await self._send_files(uow, key, chat_id, version, now)]
         elif form.kind == "change" and live:
-            await uow.outbox.add(key=f"{ENTITY}:{form.id}:{channel}:edit", chat_id=chat_id, method="editMessageText",
-                                 payload={"chat_id": chat_id, "text": text, "entities": entities}, now=now,
-                                 edit_of=live[0])
+            await uow.outbox.add(
+                key=f"{ENTITY}:{form.id}:{channel}:edit",
+                chat_id=chat_id,
+                method="editMessageText",
+                payload={"chat_id": chat_id, "text": text, "entities": entities},
+                now=now,
+                edit_of=live[0],
+            )
         item.posts = {**item.posts, channel: [row for row in live if row is not None]}
 
-    async def _send_files(self, uow: UnitOfWork, key: str, chat_id: int, version: PublicationVersion,
-                          now: datetime) -> list[int]:
+    async def _send_files(
+        self, uow: UnitOfWork, key: str, chat_id: int, version: PublicationVersion, now: datetime
+    ) -> list[int]:
         rows = []
         for index, attachment in enumerate(version.attachments):
             method, field = FILE_METHODS[attachment["kind"]]
-            row = await uow.outbox.add(key=f"{key}:v{version.number}:file{index}", chat_id=chat_id, method=method,
-                                       payload={"chat_id": chat_id, field: attachment["file_id"]}, now=now)
+            row = await uow.outbox.add(
+                key=f"{key}:v{version.number}:file{index}",
+                chat_id=chat_id,
+                method=method,
+                payload={"chat_id": chat_id, field: attachment["file_id"]},
+                now=now,
+            )
             if row is not None:
                 rows.append(row)
         return rows
@@ -148,8 +205,14 @@ class ChannelDesk:
             if form is None or member is None or not member.active:
                 raise NotFound(N_("This form does not exist or is not yours to see."))
             if form.drafter_id != member.id and RECORDER_ROLE not in member.roles:
-                await refuse(uow, self._clock, actor, ENTITY, form.id, NotAllowed(N_(
-                    "Only the drafter or an information officer can record publication.")))
+                await refuse(
+                    uow,
+                    self._clock,
+                    actor,
+                    ENTITY,
+                    form.id,
+                    NotAllowed(N_("Only the drafter or an information officer can record publication.")),
+                )
             records = list(await uow.publications.records_of_form(form.id))
             if channel not in self._publications.awaiting(form, records):
                 raise Conflict(N_("Nothing is waiting to be recorded for this channel."))
@@ -157,33 +220,59 @@ class ChannelDesk:
             if at > now:
                 raise InvalidInput(N_("That time is still to come. Please send when it actually happened."))
             if at < (form.decided_at or now) or (version.embargo_until and at < version.embargo_until):
-                raise InvalidInput(N_("That is before the form was approved or before its embargo; it cannot have "
-                                      "gone out then. Please check the time."))
+                raise InvalidInput(
+                    N_(
+                        "That is before the form was approved or before its embargo; it cannot have "
+                        "gone out then. Please check the time."
+                    )
+                )
             if not self._order_allows(version, channel, records, at):
                 designated = [designated_channel(self._policy.publication) or ""]
                 raise Conflict(
-                    N_("The designated platform ({channel}) must be recorded first, and nothing may appear "
-                       "elsewhere earlier."),
+                    N_(
+                        "The designated platform ({channel}) must be recorded first, and nothing may appear "
+                        "elsewhere earlier."
+                    ),
                     channel=self._render.channel_names(designated, self._language(member)),
                 )
             item = await self._item(uow, form)
-            uow.publications.add_record(PublicationRecord(
-                item_id=item.id, form_id=form.id, channel=channel, action=ACTIONS[form.kind], at=at, link=link,
-                recorded_by=member.id, recorded_at=now,
-            ))
+            uow.publications.add_record(
+                PublicationRecord(
+                    item_id=item.id,
+                    form_id=form.id,
+                    channel=channel,
+                    action=ACTIONS[form.kind],
+                    at=at,
+                    link=link,
+                    recorded_by=member.id,
+                    recorded_at=now,
+                )
+            )
             self._published(form, at)
-            await record(uow, self._clock, actor, ENTITY, form.id, "channel_" + ACTIONS[form.kind], member.id,
-                         channel=channel, at=at.isoformat(), link=link)
+            await record(
+                uow,
+                self._clock,
+                actor,
+                ENTITY,
+                form.id,
+                "channel_" + ACTIONS[form.kind],
+                member.id,
+                channel=channel,
+                at=at.isoformat(),
+                link=link,
+            )
             if channel == designated_channel(self._policy.publication) and version.designated_first:
                 # the bot's own channels were held back for the designated platform: go now if due
                 due = max(m for m in (now, version.planned_at, version.embargo_until) if m is not None)
-                await uow.timers.schedule(kind=TIMER, ref=str(form.id), due_at=due, now=now,
-                                          key=f"{TIMER}:{form.id}:designated")
+                await uow.timers.schedule(
+                    kind=TIMER, ref=str(form.id), due_at=due, now=now, key=f"{TIMER}:{form.id}:designated"
+                )
             await uow.commit()
 
     # Helpers ---------------------------------------------------------------------------------------
-    def _order_allows(self, version: PublicationVersion, channel: str, records: Any,
-                      at: datetime | None = None) -> bool:
+    def _order_allows(
+        self, version: PublicationVersion, channel: str, records: Any, at: datetime | None = None
+    ) -> bool:
         """Designated platform first (D5): another channel only once the designated one is recorded,
         and not at an earlier time."""
         designated = designated_channel(self._policy.publication)
@@ -214,13 +303,32 @@ class ChannelDesk:
         if drafter is None or not drafter.active:
             return
         text = self._i18n.gettext(msgid, locale=self._language(drafter))
-        await queue_text(uow, now, key=f"{ENTITY}:{form.id}:v{form.version}:{event}", chat_id=drafter.telegram_id,
-                         text=text.format(id=form.id, title=form.current.title))
+        await queue_text(
+            uow,
+            now,
+            key=f"{ENTITY}:{form.id}:v{form.version}:{event}",
+            chat_id=drafter.telegram_id,
+            text=text.format(id=form.id, title=form.current.title),
+        )
 
 
 _VERSION_COLUMNS = (
-    "title", "body", "entities", "attachments", "channels", "audience", "quantity", "planned_at", "embargo_until",
-    "disclosure", "designated_first", "flags", "checklist", "note", "created_by", "created_at",
+    "title",
+    "body",
+    "entities",
+    "attachments",
+    "channels",
+    "audience",
+    "quantity",
+    "planned_at",
+    "embargo_until",
+    "disclosure",
+    "designated_first",
+    "flags",
+    "checklist",
+    "note",
+    "created_by",
+    "created_at",
 )
 
 

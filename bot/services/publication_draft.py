@@ -31,7 +31,9 @@ ACCEPTED_DOCUMENTS = (
     "application/msword",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 )
-MOMENT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(\d{1,2})\s*[:：时点]\s*(\d{2})\s*分?")
+MOMENT = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(\d{1,2})\s*[:：时点]\s*(\d{2})\s*分?"
+)
 LATIN_WORD = re.compile(r"[\w\s.%-]+", re.ASCII)
 
 
@@ -170,13 +172,15 @@ def exaggeration_flags(words: tuple[str, ...], *texts: str) -> list[Flag]:
                 pattern = rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])"
             for match in re.finditer(pattern, folded):
                 start, end = match.span()
-                context = "".join((
-                    "…" if start > CONTEXT else "",
-                    text[max(0, start - CONTEXT) : start],
-                    f"【{text[start:end]}】",
-                    text[end : end + CONTEXT],
-                    "…" if end + CONTEXT < len(text) else "",
-                ))
+                context = "".join(
+                    (
+                        "…" if start > CONTEXT else "",
+                        text[max(0, start - CONTEXT) : start],
+                        f"【{text[start:end]}】",
+                        text[end : end + CONTEXT],
+                        "…" if end + CONTEXT < len(text) else "",
+                    )
+                )
                 found.append((index, start, Flag(word, " ".join(context.split()))))
     flags = [flag for _index, _start, flag in sorted(found, key=lambda item: item[:2])]
     return flags[:FLAG_LIMIT]

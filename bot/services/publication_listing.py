@@ -55,13 +55,20 @@ class HistoryEntry:
 
 
 def line_of(form: Publication) -> FormLine:
-    return FormLine(form.id, form.kind, form.target_id, form.current.title, form.state, form.submitted_at,
-                    form.published_at)
+    return FormLine(
+        form.id, form.kind, form.target_id, form.current.title, form.state, form.submitted_at, form.published_at
+    )
 
 
 class PublicationListing:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, publications: PublicationService,
-                 decisions: DecisionSource | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        policy: Policy,
+        publications: PublicationService,
+        decisions: DecisionSource | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -79,10 +86,16 @@ class PublicationListing:
         async with self._uow() as uow:
             member = await self._publications.member(uow, actor)
             if not member.roles & set(REVIEWER_ROLES):
-                await refuse(uow, self._clock, actor, ENTITY, "-", NotAllowed(N_(
-                    "Only reviewers and managers can see what is in review.")))
+                await refuse(
+                    uow,
+                    self._clock,
+                    actor,
+                    ENTITY,
+                    "-",
+                    NotAllowed(N_("Only reviewers and managers can see what is in review.")),
+                )
             forms = await uow.publications.in_review(None, limit=200)
-            return [line_of(form) for form in forms if self._publications.may_see(member, form)][:LIST_LIMIT * 2]
+            return [line_of(form) for form in forms if self._publications.may_see(member, form)][: LIST_LIMIT * 2]
 
     async def search(self, actor: Actor, text: str, start: datetime | None, end: datetime | None) -> list[FormLine]:
         """Published items (taken down ones too) whose current text holds ``text``, published in the period."""
@@ -98,8 +111,14 @@ class PublicationListing:
             member = await self._publications.member(uow, actor)
             form = await uow.publications.get(form_id)
             if form is None or not self._publications.may_see(member, form):
-                await refuse(uow, self._clock, actor, ENTITY, form_id, NotAllowed(N_(
-                    "This form does not exist or is not yours to see.")))
+                await refuse(
+                    uow,
+                    self._clock,
+                    actor,
+                    ENTITY,
+                    form_id,
+                    NotAllowed(N_("This form does not exist or is not yours to see.")),
+                )
             forms = [form, *(await uow.publications.forms_of(form.id))]
             entries: list[HistoryEntry] = []
             for each in forms:
@@ -110,8 +129,13 @@ class PublicationListing:
         names = await self._names(uow, [v.created_by for v in form.versions])
         tag = f"#{form.id} " if prefix else ""
         entries = [
-            HistoryEntry(v.created_at, names.get(v.created_by), "submitted" if v.number == 1 else "resubmitted",
-                         tag + (v.note or ""), v.number)
+            HistoryEntry(
+                v.created_at,
+                names.get(v.created_by),
+                "submitted" if v.number == 1 else "resubmitted",
+                tag + (v.note or ""),
+                v.number,
+            )
             for v in form.versions
             if v.source_id is None
         ]
@@ -128,8 +152,13 @@ class PublicationListing:
         records = await uow.publications.records_of_form(form.id)
         people = await self._names(uow, [r.recorded_by for r in records if r.recorded_by])
         entries += [
-            HistoryEntry(r.at, people.get(r.recorded_by) if r.recorded_by else None, "channel_" + r.action,
-                         tag + (r.link or ""), channel=r.channel)
+            HistoryEntry(
+                r.at,
+                people.get(r.recorded_by) if r.recorded_by else None,
+                "channel_" + r.action,
+                tag + (r.link or ""),
+                channel=r.channel,
+            )
             for r in records
         ]
         return entries
@@ -146,13 +175,36 @@ class PublicationListing:
         async with self._uow() as uow:
             member = await self._publications.member(uow, actor)
             if not member.roles & set(MANAGER_ROLES):
-                await refuse(uow, self._clock, actor, ENTITY, "-", NotAllowed(N_(
-                    "Only department heads, leaders and information officers can export.")))
-            forms = [f for f in await uow.publications.submitted_between(start, end)
-                     if self._publications.may_see(member, f)]
+                await refuse(
+                    uow,
+                    self._clock,
+                    actor,
+                    ENTITY,
+                    "-",
+                    NotAllowed(N_("Only department heads, leaders and information officers can export.")),
+                )
+            forms = [
+                f for f in await uow.publications.submitted_between(start, end) if self._publications.may_see(member, f)
+            ]
             rows = [await self._row(uow, form, member) for form in forms]
-        header = ["form", "kind", "item", "title", "department", "drafter", "state", "version", "submitted", "decided",
-                  "published", "channels", "records", "decisions", "flags", "checklist_confirmed"]
+        header = [
+            "form",
+            "kind",
+            "item",
+            "title",
+            "department",
+            "drafter",
+            "state",
+            "version",
+            "submitted",
+            "decided",
+            "published",
+            "channels",
+            "records",
+            "decisions",
+            "flags",
+            "checklist_confirmed",
+        ]
         name = f"publications-{self._day(start)}-{self._day(end)}.{fmt}"
         if fmt == "csv":
             buffer = io.StringIO()
@@ -177,9 +229,18 @@ class PublicationListing:
         decisions = await self._decisions.decisions(uow, form.id) if self._decisions else []
         total = len(self._policy.publication.prohibited_checklist)
         return [
-            form.id, form.kind, form.target_id or "", version.title, form.department, drafter.name if drafter else "",
-            form.state, form.version, self._moment(form.submitted_at), self._moment(form.decided_at),
-            self._moment(form.published_at), " ".join(version.channels),
+            form.id,
+            form.kind,
+            form.target_id or "",
+            version.title,
+            form.department,
+            drafter.name if drafter else "",
+            form.state,
+            form.version,
+            self._moment(form.submitted_at),
+            self._moment(form.decided_at),
+            self._moment(form.published_at),
+            " ".join(version.channels),
             "; ".join(f"{r.channel} {r.action} {self._moment(r.at)} {r.link or ''}".strip() for r in records),
             "; ".join(f"{d.who or ''} {d.what} {self._moment(d.at)} {d.detail}".strip() for d in decisions),
             len(version.flags),

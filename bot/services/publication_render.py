@@ -87,16 +87,20 @@ class Renderer:
         lines.append(t(N_("Quantity: {quantity}")).format(quantity=draft.quantity or "—"))
         lines.append(self._planned(draft, t, language))
         if draft.embargo_until:
-            lines.append(t(N_("Embargo: nothing appears anywhere before {moment}")).format(
-                moment=self.moment(draft.embargo_until, t, language, "")
-            ))
+            lines.append(
+                t(N_("Embargo: nothing appears anywhere before {moment}")).format(
+                    moment=self.moment(draft.embargo_until, t, language, "")
+                )
+            )
         if draft.disclosure:
             lines.append(t(N_("Regulatory disclosure: reviewed externally before publication")))
         if draft.designated_first:
             designated = [c.code for c in self._policy.publication.channels if c.designated]
-            lines.append(t(N_("Designated platform first: {channel}, before any other channel")).format(
-                channel=self.channel_names(designated, language)
-            ))
+            lines.append(
+                t(N_("Designated platform first: {channel}, before any other channel")).format(
+                    channel=self.channel_names(designated, language)
+                )
+            )
         return "\n".join(lines)
 
     def _planned(self, draft: Draft, t: Translate, language: str) -> str:
@@ -118,7 +122,9 @@ class Renderer:
         total = len(self._policy.publication.prohibited_checklist)
         done = len({item.code for item in self._policy.publication.prohibited_checklist} & set(confirmed))
         if done == total:
-            return t(N_("✅ Prohibited-content checklist: the drafter confirmed all {total} items.")).format(total=total)
+            return t(N_("✅ Prohibited-content checklist: the drafter confirmed all {total} items.")).format(
+                total=total
+            )
         return t(N_("☐ Prohibited-content checklist: {done} of {total} items ticked.")).format(done=done, total=total)
 
     def changes(self, old: Draft, new: Draft, t: Translate, language: str) -> str:
@@ -134,12 +140,18 @@ class Renderer:
                 lines.append(t(N_("{field}: changed")).format(field=label))
             elif name == "channels":
                 added, removed = change
-                lines.append(self._added_removed(label, self.channel_names(added, language),
-                                                 self.channel_names(removed, language), t))
+                lines.append(
+                    self._added_removed(
+                        label, self.channel_names(added, language), self.channel_names(removed, language), t
+                    )
+                )
             elif name == "attachments":
                 added, removed = change
-                lines.append(self._added_removed(label, ", ".join(i["name"] for i in added),
-                                                 ", ".join(i["name"] for i in removed), t))
+                lines.append(
+                    self._added_removed(
+                        label, ", ".join(i["name"] for i in added), ", ".join(i["name"] for i in removed), t
+                    )
+                )
             else:
                 before, after = (self._value(name, value, t, language) for value in change)
                 lines.append(f"{label}: {before} → {after}")

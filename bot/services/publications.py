@@ -128,14 +128,27 @@ class PublicationService:
             member = await self._drafter(uow, actor)
             item = await uow.publications.get(item_id)
             if item is None or item.kind != "new" or item.drafter_id != member.id or item.state != "published":
-                await refuse(uow, self._clock, actor, ENTITY, item_id, NotAllowed(N_("You can only change or take "
-                             "down your own published items.")))
+                await refuse(
+                    uow,
+                    self._clock,
+                    actor,
+                    ENTITY,
+                    item_id,
+                    NotAllowed(N_("You can only change or take down your own published items.")),
+                )
             if await uow.publications.open_form_for(item.id) is not None:
                 raise Conflict(N_("A change or take-down of this item is already under way."))
             draft = draft_of(item.current)
-            return Draft(**{**draft.__dict__, "checklist": [], "note": None}) if kind == "change" else Draft(
-                title=draft.title, channels=draft.channels, designated_first=draft.designated_first,
-                embargo_until=None, disclosure=draft.disclosure,
+            return (
+                Draft(**{**draft.__dict__, "checklist": [], "note": None})
+                if kind == "change"
+                else Draft(
+                    title=draft.title,
+                    channels=draft.channels,
+                    designated_first=draft.designated_first,
+                    embargo_until=None,
+                    disclosure=draft.disclosure,
+                )
             )
 
     async def start_revision(self, actor: Actor, form_id: int) -> tuple[str, int | None, Draft]:
@@ -154,8 +167,14 @@ class PublicationService:
             if kind != "new":
                 item = await uow.publications.get(target_id or 0)
                 if item is None or item.drafter_id != member.id or item.state != "published":
-                    await refuse(uow, self._clock, actor, ENTITY, target_id or "-", NotAllowed(N_(
-                        "You can only change or take down your own published items.")))
+                    await refuse(
+                        uow,
+                        self._clock,
+                        actor,
+                        ENTITY,
+                        target_id or "-",
+                        NotAllowed(N_("You can only change or take down your own published items.")),
+                    )
                 if await uow.publications.open_form_for(item.id) is not None:
                     raise Conflict(N_("A change or take-down of this item is already under way."))
             now = self._clock.now()
@@ -176,8 +195,17 @@ class PublicationService:
             )
             await uow.session.flush()
             await record(
-                uow, self._clock, actor, ENTITY, form.id, "submitted", member.id,
-                kind=kind, target=target_id, flags=len(flags), checklist=len(draft.checklist),
+                uow,
+                self._clock,
+                actor,
+                ENTITY,
+                form.id,
+                "submitted",
+                member.id,
+                kind=kind,
+                target=target_id,
+                flags=len(flags),
+                checklist=len(draft.checklist),
             )
             await self._review.start(uow, actor, form, member, self.chain(kind, draft))
             await uow.commit()
@@ -196,8 +224,17 @@ class PublicationService:
             form.versions.append(version_of(draft, form.version + 1, flags, member, now))
             form.version += 1
             form.state = "review"
-            await record(uow, self._clock, actor, ENTITY, form.id, "resubmitted", member.id,
-                         version=form.version, changed=changed)
+            await record(
+                uow,
+                self._clock,
+                actor,
+                ENTITY,
+                form.id,
+                "resubmitted",
+                member.id,
+                version=form.version,
+                changed=changed,
+            )
             await self._review.resume(uow, actor, form, changed)
             await uow.commit()
             return changed
@@ -212,8 +249,14 @@ class PublicationService:
             member = await self.member(uow, actor)
             form = await uow.publications.get(form_id)
             if form is None or not self.may_see(member, form):
-                await refuse(uow, self._clock, actor, ENTITY, form_id, NotAllowed(N_(
-                    "This form does not exist or is not yours to see.")))
+                await refuse(
+                    uow,
+                    self._clock,
+                    actor,
+                    ENTITY,
+                    form_id,
+                    NotAllowed(N_("This form does not exist or is not yours to see.")),
+                )
             return await self.form_view(uow, form, member)
 
     async def form_view(self, uow: UnitOfWork, form: Publication, member: Member) -> FormView:
@@ -246,7 +289,9 @@ class PublicationService:
             may_change=own and form.kind == "new" and form.state == "published",
         )
 
-    def awaiting(self, form: Publication, records: list[PublicationRecord] | tuple[PublicationRecord, ...]) -> list[str]:
+    def awaiting(
+        self, form: Publication, records: list[PublicationRecord] | tuple[PublicationRecord, ...]
+    ) -> list[str]:
         """Channels a person still has to record for an approved form (the bot's own are not listed)."""
         if form.state not in ("approved", "published", "applied"):
             return []
@@ -275,22 +320,35 @@ class PublicationService:
     async def member(self, uow: UnitOfWork, actor: Actor) -> Member:
         member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
         if member is None or not member.active:
-            await refuse(uow, self._clock, actor, ENTITY, "-", NotAllowed(N_(
-                "You are not a member yet. Ask your administrator for an invitation.")))
+            await refuse(
+                uow,
+                self._clock,
+                actor,
+                ENTITY,
+                "-",
+                NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation.")),
+            )
         return member
 
     async def _drafter(self, uow: UnitOfWork, actor: Actor) -> Member:
         member = await self.member(uow, actor)
         if DRAFTER_ROLE not in member.roles:
-            await refuse(uow, self._clock, actor, ENTITY, "-", NotAllowed(N_(
-                "Only staff can submit information for publication.")))
+            await refuse(
+                uow,
+                self._clock,
+                actor,
+                ENTITY,
+                "-",
+                NotAllowed(N_("Only staff can submit information for publication.")),
+            )
         return member
 
     async def _own_returned(self, uow: UnitOfWork, actor: Actor, member: Member, form_id: int) -> Publication:
         form = await uow.publications.get(form_id, for_update=True)
         if form is None or form.drafter_id != member.id:
-            await refuse(uow, self._clock, actor, ENTITY, form_id, NotAllowed(N_(
-                "Only the drafter can revise this form.")))
+            await refuse(
+                uow, self._clock, actor, ENTITY, form_id, NotAllowed(N_("Only the drafter can revise this form."))
+            )
         if form.state != "returned":
             raise Conflict(N_("This form is not waiting for a revision."))
         return form
@@ -299,8 +357,9 @@ class PublicationService:
 class ReviewPort:
     """How this flow starts and resumes a review chain; implemented on the shared approval engine."""
 
-    async def start(self, uow: UnitOfWork, actor: Actor, form: Publication, drafter: Member,
-                    steps: tuple[str, ...]) -> None:
+    async def start(
+        self, uow: UnitOfWork, actor: Actor, form: Publication, drafter: Member, steps: tuple[str, ...]
+    ) -> None:
         raise NotImplementedError
 
     async def resume(self, uow: UnitOfWork, actor: Actor, form: Publication, changed: bool) -> None:

@@ -19,9 +19,7 @@ class PublicationRepository(Repository):
     async def get(self, publication_id: int, *, for_update: bool = False) -> Publication | None:
         if not for_update:
             return await self.session.get(Publication, publication_id)
-        return await self.session.scalar(
-            select(Publication).where(Publication.id == publication_id).with_for_update()
-        )
+        return await self.session.scalar(select(Publication).where(Publication.id == publication_id).with_for_update())
 
     async def open_form_for(self, item_id: int) -> Publication | None:
         """A change or take-down of the item still under way (one at a time)."""

@@ -9,8 +9,15 @@ from handlers.publication_buttons import FormCb
 from tests.conftest import Harness
 
 CHECKLIST = (
-    "constitution", "state_secrets", "company_honour", "ethnic_hatred", "religion_cults", "rumours",
-    "obscenity_violence", "defamation", "other_illegal",
+    "constitution",
+    "state_secrets",
+    "company_honour",
+    "ethnic_hatred",
+    "religion_cults",
+    "rumours",
+    "obscenity_violence",
+    "defamation",
+    "other_illegal",
 )
 
 
