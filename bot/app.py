@@ -7,6 +7,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -39,6 +40,14 @@ log = logging.getLogger(__name__)
 TELEGRAM_LANGUAGE = {"zh_Hans": "zh", "en": "en"}
 
 
+class Worker(Protocol):
+    """A flow's own background loop (e.g. provisioning webhook deliveries), started and stopped with the app."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class App:
     settings: Settings
@@ -56,15 +65,19 @@ class App:
     flow_router: Router
     commands: list[CommandInfo]
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
 
     async def start_background(self) -> None:
         """Start delivering the outbox and firing timers (including those that fell due while down)."""
         await self.timers.start()
         self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self.background += [asyncio.create_task(worker.run(), name=type(worker).__name__) for worker in self.workers]
 
     async def close(self) -> None:
         """Graceful stop: let in-flight sends and timers finish, then close the database and session."""
         self.outbox.stop()
+        for worker in self.workers:
+            worker.stop()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.timers.stop()
         await self.dispatcher.storage.close()

@@ -29,9 +29,9 @@ class SqlStorage(BaseStorage):
                 uow.session.add(row)
             for name, value in changes.items():
                 setattr(row, name, value)
-            if row.state is None and not row.data:  # cleared: keep no row (and add none)
+            if row.state is None and not row.data:  # an empty wizard keeps no row
                 if row in uow.session.new:
-                    uow.session.expunge(row)
+                    uow.session.expunge(row)  # clearing a wizard that never started
                 else:
                     await uow.session.delete(row)
             await uow.commit()

@@ -169,4 +169,6 @@ class KeyValue(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+import storage.access_models  # noqa: E402,F401  (registers the tables)
+import storage.approval_models  # noqa: E402,F401  (registers the tables)
 import storage.publication_models  # noqa: E402,F401  (registers the tables)

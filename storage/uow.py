@@ -9,6 +9,8 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.access import AccessRepository
+from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
@@ -92,6 +94,14 @@ class UnitOfWork:
     @cached_property
     def processed_updates(self) -> ProcessedUpdateRepository:
         return ProcessedUpdateRepository(self.session)
+
+    @cached_property
+    def approvals(self) -> ApprovalRepository:
+        return ApprovalRepository(self.session)
+
+    @cached_property
+    def access(self) -> AccessRepository:
+        return AccessRepository(self.session)
 
     @cached_property
     def publications(self) -> PublicationRepository:

@@ -1,12 +1,14 @@
 """The flows built on the foundation. Each module here has `install(app)`, which builds the flow's
 service and wires it in: `app.flow_router.include_router(...)`, `app.commands.extend(...)`,
 `app.dispatcher.workflow_data[...]`, `app.timers.register(kind, handler)`,
-`app.outbox.on_failure(name, hook)`, `app.members.deactivation_blockers/effects.append(...)`."""
+`app.outbox.on_failure(name, hook)`, `app.members.deactivation_blockers/effects.append(...)`,
+`app.workers.append(worker)` (a background loop started and stopped with the app)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.flows import access
 from bot.flows import publication
 
 if TYPE_CHECKING:
@@ -15,4 +17,5 @@ if TYPE_CHECKING:
 
 def install_flows(app: App) -> None:
     """Install every flow, in this order (one line per flow)."""
+    access.install(app)
     publication.install(app)

@@ -223,6 +223,8 @@ def _access(report: _Report, parts: Mapping[str, Any], roles: list[str] | None, 
                 f'add {level} = ["department_head"] (or the steps you need) under [access.chains] (rule C2)',
             )
     report.ref(("access", "top_step"), step_role(access.top_step), roles, "role")
+    report.ref(("access", "provisioning_department"), access.provisioning_department, departments, "department")
+    report.ref(("access", "provisioning_role"), access.provisioning_role, roles, "role")
     report.unique(access.datasets, ("access", "datasets"), "data set")
     for index, dataset in enumerate(access.datasets):
         loc: Loc = ("access", "datasets", index)
