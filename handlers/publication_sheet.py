@@ -85,26 +85,33 @@ async def edit_field(
     await show_step(query.message, state, step, policy, language)  # type: ignore[arg-type]
 
 
-async def submit(query: CallbackQuery, state: FSMContext, publications: PublicationService) -> None:
+async def submit(query: CallbackQuery, state: FSMContext, publications: PublicationService, language: str) -> None:
     data, draft = await load(state)
     actor = actor_of(query)
     if data.get("form"):
-        changed = await publications.resubmit(actor, int(data["form"]), draft)
+        submitted = await publications.resubmit(actor, int(data["form"]), draft, language)
         text = (
             _("Resubmitted as a new version. The reviewers will see what changed; earlier approvals start again.")
-            if changed
+            if submitted.changed
             else _("Resubmitted without changes; earlier approvals stand.")
         )
-        form_id = int(data["form"])
     else:
-        form_id = await publications.submit(actor, data.get("kind", "new"), data.get("target"), draft)
-        text = _("Submitted for review. Your department head reviews and signs first.")
+        submitted = await publications.submit(actor, data.get("kind", "new"), data.get("target"), draft, language)
+        text = _("Submitted for review.")
     await state.clear()
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(
-            _("Form #{id}").format(id=form_id) + ": " + text + "\n" + _("Follow it with /publications.")
+    if query.message is None:
+        return
+    lines = [_("Form #{id}").format(id=submitted.form_id) + ": " + text]
+    if submitted.status is not None:
+        status = submitted.status
+        lines.append(
+            _("Now at step {position} of {total} ({step}), with {names}.").format(
+                position=status.position, total=status.total, step=status.step, names=", ".join(status.holders) or "—"
+            )
         )
+    lines.append(_("Follow it with /publications."))
+    await query.message.answer("\n".join(lines))
 
 
 # Where a form starts ---------------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def history_line(entry: HistoryEntry, policy: Policy, language: str) -> str:
 async def history(
     query: CallbackQuery, callback_data: PubCb, listing: PublicationListing, policy: Policy, language: str
 ) -> None:
-    form, entries = await listing.history(actor_of(query), callback_data.id)
+    form, entries = await listing.history(actor_of(query), callback_data.id, language)
     await query.answer()
     if query.message is not None:
         lines = [_("History of #{id} «{title}»:").format(id=form.id, title=form.title)]
@@ -328,13 +328,19 @@ async def take_period(message: Message, state: FSMContext, policy: Policy) -> No
     await message.answer(_("Which format?"), reply_markup=format_keyboard())
 
 
-async def export(query: CallbackQuery, callback_data: PubCb, state: FSMContext, listing: PublicationListing) -> None:
+async def export(
+    query: CallbackQuery, callback_data: PubCb, state: FSMContext, listing: PublicationListing, language: str
+) -> None:
     data = await state.get_data()
     if "start" not in data:
         await query.answer(_("This button is no longer valid. Please start again."), show_alert=True)
         return
     name, content = await listing.export(
-        actor_of(query), datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), callback_data.value
+        actor_of(query),
+        datetime.fromisoformat(data["start"]),
+        datetime.fromisoformat(data["end"]),
+        callback_data.value,
+        language,
     )
     await state.clear()
     await query.answer()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.flows import access
-from bot.flows import publication
+from bot.flows import access, publication
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
@@ -17,9 +18,11 @@ from bot.services.actor import Actor
 from bot.services.audit import refuse
 from bot.services.errors import N_, InvalidInput, NotAllowed
 from bot.services.publications import ENTITY, REVIEWER_ROLES, SEE_ALL_ROLES, PublicationService
-from storage.models import Member
 from storage.publication_models import Publication
 from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.services.publication_review import PublicationReview
 
 LIST_LIMIT = 15
 EXPORT_DAYS_LIMIT = 366 * 3
@@ -67,13 +70,13 @@ class PublicationListing:
         clock: Clock,
         policy: Policy,
         publications: PublicationService,
-        decisions: DecisionSource | None = None,
+        review: PublicationReview,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy
         self._publications = publications
-        self._decisions = decisions
+        self._review = review
 
     async def overview(self, actor: Actor) -> Overview:
         async with self._uow() as uow:
@@ -104,7 +107,7 @@ class PublicationListing:
             forms = await uow.publications.search_published(text.strip(), start, end, LIST_LIMIT)
             return [line_of(form) for form in forms]
 
-    async def history(self, actor: Actor, form_id: int) -> tuple[FormLine, list[HistoryEntry]]:
+    async def history(self, actor: Actor, form_id: int, language: str) -> tuple[FormLine, list[HistoryEntry]]:
         """Everything that happened to a form, oldest first: versions, decisions (who, when, for whom),
         publications per channel; for an item, its changes and take-downs too (D2, D6, F1)."""
         async with self._uow() as uow:
@@ -122,10 +125,10 @@ class PublicationListing:
             forms = [form, *(await uow.publications.forms_of(form.id))]
             entries: list[HistoryEntry] = []
             for each in forms:
-                entries += await self._entries(uow, each, prefix=each.id != form.id)
+                entries += await self._entries(uow, each, language, prefix=each.id != form.id)
             return line_of(form), sorted(entries, key=lambda e: e.at)
 
-    async def _entries(self, uow: UnitOfWork, form: Publication, prefix: bool) -> list[HistoryEntry]:
+    async def _entries(self, uow: UnitOfWork, form: Publication, language: str, prefix: bool) -> list[HistoryEntry]:
         names = await self._names(uow, [v.created_by for v in form.versions])
         tag = f"#{form.id} " if prefix else ""
         entries = [
@@ -144,11 +147,10 @@ class PublicationListing:
             for v in form.versions
             if v.source_id is not None
         ]
-        if self._decisions is not None:
-            entries += [
-                HistoryEntry(e.at, e.who, e.what, tag + e.detail, e.version)
-                for e in await self._decisions.decisions(uow, form.id)
-            ]
+        entries += [
+            HistoryEntry(e.at, e.who, e.what, tag + e.detail, e.version)
+            for e in await self._review.decisions(uow, form.id, language)
+        ]
         records = await uow.publications.records_of_form(form.id)
         people = await self._names(uow, [r.recorded_by for r in records if r.recorded_by])
         entries += [
@@ -168,7 +170,7 @@ class PublicationListing:
         return {m.id: m.name for m in people if m is not None}
 
     # Export (D6) ----------------------------------------------------------------------------------------
-    async def export(self, actor: Actor, start: datetime, end: datetime, fmt: str) -> tuple[str, bytes]:
+    async def export(self, actor: Actor, start: datetime, end: datetime, fmt: str, language: str) -> tuple[str, bytes]:
         """Every form submitted in [start, end) the member may see, as CSV (UTF-8 with BOM, for Excel) or XLSX."""
         if end <= start or (end - start).days > EXPORT_DAYS_LIMIT or fmt not in ("csv", "xlsx"):
             raise InvalidInput(N_("Please send a period of at most three years, e.g. 2026-03-01 2026-03-31."))
@@ -186,7 +188,7 @@ class PublicationListing:
             forms = [
                 f for f in await uow.publications.submitted_between(start, end) if self._publications.may_see(member, f)
             ]
-            rows = [await self._row(uow, form, member) for form in forms]
+            rows = [await self._row(uow, form, language) for form in forms]
         header = [
             "form",
             "kind",
@@ -222,11 +224,11 @@ class PublicationListing:
         book.save(output)
         return name, output.getvalue()
 
-    async def _row(self, uow: UnitOfWork, form: Publication, member: Member) -> list[object]:
+    async def _row(self, uow: UnitOfWork, form: Publication, language: str) -> list[object]:
         version = form.current
         drafter = await uow.members.get(form.drafter_id)
         records = await uow.publications.records_of_form(form.id)
-        decisions = await self._decisions.decisions(uow, form.id) if self._decisions else []
+        decisions = await self._review.decisions(uow, form.id, language)
         total = len(self._policy.publication.prohibited_checklist)
         return [
             form.id,
@@ -252,10 +254,3 @@ class PublicationListing:
 
     def _day(self, moment: datetime) -> str:
         return moment.astimezone(self._policy.organisation.zone).strftime("%Y%m%d")
-
-
-class DecisionSource:
-    """The review decisions of a form (who, when, on which version), from the shared approval engine."""
-
-    async def decisions(self, uow: UnitOfWork, form_id: int) -> list[HistoryEntry]:
-        raise NotImplementedError

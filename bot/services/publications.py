@@ -8,8 +8,9 @@ Changes and take-downs of a published item are forms of their own that run the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.policy import Policy
@@ -20,6 +21,10 @@ from bot.services.publication_draft import Draft, Flag, check_complete, exaggera
 from storage.models import Member
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
 from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from bot.services.approvals import ApprovalStatus
+    from bot.services.publication_review import PublicationReview
 
 DRAFTER_ROLE = "staff"
 RECORDER_ROLE = "information_officer"  # besides the drafter, records publication per channel (D5)
@@ -35,6 +40,13 @@ class RecordView:
     at: datetime
     link: str | None
     by: str | None  # None: the bot posted it itself
+
+
+@dataclass(frozen=True)
+class Submitted:
+    form_id: int
+    changed: bool  # a revision whose content changed (earlier approvals were reset)
+    status: ApprovalStatus | None  # where the review chain is and who holds it
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,7 @@ def version_of(draft: Draft, number: int, flags: list[Flag], member: Member, now
 
 
 class PublicationService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, review: ReviewPort) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, review: PublicationReview) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -126,57 +138,26 @@ class PublicationService:
         """A change or take-down form starts as the item's published version (D2)."""
         async with self._uow() as uow:
             member = await self._drafter(uow, actor)
-            item = await uow.publications.get(item_id)
-            if item is None or item.kind != "new" or item.drafter_id != member.id or item.state != "published":
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    item_id,
-                    NotAllowed(N_("You can only change or take down your own published items.")),
-                )
-            if await uow.publications.open_form_for(item.id) is not None:
-                raise Conflict(N_("A change or take-down of this item is already under way."))
+            item = await self._live_own_item(uow, actor, member, item_id)
             draft = draft_of(item.current)
-            return (
-                Draft(**{**draft.__dict__, "checklist": [], "note": None})
-                if kind == "change"
-                else Draft(
-                    title=draft.title,
-                    channels=draft.channels,
-                    designated_first=draft.designated_first,
-                    embargo_until=None,
-                    disclosure=draft.disclosure,
-                )
-            )
+            if kind == "change":  # re-confirmed and re-timed: the content may change
+                return replace(draft, checklist=[], note=None, planned_at=None, embargo_until=None)
+            return Draft(title=draft.title, channels=draft.channels, designated_first=draft.designated_first)
 
     async def start_revision(self, actor: Actor, form_id: int) -> tuple[str, int | None, Draft]:
         """A returned form reopens with its current version, to change only what needs changing."""
         async with self._uow() as uow:
             member = await self._drafter(uow, actor)
             form = await self._own_returned(uow, actor, member, form_id)
-            draft = draft_of(form.current)
-            return form.kind, form.target_id, Draft(**{**draft.__dict__, "note": None})
+            return form.kind, form.target_id, replace(draft_of(form.current), note=None)
 
-    async def submit(self, actor: Actor, kind: str, target_id: int | None, draft: Draft) -> int:
+    async def submit(self, actor: Actor, kind: str, target_id: int | None, draft: Draft, language: str) -> Submitted:
         """Store the form as version 1 and start its review chain (D1–D5)."""
         check_complete(draft, kind, self._policy.publication)
         async with self._uow() as uow:
             member = await self._drafter(uow, actor)
             if kind != "new":
-                item = await uow.publications.get(target_id or 0)
-                if item is None or item.drafter_id != member.id or item.state != "published":
-                    await refuse(
-                        uow,
-                        self._clock,
-                        actor,
-                        ENTITY,
-                        target_id or "-",
-                        NotAllowed(N_("You can only change or take down your own published items.")),
-                    )
-                if await uow.publications.open_form_for(item.id) is not None:
-                    raise Conflict(N_("A change or take-down of this item is already under way."))
+                await self._live_own_item(uow, actor, member, target_id or 0)
             now = self._clock.now()
             flags = self.precheck(draft)
             form = uow.publications.add(
@@ -208,12 +189,13 @@ class PublicationService:
                 checklist=len(draft.checklist),
             )
             await self._review.start(uow, actor, form, member, self.chain(kind, draft))
+            submitted = Submitted(form.id, True, await self._review.status(uow, form.id, language))
             await uow.commit()
-            return form.id
+            return submitted
 
-    async def resubmit(self, actor: Actor, form_id: int, draft: Draft) -> bool:
+    async def resubmit(self, actor: Actor, form_id: int, draft: Draft, language: str) -> Submitted:
         """A revised form becomes its next version; if its content changed, earlier approvals are reset
-        and the chain starts again, and each reviewer sees what changed (D2). Returns whether it changed."""
+        and the chain starts again, and each reviewer sees what changed (D2)."""
         async with self._uow() as uow:
             member = await self._drafter(uow, actor)
             form = await self._own_returned(uow, actor, member, form_id)
@@ -236,8 +218,9 @@ class PublicationService:
                 changed=changed,
             )
             await self._review.resume(uow, actor, form, changed)
+            submitted = Submitted(form.id, changed, await self._review.status(uow, form.id, language))
             await uow.commit()
-            return changed
+            return submitted
 
     def chain(self, kind: str, draft: Draft) -> tuple[str, ...]:
         """The review steps from the policy; disclosures add the external review (D2, D5)."""
@@ -343,6 +326,16 @@ class PublicationService:
             )
         return member
 
+    async def _live_own_item(self, uow: UnitOfWork, actor: Actor, member: Member, item_id: int) -> Publication:
+        """A change or take-down applies to one of the drafter's own published items, one at a time (D2)."""
+        item = await uow.publications.get(item_id)
+        if item is None or item.kind != "new" or item.drafter_id != member.id or item.state != "published":
+            denied = NotAllowed(N_("You can only change or take down your own published items."))
+            await refuse(uow, self._clock, actor, ENTITY, item_id, denied)
+        if await uow.publications.open_form_for(item.id) is not None:
+            raise Conflict(N_("A change or take-down of this item is already under way."))
+        return item
+
     async def _own_returned(self, uow: UnitOfWork, actor: Actor, member: Member, form_id: int) -> Publication:
         form = await uow.publications.get(form_id, for_update=True)
         if form is None or form.drafter_id != member.id:
@@ -352,15 +345,3 @@ class PublicationService:
         if form.state != "returned":
             raise Conflict(N_("This form is not waiting for a revision."))
         return form
-
-
-class ReviewPort:
-    """How this flow starts and resumes a review chain; implemented on the shared approval engine."""
-
-    async def start(
-        self, uow: UnitOfWork, actor: Actor, form: Publication, drafter: Member, steps: tuple[str, ...]
-    ) -> None:
-        raise NotImplementedError
-
-    async def resume(self, uow: UnitOfWork, actor: Actor, form: Publication, changed: bool) -> None:
-        raise NotImplementedError
