@@ -89,7 +89,7 @@ async def submit(query: CallbackQuery, state: FSMContext, publications: Publicat
     data, draft = await load(state)
     actor = actor_of(query)
     if data.get("form"):
-        submitted = await publications.resubmit(actor, int(data["form"]), draft, language)
+        submitted = await publications.resubmit(actor, int(data["form"]), draft)
         text = (
             _("Resubmitted as a new version. The reviewers will see what changed; earlier approvals start again.")
             if submitted.changed

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from handlers.publication_buttons import FormCb
 from tests.conftest import Harness
-from tests.support.publication import fill_form, member, tick_checklist
-
-DRAFTER = 7001
+from tests.support.publication import DRAFTER, fill_form, member, tick_checklist
 
 
 async def test_the_form_asks_every_field_and_refuses_bad_values_clearly(harness: Harness) -> None:

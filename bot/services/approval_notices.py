@@ -144,7 +144,7 @@ class Notices:
         await queue_text(
             uow,
             now,
-            key=f"approval-card:{step.id}:{member.id}:{now.timestamp():.0f}:{len(header)}",
+            key=f"approval-card:{step.id}:{member.id}:r{request.revision}:{now.timestamp():.0f}:{len(header)}",
             chat_id=member.telegram_id,
             text="\n\n".join(parts)[:MAX_TEXT],
             markup=card_keyboard(step.id, kind.on_returned is not None, t),

@@ -46,7 +46,7 @@ class RecordView:
 class Submitted:
     form_id: int
     changed: bool  # a revision whose content changed (earlier approvals were reset)
-    status: ApprovalStatus | None  # where the review chain is and who holds it
+    status: ApprovalStatus | None  # where the review chain is and who holds it (first submission)
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class PublicationService:
             await uow.commit()
             return submitted
 
-    async def resubmit(self, actor: Actor, form_id: int, draft: Draft, language: str) -> Submitted:
+    async def resubmit(self, actor: Actor, form_id: int, draft: Draft) -> Submitted:
         """A revised form becomes its next version; if its content changed, earlier approvals are reset
         and the chain starts again, and each reviewer sees what changed (D2)."""
         async with self._uow() as uow:
@@ -218,7 +218,7 @@ class PublicationService:
                 changed=changed,
             )
             await self._review.resume(uow, actor, form, changed)
-            submitted = Submitted(form.id, changed, await self._review.status(uow, form.id, language))
+            submitted = Submitted(form.id, changed, None)  # the engine tells the drafter where it went
             await uow.commit()
             return submitted
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from aiogram.types import MessageEntity
+from sqlalchemy import select
 
+from handlers.approval_buttons import ApprovalCb
 from handlers.callbacks import LanguageCb
 from handlers.publication_buttons import FormCb
+from storage.approval_models import ApprovalStep
 from tests.conftest import Harness
 
 CHECKLIST = (
@@ -21,11 +24,52 @@ CHECKLIST = (
 )
 
 
-async def member(h: Harness, user_id: int, roles: list[str], department: str = "marketing") -> int:
+DRAFTER = 7001  # staff, marketing
+HEAD = 7002  # head of marketing (also staff: heads draft too)
+LEADER = 7003  # the leader who approves
+EXTERNAL = 7004  # the sponsoring broker's reviewer (D5)
+COMPANY_HEAD = 7005  # head of the company department, above the marketing head
+COLLEAGUE = 7006  # another member of marketing, no reviewer role
+OFFICER = 7007  # an information officer, who may record publication (D5)
+
+
+async def member(h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = "") -> int:
     """A member who reads English."""
-    joined = await h.join(user_id, roles, department=department)
+    joined = await h.join(user_id, roles, department=department, name=name)
     await h.press(user_id, LanguageCb(code="en"))
     return joined.id
+
+
+async def organisation(h: Harness) -> None:
+    await member(h, DRAFTER, ["staff"], "marketing", "Zhang San")
+    await member(h, HEAD, ["staff", "department_head"], "marketing", "Li Si")
+    await member(h, LEADER, ["leader"], "company", "Zhao Liu")
+    await member(h, EXTERNAL, ["external_reviewer"], "company", "Qian Broker")
+    await member(h, COMPANY_HEAD, ["department_head"], "company", "Zheng Yi")
+    await member(h, COLLEAGUE, ["staff"], "marketing", "Wang Wu")
+    await member(h, OFFICER, ["information_officer"], "office", "Sun Ba")
+
+
+async def active_step(h: Harness) -> ApprovalStep:
+    async with h.app.uow() as uow:
+        step = await uow.session.scalar(
+            select(ApprovalStep).where(ApprovalStep.state == "active").order_by(ApprovalStep.id.desc())
+        )
+        assert step is not None, "no step is waiting"
+        return step
+
+
+async def decide(h: Harness, user_id: int, action: str = "ok", text: str | None = None) -> list[str]:
+    """Press Approve (ok), Reject (no) or Return (ret) on the waiting step; then type the words asked for."""
+    answers = await h.press(user_id, ApprovalCb(action=action, step=(await active_step(h)).id))
+    if text is not None:
+        answers += await h.send(user_id, text)
+    return answers
+
+
+def last_text(h: Harness, user_id: int) -> str:
+    texts = h.session.texts(user_id)
+    return texts[-1] if texts else ""
 
 
 async def fill_form(
