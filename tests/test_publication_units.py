@@ -53,12 +53,18 @@ def test_version_changes_name_each_changed_field() -> None:
     }
 
 
-@given(st.text(max_size=40), st.text(max_size=40))
-def test_the_inline_diff_keeps_every_added_run_of_the_new_text(old: str, new: str) -> None:
-    """Whatever the texts, a reader can rebuild the new line's changes: nothing added is dropped."""
-    marked = inline(old.replace("\n", " "), new.replace("\n", " "))
+LINE = st.text(alphabet=st.characters(blacklist_characters="{}[]+-\n\r"), max_size=40)
+
+
+@given(LINE, LINE)
+def test_every_added_and_removed_run_comes_from_the_right_text(old: str, new: str) -> None:
+    """Whatever the lines (without the markers' own characters), what is shown as added is in the
+    new line and what is shown as removed is in the old one."""
+    marked = inline(old, new)
     for run in (part.split("+}")[0] for part in marked.split("{+")[1:]):
-        assert run in new.replace("\n", " ")
+        assert run in new
+    for run in (part.split("-]")[0] for part in marked.split("[-")[1:]):
+        assert run in old
 
 
 def test_flags_ignore_case_and_match_latin_words_whole() -> None:
