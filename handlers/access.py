@@ -149,6 +149,8 @@ async def _ask_mode(message: Message, actor: Actor, state: FSMContext, access: A
 async def choose_mode(
     query: CallbackQuery, callback_data: AskCb, state: FSMContext, access: AccessService, language: str
 ) -> None:
+    data = await state.get_data()
+    await access.dataset(actor_of(query), data["dataset_id"], language, mode=callback_data.value)
     await state.update_data(mode=callback_data.value)
     await query.answer()
     if query.message:
@@ -253,17 +255,18 @@ async def notice_accepted(query: CallbackQuery, state: FSMContext, access: Acces
 
 async def _ask_confirm(message: Message, actor: Actor, state: FSMContext, access: AccessService, language: str) -> None:
     data = await state.get_data()
+    mode = data["mode"]
     view = await access.dataset(actor, data["dataset_id"], language)
-    chain = await access.chain(actor, data["dataset_id"], data["mode"], language)
+    chain = await access.chain(actor, data["dataset_id"], mode, language)
     await state.set_state(AccessWizard.confirm)
     lines = [
         _("Step 6: check and submit."),
         _("Data set: {name}").format(name=view.name),
-        _("Mode: {mode}").format(mode=_(MODE_NAMES[data["mode"]])),
+        _("Mode: {mode}").format(mode=_(MODE_NAMES[mode])),
         _("Until: {day} (end of the day)").format(day=data["until"]),
         _("Purpose: {purpose}").format(purpose=data["purpose"]),
     ]
-    if data.get("full_reason") and data["mode"] == "full":
+    if data.get("full_reason") and mode == "full":
         lines.append(_("Why full access is needed: {reason}").format(reason=data["full_reason"]))
     lines.append(_("Approvals: {chain}").format(chain=" → ".join(chain)))
     await message.answer(

@@ -97,7 +97,7 @@ async def choose_period(
     await state.set_state(ExportWizard.period)
     await state.set_data({"what": callback_data.value})
     today = clock.now().astimezone(policy.organisation.zone).date()
-    options = [(label, ReportCb(action="period", value=f"{start}:{end}")) for label, start, end in _periods(today)]
+    options = [(label, ReportCb(action="period", value=f"{start}_{end}")) for label, start, end in _periods(today)]
     await query.answer()
     if query.message:
         await query.message.answer(
@@ -109,7 +109,7 @@ async def choose_period(
 
 
 async def period_chosen(query: CallbackQuery, callback_data: ReportCb, state: FSMContext) -> None:
-    start, end = callback_data.value.split(":")
+    start, end = callback_data.value.split("_")
     await query.answer()
     if query.message:
         await _ask_format(query.message, state, date.fromisoformat(start), date.fromisoformat(end))

@@ -4,11 +4,17 @@ reject with a reason, the question round trip, idle reminders and escalation (C7
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
+from bot.services.actor import Actor
+from bot.services.approvals import ApprovalKind, StepWindow
 from handlers.approval_buttons import AnswerCb, ApprovalCb, AwayCb
+from storage.approval_models import ApprovalRequest
+from storage.uow import UnitOfWork
 from tests.conftest import Harness
-from tests.support.access import approve, audit, current_step, member, request_access
+from tests.support.access import approve, audit, current_step, member, submit
 from tests.support.org import (
     COMPANY_HEAD,
     FINANCE_OWNER,
@@ -44,14 +50,14 @@ async def test_every_chain_by_classification_and_mode(
     """C2, C4, C5: each step reaches exactly its approver, in order, and says where it stands."""
     h = harness
     await organisation(h, "finance", "hr", "office")
-    answers = await request_access(h, REQUESTER, code, mode)
-    assert any(a.startswith("Request #1 submitted. It is at step 1 of") for a in answers)
+    view = await submit(h, REQUESTER, code, mode)
+    assert view.status is not None and (view.status.position, view.status.total) == (1, len(approvers))
     everyone = {HEAD, OWNER, LEADER, FINANCE_OWNER, HR_OWNER, OFFICE_OWNER}
     for position, approver in enumerate(approvers, start=1):
         card = last_text(h, approver)
         assert card.startswith("📝 A request waits for your decision.")
         assert f"Step {position} of {len(approvers)}" in card
-        for other in everyone - set(approvers[: position]):
+        for other in everyone - set(approvers[:position]):
             assert "A request waits" not in last_text(h, other)  # nobody ahead of their turn
         await approve(h, approver)
     assert any("was approved" in text for text in h.session.texts(REQUESTER))
@@ -61,7 +67,7 @@ async def test_a_requester_never_approves_their_own_request(harness: Harness) ->
     """C3: a department head's own request goes to the head above; their own press is refused and audited."""
     h = harness
     await organisation(h, "company_head")
-    await request_access(h, HEAD, "financial_reports")  # 秘密: the requester's department head
+    await submit(h, HEAD, "financial_reports")  # 秘密: the requester's department head
     step = await current_step(h)
     assert "A request waits" in last_text(h, COMPANY_HEAD)
     assert "A request waits" not in last_text(h, HEAD)
@@ -79,13 +85,11 @@ async def test_one_person_approves_at_most_one_step(harness: Harness) -> None:
     await member(h, REQUESTER, ["staff"], "marketing")
     await member(h, HEAD, ["department_head", "information_officer"], "marketing")
     await member(h, LEADER, ["leader"], "company")
-    await request_access(h, REQUESTER, "customer_archives")  # 机密: head, then data owner
+    await submit(h, REQUESTER, "customer_archives")  # 机密: head, then data owner
     await approve(h, HEAD)
     step = await current_step(h)
     answers = await h.press(HEAD, ApprovalCb(action="ok", step=step.id))
-    assert (
-        "You have already approved another step of this request; someone else must decide this one." in answers
-    )
+    assert "You have already approved another step of this request; someone else must decide this one." in answers
     assert "Step 2 of 2" in last_text(h, LEADER)  # the owner's superiors take the step instead
     await approve(h, LEADER)
     assert any("was approved" in text for text in h.session.texts(REQUESTER))
@@ -96,10 +100,14 @@ async def test_unauthorised_stale_and_forged_presses_change_nothing(harness: Har
     h = harness
     await organisation(h)
     await member(h, 3100, ["staff"], "marketing")
-    await request_access(h, REQUESTER, "customer_archives")
+    await submit(h, REQUESTER, "customer_archives")
     step = await current_step(h)
-    assert "Only the approvers of this step can decide it." in await h.press(3100, ApprovalCb(action="ok", step=step.id))
-    assert "Only the approvers of this step can decide it." in await h.press(OWNER, ApprovalCb(action="no", step=step.id))
+    assert "Only the approvers of this step can decide it." in await h.press(
+        3100, ApprovalCb(action="ok", step=step.id)
+    )
+    assert "Only the approvers of this step can decide it." in await h.press(
+        OWNER, ApprovalCb(action="no", step=step.id)
+    )
     await approve(h, HEAD)
     stale = await h.press(HEAD, ApprovalCb(action="ok", step=step.id))
     assert "This step has already been decided; nothing was changed." in stale
@@ -112,7 +120,7 @@ async def test_unauthorised_stale_and_forged_presses_change_nothing(harness: Har
 async def test_reject_asks_for_a_reason_and_the_requester_reads_it(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await request_access(h, REQUESTER, "customer_archives")
+    await submit(h, REQUESTER, "customer_archives")
     step = await current_step(h)
     prompt = await h.press(HEAD, ApprovalCb(action="no", step=step.id))
     assert any(a.startswith("Why do you reject this request?") for a in prompt)
@@ -133,19 +141,24 @@ async def test_a_question_goes_to_the_requester_and_the_answer_back_to_the_appro
     """While a question is open the step is not idle: no reminder, no escalation (C7)."""
     h = harness
     await organisation(h, "company_head")
-    await request_access(h, REQUESTER, "financial_reports")
+    await submit(h, REQUESTER, "financial_reports")
     step = await current_step(h)
     await h.press(HEAD, ApprovalCb(action="ask", step=step.id))
     assert await h.send(HEAD, "Which customers exactly?") == [
         "Your question was sent. The answer will come to this chat."
     ]
-    assert last_text(h, REQUESTER) == "❓ Li Si asks about your request «#1 Financial reports · read-only»:\nWhich customers exactly?"
+    assert (
+        last_text(h, REQUESTER)
+        == "❓ Li Si asks about your request «#1 Financial reports · read-only»:\nWhich customers exactly?"
+    )
     answer = next(data for text, data in h.buttons(REQUESTER) if text == "✍️ Answer")
     await h.advance(days=3)
     assert "Reminder" not in last_text(h, HEAD) and "Escalated" not in last_text(h, COMPANY_HEAD)
     assert await h.press(HEAD, answer) == ["Only the requester can answer this question."]
     await h.press(REQUESTER, answer)
-    assert await h.send(REQUESTER, "The 40 customers of the spring campaign.") == ["Your answer was sent to the approver."]
+    assert await h.send(REQUESTER, "The 40 customers of the spring campaign.") == [
+        "Your answer was sent to the approver."
+    ]
     card = last_text(h, HEAD)
     assert card.startswith("💬 Zhang San answered your question")
     assert "❓ Li Si: Which customers exactly?\n   💬 The 40 customers of the spring campaign." in card
@@ -157,7 +170,7 @@ async def test_an_idle_approver_is_reminded_then_the_step_escalates_to_the_super
     """C7: one working day → reminder; another → the head of the parent department; then the leaders."""
     h = harness
     await organisation(h, "company_head")
-    await request_access(h, REQUESTER, "financial_reports")  # submitted Monday 09:00
+    await submit(h, REQUESTER, "financial_reports")  # submitted Monday 09:00
     await h.advance(hours=23)
     assert "Reminder" not in last_text(h, HEAD)
     await h.advance(hours=1)  # Tuesday 09:00
@@ -178,7 +191,7 @@ async def test_the_step_window_counts_working_days_over_a_weekend(harness: Harne
     h = harness
     h.clock.advance(days=4)  # Friday 6 March 2026, 09:00 in Shanghai
     await organisation(h)
-    await request_access(h, REQUESTER, "financial_reports")
+    await submit(h, REQUESTER, "financial_reports")
     await h.advance(days=1)
     assert "Reminder" not in last_text(h, HEAD)
     await h.advance(days=2)  # Monday
@@ -190,7 +203,7 @@ async def test_a_delegate_decides_while_the_approver_is_away_and_it_shows(harnes
     h = harness
     await organisation(h, "hr")
     await member(h, 3200, ["staff"], "company", "Chen Deputy")
-    await request_access(h, REQUESTER, "hr_files")  # 绝密: head, data owner, leader
+    await submit(h, REQUESTER, "hr_files")  # 绝密: head, data owner, leader
     await approve(h, HEAD)
     await h.send(LEADER, "/away")
     await h.send(LEADER, "2026-03-20")
@@ -216,7 +229,7 @@ async def test_going_away_passes_waiting_requests_to_the_delegate(harness: Harne
     h = harness
     await organisation(h)
     await member(h, 3201, ["staff"], "marketing", "Deputy Head")
-    await request_access(h, REQUESTER, "financial_reports")
+    await submit(h, REQUESTER, "financial_reports")
     await h.send(HEAD, "/away 2026-03-06")
     pick = next(data for text, data in h.buttons(HEAD) if text == "Deputy Head")
     done = await h.press(HEAD, pick)
@@ -233,9 +246,9 @@ async def test_approvals_lists_what_waits_oldest_first_and_opens_a_card(harness:
     h = harness
     await organisation(h)
     await member(h, 3300, ["staff"], "marketing", "Xu Second")
-    await request_access(h, REQUESTER, "customer_archives")
+    await submit(h, REQUESTER, "customer_archives")
     h.clock.advance(minutes=5)
-    await request_access(h, 3300, "financial_reports")
+    await submit(h, 3300, "financial_reports")
     queue = (await h.send(HEAD, "/approvals"))[0]
     first, second = queue.index("#1 Customer archives"), queue.index("#2 Financial reports")
     assert queue.startswith("Waiting for your decision (2), oldest first:") and first < second
@@ -251,5 +264,64 @@ async def test_an_unreachable_approver_does_not_hold_the_request(harness: Harnes
     h = harness
     await organisation(h, "company_head")
     h.session.block(HEAD)
-    await request_access(h, REQUESTER, "financial_reports")
+    await submit(h, REQUESTER, "financial_reports")
     assert last_text(h, COMPANY_HEAD).startswith("🔀 Passed to you")
+
+
+async def test_a_kind_that_allows_revision_gets_returns_and_resubmissions(harness: Harness) -> None:
+    """The engine as issue 5 uses it (D2): return for revision with a comment; a changed resubmission
+    resets earlier approvals and starts again, an unchanged one goes back to the step that returned it."""
+    h = harness
+    await organisation(h)
+    engine = h.app.dispatcher.workflow_data["approvals"]
+    approved: list[int] = []
+    returned: list[str] = []
+
+    async def title(uow: UnitOfWork, request: ApprovalRequest, language: str) -> str:
+        return f"Memo {request.subject_id}"
+
+    async def render(uow: UnitOfWork, request: ApprovalRequest, language: str) -> str:
+        return f"Memo {request.subject_id}, revision {request.revision}"
+
+    async def on_approved(uow: UnitOfWork, request: ApprovalRequest, now: datetime) -> None:
+        approved.append(request.subject_id)
+
+    async def on_returned(uow: UnitOfWork, request: ApprovalRequest, comment: str, now: datetime) -> None:
+        returned.append(comment)
+
+    engine.register(
+        ApprovalKind("memo", "Memo", title, render, on_approved, on_returned=on_returned, window=StepWindow(hours=4))
+    )
+
+    async def call(method: str, subject: int, **kwargs: object) -> None:
+        async with h.app.uow() as uow:
+            requester = await uow.members.by_telegram_id(REQUESTER)
+            actor = Actor(REQUESTER, REQUESTER)
+            if method == "submit":
+                steps = ["department_head", "role:leader"]
+                await engine.submit(uow, actor, kind="memo", subject_id=subject, requester=requester, steps=steps)
+            else:
+                await engine.resubmit(uow, actor, await uow.approvals.by_subject("memo", subject), **kwargs)
+            await uow.commit()
+        await h.app.outbox.drain()
+
+    for subject, changed in ((1, True), (2, False)):
+        await call("submit", subject)
+        await approve(h, HEAD)
+        step = await current_step(h)
+        assert "↩️ Return for revision" in [text for text, _ in h.buttons(LEADER)]
+        await h.press(LEADER, ApprovalCb(action="ret", step=step.id))
+        assert (await h.send(LEADER, "Shorten the second paragraph."))[0] == (
+            "Returned for revision. The requester has your comment."
+        )
+        await call("resubmit", subject, content_changed=changed)
+        if changed:
+            card = last_text(h, HEAD)
+            assert card.startswith("📝") and "Memo 1, revision 2" in card and "Step 1 of 2" in card
+            assert "🔄 department head: approval reset: the content changed" in card
+            await approve(h, HEAD)
+        assert "↩️ Leader: Zhao Liu · returned for revision" in last_text(h, LEADER)
+        await approve(h, LEADER)
+    assert returned == ["Shorten the second paragraph."] * 2 and approved == [1, 2]
+    await h.advance(hours=5)
+    assert "Reminder" not in last_text(h, HEAD)  # nothing is waiting any more

@@ -99,10 +99,11 @@ class AccessService:
             ]
             return [await self.catalogue.view(uow, row, language) for row in rows[:SEARCH_LIMIT]]
 
-    async def dataset(self, actor: Actor, dataset_id: int, language: str) -> DatasetView:
+    async def dataset(self, actor: Actor, dataset_id: int, language: str, mode: str | None = None) -> DatasetView:
+        """A data set that can be requested (in ``mode``, when given)."""
         async with self._uow() as uow:
             await self._member(uow, actor)
-            return await self.catalogue.view(uow, await self._requestable(uow, dataset_id), language)
+            return await self.catalogue.view(uow, await self._requestable(uow, dataset_id, mode), language)
 
     # Checking the answers ------------------------------------------------------------------------
     def check_purpose(self, text: str, *, what: str = "purpose") -> str:

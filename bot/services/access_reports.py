@@ -146,18 +146,9 @@ class AccessReports:
                 ]
             )
         header = [
-            N_("request"),
-            N_("submitted"),
-            N_("requester"),
-            N_("department"),
-            N_("data set"),
-            N_("classification"),
-            N_("mode"),
-            N_("purpose"),
-            N_("until"),
-            N_("state"),
-            N_("closed"),
-            N_("decisions"),
+            N_("Request"), N_("Submitted at"), N_("Requester"), N_("Department"), N_("Data set"),
+            N_("Classification"), N_("Mode"), N_("Purpose"), N_("Until"), N_("State"), N_("Closed at"),
+            N_("Decisions"),
         ]
         return header, rows
 
@@ -187,18 +178,8 @@ class AccessReports:
             if visible(people[g.holder_id].department)
         ]
         header = [
-            N_("grant"),
-            N_("request"),
-            N_("holder"),
-            N_("department"),
-            N_("data set"),
-            N_("mode"),
-            N_("state"),
-            N_("approved"),
-            N_("granted"),
-            N_("expires"),
-            N_("end reason"),
-            N_("revoked"),
+            N_("Grant"), N_("Request"), N_("Holder"), N_("Department"), N_("Data set"), N_("Mode"), N_("State"),
+            N_("Approved at"), N_("Granted at"), N_("Expires at"), N_("End reason"), N_("Revoked at"),
         ]
         return header, rows
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zlib import crc32
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -144,7 +145,7 @@ class Notices:
         await queue_text(
             uow,
             now,
-            key=f"approval-card:{step.id}:{member.id}:r{request.revision}:{now.timestamp():.0f}:{len(header)}",
+            key=f"approval-card:{step.id}:{member.id}:{request.revision}:{step.level}:{crc32(header.encode()):x}:{now.timestamp():.0f}",
             chat_id=member.telegram_id,
             text="\n\n".join(parts)[:MAX_TEXT],
             markup=card_keyboard(step.id, kind.on_returned is not None, t),

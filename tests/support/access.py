@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
+from bot.services.access import Draft, RequestView
+from bot.services.actor import Actor
 from bot.services.members import MemberView
 from handlers.access_buttons import AccessCb, AskCb
 from handlers.approval_buttons import ApprovalCb
-from handlers.callbacks import LanguageCb
 from storage.access_models import AccessGrant, AccessTask, DatasetRow
 from storage.approval_models import ApprovalStep
 from storage.models import AuditEntry
 from tests.conftest import Harness
 
 
-async def member(h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = "") -> MemberView:
-    """A member who reads English (the tests compare English texts)."""
-    joined = await h.join(user_id, roles, department, name or f"Member {user_id}")
-    await h.press(user_id, LanguageCb(code="en"))
-    return joined
+async def member(
+    h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = ""
+) -> MemberView:
+    """A member who reads English (the tests compare English texts); joined through the service,
+    since joining is the foundation's to test and chat updates are what make tests slow."""
+    name = name or f"Member {user_id}"
+    invitation = await h.app.members.invite(Actor.command_line(), roles=roles, department=department, name=name)
+    return await h.app.members.join(invitation.code, telegram_id=user_id, name=name, username=None, language="en")
+
+
+async def submit(
+    h: Harness,
+    user_id: int,
+    code: str,
+    mode: str = "read_only",
+    until: str = "2026-03-09",
+    purpose: str = "Prepare the quarterly customer visit plan.",
+    reason: str | None = "We must correct wrong addresses in the archive.",
+) -> RequestView:
+    """A request submitted as the wizard's last step does, for tests about what happens next."""
+    access = h.app.dispatcher.workflow_data["access"]
+    full_reason = reason if mode == "full" else None
+    draft = Draft(await dataset_id(h, code), mode, purpose, full_reason, date.fromisoformat(until))
+    view = await access.submit(Actor(user_id, user_id), draft, notice_accepted=True, language="en")
+    await h.app.outbox.drain()
+    return view
 
 
 async def dataset_id(h: Harness, code: str) -> int:
@@ -77,7 +101,8 @@ async def approve(h: Harness, user_id: int) -> list[str]:
 
 async def open_task(h: Harness) -> AccessTask:
     async with h.app.uow() as uow:
-        task = await uow.session.scalar(select(AccessTask).where(AccessTask.state == "open").order_by(AccessTask.id.desc()))
+        query = select(AccessTask).where(AccessTask.state == "open").order_by(AccessTask.id.desc())
+        task = await uow.session.scalar(query)
         assert task is not None
         return task
 
