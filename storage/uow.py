@@ -17,6 +17,7 @@ from storage.repositories.deadlines import DeadlineRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roster import HandoverRepository, RosterRepository
+from storage.repositories.publication import PublicationRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 
@@ -116,6 +117,10 @@ class UnitOfWork:
         return AccessRepository(self.session)
     def deadlines(self) -> DeadlineRepository:
         return DeadlineRepository(self.session)
+
+    @cached_property
+    def publications(self) -> PublicationRepository:
+        return PublicationRepository(self.session)
 
 
 class UnitOfWorkFactory:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.flows import access, deadlines, incidents, roster
+from bot.flows import access, deadlines, incidents, publication, roster
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -21,3 +21,4 @@ def install_flows(app: App) -> None:
     incidents.install(app)  # after the roster: it asks who is on duty and adds to the handover
     access.install(app)
     deadlines.install(app)
+    publication.install(app)
