@@ -31,6 +31,9 @@ class TimerRunner:
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._next_wake: datetime | None = None
+        self._wake = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._round: asyncio.Future[None] | None = None
         uow.signals.timer_listeners.append(self.wake_at)
 
     def register(self, kind: str, handler: TimerHandler) -> None:
@@ -77,23 +80,43 @@ class TimerRunner:
             await uow.commit()
 
     # Waking -------------------------------------------------------------------------------
+    # APScheduler only sets an event at the next due time; one task fires the timers. A job that
+    # fired timers itself was skipped by APScheduler when its successor fell due while it was still
+    # running ("maximum number of running instances reached"), and the runner then slept for good.
     async def start(self) -> None:
         """Fire what fell due while the process was down, then sleep until the next due time."""
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.start()
+        self._wake = asyncio.Event()
         await self._tick()
+        self._loop = asyncio.create_task(self._fire_when_woken(), name="timers")
 
     async def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        async with self._lock:  # let a firing timer finish its transaction
+        if self._loop is not None:
+            self._loop.cancel()
+            rounds = [self._round] if self._round else []
+            await asyncio.gather(self._loop, *rounds, return_exceptions=True)  # a round in progress finishes
+            self._loop = None
+        async with self._lock:  # and so does a firing timer
             pass
 
     def wake_at(self, moment: datetime) -> None:
         """A commit created a timer: make sure we wake no later than it is due."""
         if self._scheduler is not None and (self._next_wake is None or moment < self._next_wake):
             self._schedule(moment)
+
+    async def _fire_when_woken(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            self._round = asyncio.ensure_future(self._tick())
+            await asyncio.shield(self._round)  # stopping never cuts a round short
+
+    async def _wake_up(self) -> None:
+        self._wake.set()
 
     async def _tick(self) -> None:
         try:
@@ -112,4 +135,6 @@ class TimerRunner:
             return
         self._next_wake = moment
         run_date = max(moment, datetime.now(UTC))
-        self._scheduler.add_job(self._tick, "date", run_date=run_date, id=JOB_ID, replace_existing=True)
+        self._scheduler.add_job(
+            self._wake_up, "date", run_date=run_date, id=JOB_ID, replace_existing=True, misfire_grace_time=None
+        )

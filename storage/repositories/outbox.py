@@ -89,6 +89,11 @@ class OutboxRepository(Repository):
             row.claimed_until = claim_until
         return rows
 
+    async def record_outcomes(self, outcomes: list[dict[str, Any]]) -> None:
+        """Write several rows' outcomes (each a dict with the row's `id` and the changed columns) at once."""
+        if outcomes:
+            await self.session.execute(update(OutboxMessage), outcomes)
+
     async def next_due(self) -> datetime | None:
         return await self.session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending"))
 
