@@ -46,11 +46,13 @@ def _control_app(fake: FakeBotApi) -> web.Application:
     async def stats(request: web.Request) -> web.Response:
         after = float(request.query.get("after", 0))
         polls = [r.time for r in fake.requests if r.method == "getUpdates" and r.time >= after]
+        calls = [r.time for r in fake.requests if r.time >= after]
         return web.json_response(
             {
                 "requests": len(fake.requests),
                 "deliveries": len(fake.deliveries),
                 "first_get_updates": polls[0] if polls else None,
+                "first_request": calls[0] if calls else None,
                 "rate_limit_hits": [[hit.time, hit.scope] for hit in fake.rate_limit_hits],
                 "duplicates": sum(len(group) - 1 for group in fake.duplicates()),
                 "pending_updates": len(fake.pending_updates),
@@ -132,12 +134,14 @@ class BotApiProcess:
         """Counts, rate-limit hits, duplicates, and the first getUpdates at or after `after` (wall clock)."""
         return await self._call("GET", "/stats", after=after)
 
-    async def first_poll_after(self, moment: float, timeout: float = 60.0) -> float:
-        """When a bot started at `moment` was ready: its first getUpdates reached the server."""
-        deadline = time.monotonic() + timeout
-        while (polled := (await self.stats(moment))["first_get_updates"]) is None:
+    async def first_call_after(self, moment: float, method: str = "getUpdates", within: float = 60.0) -> float:
+        """When a bot started at `moment` first called the server (any method: imports done, app built;
+        getUpdates: ready for updates)."""
+        field = "first_get_updates" if method == "getUpdates" else "first_request"
+        deadline = time.monotonic() + within
+        while (polled := (await self.stats(moment))[field]) is None:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no getUpdates within {timeout:.0f} s")
+                raise TimeoutError(f"no getUpdates within {within:.0f} s")
             await asyncio.sleep(0.01)
         return float(polled)
 
@@ -151,17 +155,17 @@ class BotApiProcess:
         answer = await self._call("GET", "/deliveries", since=since)
         return answer["next"], answer["items"]
 
-    async def collect(self, wanted: int, *, method: str = "sendMessage", timeout: float = 300.0) -> list[list[Any]]:
+    async def collect(self, wanted: int, *, method: str = "sendMessage", within: float = 300.0) -> list[list[Any]]:
         """Wait until `wanted` new successful `method` requests arrived (checked every 50 ms) and return them."""
         found: list[list[Any]] = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             self._seen, items = await self.deliveries(self._seen)
             found.extend(item for item in items if item[1] == method)
             if len(found) >= wanted:
                 return found
             if time.monotonic() > deadline:
-                raise TimeoutError(f"only {len(found)} of {wanted} {method} requests arrived within {timeout:.0f} s")
+                raise TimeoutError(f"only {len(found)} of {wanted} {method} requests arrived within {within:.0f} s")
             await asyncio.sleep(0.05)
 
 

@@ -48,7 +48,8 @@ class Figure:
         if math.isnan(self.value):
             return "MISSED (not measured)"
         if self.at_most is not None and self.value > self.at_most:
-            return f"MISSED by {_number(self.value - self.at_most)} {self.unit} ({self.value / self.at_most:.1f}×)"
+            times = f" ({self.value / self.at_most:.1f}×)" if self.at_most else ""
+            return f"MISSED by {_number(self.value - self.at_most)} {self.unit}{times}".replace("  ", " ")
         if self.at_least is not None and self.value < self.at_least:
             return f"MISSED by {_number(self.at_least - self.value)} {self.unit} ({self.value / self.at_least:.0%})"
         return "OK"
@@ -83,7 +84,7 @@ class Report:
     def print(self) -> None:
         rows = [(f.name, f"{_number(f.value)} {f.unit}", f.target, f.verdict) for f in self.figures]
         widths = [max(len(row[i]) for row in [("figure", "value", "target", "verdict"), *rows]) for i in range(4)]
-        line = "  ".join("{:<%d}" % w for w in widths)
+        line = "  ".join(f"{{:<{w}}}" for w in widths)
         print(f"\n== {self.title} ==  ({machine()})")
         print(line.format("figure", "value", "target", "verdict"))
         print(line.format(*("-" * w for w in widths)))

@@ -55,7 +55,9 @@ async def queue_reminder(uow: Any, timer: Any, now: datetime) -> None:
     from bot.services.messages import queue_text
 
     n = int(timer.ref)
-    await queue_text(uow, now, key=f"{KIND}:{n}:{now.timestamp()}", chat_id=chat_of(n), text=f"reminder {n}", ref=str(n))
+    # the key includes the firing time, so a timer that fired twice would leave two rows
+    key = f"{KIND}:{n}:{now.timestamp()}"
+    await queue_text(uow, now, key=key, chat_id=chat_of(n), text=f"reminder {n}", ref=str(n))
 
 
 async def register_kind(app: Any) -> None:
@@ -102,7 +104,7 @@ async def lag_run(server: BotApiProcess, measured: int) -> list[float]:
         await insert_timers(database, list(due.items()), now)
         await server.clear()
         async with running_app(bench_settings(database, server.base_url), before_start=register_kind):
-            arrivals = await server.collect(measured, timeout=measured / RATE + 60)
+            arrivals = await server.collect(measured, within=measured / RATE + 60)
     return [at - due[int(text.split()[-1])].timestamp() for at, _method, _chat, text in arrivals]
 
 
@@ -130,27 +132,27 @@ async def kill_and_restart(server: BotApiProcess, report: Report, burst: int, ov
     async with scratch() as folder:
         database = folder / "bot.sqlite3"
         now = datetime.now(UTC)
-        down_until = now + timedelta(seconds=25)  # by then the first process is dead
-        timers = [(n, now - timedelta(seconds=1)) for n in range(burst)]
-        timers += [(burst + n, down_until - timedelta(milliseconds=n)) for n in range(overdue)]
-        await insert_timers(database, timers, now)
+        await insert_timers(database, [(n, now) for n in range(burst)], now)
         await server.clear()
         environment = bench_environment(database, server.base_url)
 
         first = await _spawn_child(database, environment)
         kill_after = random.randint(burst // 4, burst * 3 // 4)
-        before_kill = await server.collect(kill_after, timeout=120)
+        before_kill = await server.collect(kill_after, within=120)
         first.send_signal(signal.SIGKILL)  # kill -9 in the middle of the burst
         await first.wait()
-        await asyncio.sleep(max(0.0, (down_until - datetime.now(UTC)).total_seconds()) + 0.5)
+        # while it is down, 1,000 more timers fall due (written by another process, e.g. the command line)
+        now = datetime.now(UTC)
+        await insert_timers(database, [(burst + n, now - timedelta(milliseconds=n)) for n in range(overdue)], now)
 
         started = time.time()
         second = await _spawn_child(database, environment)
         try:
-            ready = await server.first_poll_after(started, timeout=60)
-            fired, fired_at = await _wait_all_fired(database, burst + overdue, timeout=60)
+            built = await server.first_call_after(started, method="getMe", within=120)
+            ready = await server.first_call_after(started, within=120)
             total = burst + overdue
-            after = await server.collect(total - len(before_kill), timeout=total / 25 + 180)
+            fired, fired_at = await _wait_all_fired(database, total, within=60)
+            after = await server.collect(total - len(before_kill), within=total / 25 + 180)
             after += await server.collect(0)  # and whatever else arrived (a resent message)
         finally:
             second.send_signal(signal.SIGTERM)
@@ -158,9 +160,11 @@ async def kill_and_restart(server: BotApiProcess, report: Report, burst: int, ov
         sent = Counter(text for _at, _method, _chat, text in before_kill + after)
         rows_per_timer = await _outbox_rows_per_timer(database)
 
-    report.add("restart: ready after process start", ready - started, "s")
-    report.add(f"restart: all {overdue:,} overdue timers fired after ready", fired_at - ready, "s", at_most=2.0)
-    report.add("restart: all fired after process start", fired_at - started, "s")
+    report.add("restart: first Bot API call after process start", built - started, "s")
+    report.add(f"restart: all {overdue:,} overdue timers fired after process start", fired_at - started, "s",
+               at_most=2.0)
+    report.add("restart: all fired after the first Bot API call", fired_at - built, "s")
+    report.add("restart: ready (polling) after process start", ready - started, "s")
     report.add("timers fired twice (outbox rows of one timer > 1)", sum(c > 1 for c in rows_per_timer.values()), "",
                at_most=0)
     report.add("timers never fired", total - fired, "", at_most=0)
@@ -175,13 +179,13 @@ async def _spawn_child(database: Path, environment: dict[str, str]) -> asyncio.s
     )
 
 
-async def _wait_all_fired(database: Path, total: int, timeout: float) -> tuple[int, float]:
+async def _wait_all_fired(database: Path, total: int, within: float) -> tuple[int, float]:
     """(timers fired, when the last one fired), once all have fired or the timeout passed."""
     from sqlalchemy import func, select
 
     from storage.models import Timer
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     async with _engine(database) as engine:
         while True:
             async with engine.connect() as connection:

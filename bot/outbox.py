@@ -58,7 +58,7 @@ class OutboxSender:
         *,
         batch: int = 50,
         concurrency: int = 16,
-        claim_seconds: int = 120,
+        claim_seconds: int = 10,
         max_attempts: int = 8,
     ) -> None:
         self._uow = uow
@@ -87,9 +87,22 @@ class OutboxSender:
         """Send everything due now (and what becomes sendable as earlier rows finish)."""
         total = 0
         while rows := await self._claim_batch():
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+            renewing = asyncio.create_task(self._keep_claims([row.id for row in rows]))
+            try:
+                await asyncio.gather(*(self._deliver(row) for row in rows))
+            finally:
+                renewing.cancel()
             total += len(rows)
         return total
+
+    async def _keep_claims(self, row_ids: list[int]) -> None:
+        """Renew the claims of rows still being sent. Claims are short, so the rows of a process killed
+        mid-send are taken over seconds after a restart, not minutes; a live sender keeps its own."""
+        while True:
+            await asyncio.sleep(self._claim.total_seconds() / 3)
+            async with self._uow() as uow:
+                await uow.outbox.renew_claims(row_ids, self._clock.now() + self._claim)
+                await uow.commit()
 
     async def run(self) -> None:
         """Deliver until stopped, sleeping until woken by a commit or the next due row."""
