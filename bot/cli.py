@@ -90,10 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 async def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.require_token()  # before the heavy imports, so a missing token is reported at once
-    from bot.app import build_app, install_signal_handlers, run
+    from bot.app import build_app, install_signal_handlers, run, settle_memory
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = await build_app(settings)
+    settle_memory()
     install_signal_handlers(app)
     await run(app)
     return 0

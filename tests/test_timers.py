@@ -138,3 +138,26 @@ async def test_the_scheduler_wakes_at_the_due_time_without_polling(sqlite_url: s
     await asyncio.wait_for(fired.wait(), timeout=5)
     await runner.stop()
     await engine.dispose()
+
+
+async def test_one_failing_timer_in_a_batch_costs_the_others_nothing(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """Due timers fire in batches (one transaction for many); a failing handler rolls its batch back,
+    then the others fire one by one and only the failing one is retried, with no partial effect."""
+
+    async def fails_for_c(work: UnitOfWork, timer: Timer, now: datetime) -> None:
+        await queue_reminder(work, timer, now)
+        if timer.ref == "c":
+            raise RuntimeError("cannot remind c")
+
+    runner = TimerRunner(uow, clock)
+    runner.register("remind", fails_for_c)
+    for ref in "abcde":
+        await schedule(uow, clock, ref, minutes=1)
+    clock.advance(minutes=1)
+    assert await runner.run_due() == 5
+    assert sorted(await outbox_texts(uow)) == ["reminder a", "reminder b", "reminder d", "reminder e"]
+    async with uow() as work:
+        (failed,) = await work.timers.pending("remind")
+        assert failed.ref == "c" and failed.attempts == 1

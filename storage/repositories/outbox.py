@@ -89,8 +89,24 @@ class OutboxRepository(Repository):
             row.claimed_until = claim_until
         return rows
 
+    async def record_outcomes(self, outcomes: list[dict[str, Any]]) -> None:
+        """Write several rows' outcomes (each a dict with the row's `id` and the changed columns) at once."""
+        if outcomes:
+            await self.session.execute(update(OutboxMessage), outcomes)
+
+    async def renew_claims(self, row_ids: list[int], claim_until: datetime) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.state == "sending")
+            .values(claimed_until=claim_until)
+        )
+
     async def next_due(self) -> datetime | None:
-        return await self.session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending"))
+        """When a row next becomes sendable: a pending row falls due, or a dead sender's claim lapses."""
+        pending = select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending")
+        claimed = select(func.min(OutboxMessage.claimed_until)).where(OutboxMessage.state == "sending")
+        moments = [await self.session.scalar(pending), await self.session.scalar(claimed)]
+        return min((moment for moment in moments if moment is not None), default=None)
 
     async def count_by_state(self) -> dict[str, int]:
         rows = await self.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))

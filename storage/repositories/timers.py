@@ -37,11 +37,21 @@ class TimerRepository(Repository):
             .values(state="cancelled")
         )
 
-    async def claim_due(self, now: datetime) -> Timer | None:
-        """The oldest due timer, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
+    async def claim_due(self, now: datetime, limit: int = 1) -> list[Timer]:
+        """The oldest due timers, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
         query = (
-            select(Timer).where(Timer.state == "pending", Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
+            select(Timer)
+            .where(Timer.state == "pending", Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(limit)
         )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(await self.session.scalars(query))
+
+    async def claim(self, timer_id: int) -> Timer | None:
+        """One timer, if still pending, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
+        query = select(Timer).where(Timer.id == timer_id, Timer.state == "pending")
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return await self.session.scalar(query)
