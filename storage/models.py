@@ -169,9 +169,9 @@ class KeyValue(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-import storage.incidents_models  # noqa: E402,F401  (registers the tables)
-import storage.roster_models  # noqa: E402,F401  (registers the tables)
 import storage.access_models  # noqa: E402,F401  (registers the tables)
 import storage.approval_models  # noqa: E402,F401  (registers the tables)
 import storage.deadlines_models  # noqa: E402,F401  (registers the tables)
+import storage.incidents_models  # noqa: E402,F401  (registers the tables)
 import storage.publication_models  # noqa: E402,F401  (registers the tables)
+import storage.roster_models  # noqa: E402,F401  (registers the tables)

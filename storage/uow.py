@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.access import AccessRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
-from storage.repositories.incidents import IncidentRepository
 from storage.repositories.deadlines import DeadlineRepository
+from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
-from storage.repositories.roster import HandoverRepository, RosterRepository
 from storage.repositories.publication import PublicationRepository
+from storage.repositories.roster import HandoverRepository, RosterRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 
@@ -109,12 +109,16 @@ class UnitOfWork:
     @cached_property
     def incidents(self) -> IncidentRepository:
         return IncidentRepository(self.session)
+
+    @cached_property
     def approvals(self) -> ApprovalRepository:
         return ApprovalRepository(self.session)
 
     @cached_property
     def access(self) -> AccessRepository:
         return AccessRepository(self.session)
+
+    @cached_property
     def deadlines(self) -> DeadlineRepository:
         return DeadlineRepository(self.session)
 
