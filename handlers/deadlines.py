@@ -23,6 +23,7 @@ from handlers.deadline_ui import (
     done_buttons,
     form_keyboard,
     not_a_command,
+    open_form,
     parse_period,
     replace,
 )
@@ -118,16 +119,13 @@ async def press_done(
     language: str,
 ) -> None:
     result = await deadlines.press_done(actor_of(query), callback_data.id)
-    await query.answer()
-    if query.message is None:
-        return
     line = deadline_texts.line(result.view, language, icon=False)
     if result.needs_evidence:
-        await state.set_state(EvidenceForm.evidence)
-        await state.set_data({"id": callback_data.id})
-        await query.message.answer(_evidence_question(line), reply_markup=form_keyboard(first=True))
+        await open_form(query, state, EvidenceForm.evidence, {"id": callback_data.id}, _evidence_question(line))
         return
-    await query.message.answer(_done_text(line, result.view))
+    await query.answer()
+    if query.message:
+        await query.message.answer(_done_text(line, result.view))
 
 
 def _evidence_question(line: str) -> str:
