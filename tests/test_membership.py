@@ -51,8 +51,8 @@ async def test_admin_invites_with_buttons_and_the_new_member_joins(harness: Harn
     assert "acknowledge incident alerts" in replies[0]  # what the duty officer role allows
     member = await h.app.members.find(2001)
     assert member is not None and member.roles == {"staff", "duty_officer"} and member.department == "security"
-    joined = "Wang Fang joined with your invitation (Duty officer, Staff; Security department)."
-    assert h.session.texts(ADMIN_ID)[-1] == joined
+    told = "Wang Fang joined with your invitation (Duty officer, Staff; Security department)."
+    assert h.session.texts(ADMIN_ID)[-1] == told
 
 
 async def test_the_invitation_expiry_is_shown_in_the_members_language_and_time_zone(harness: Harness) -> None:
