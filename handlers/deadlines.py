@@ -53,7 +53,7 @@ async def show_deadlines(
 ) -> None:
     if (command.args or "").strip().lower() == "ics":
         data = await deadlines.calendar_file(actor_of(message))
-        caption = _("Your department's deadlines as a calendar file: open it, or import it into your calendar app.")
+        caption = _("The deadlines as a calendar file: open it, or import it into your calendar app.")
         await message.answer_document(BufferedInputFile(data, "deadlines.ics"), caption=caption)
         return
     overview = await deadlines.overview(actor_of(message))
@@ -139,7 +139,7 @@ def _done_text(line: str, view: DeadlineView) -> str:
 
 
 async def evidence_given(message: Message, state: FSMContext) -> None:
-    note = message.text or message.caption
+    note = (message.text or message.caption or "").strip() or None
     file_id = message.document.file_id if message.document else message.photo[-1].file_id if message.photo else None
     if not note and not file_id:
         await message.answer(_("Send a note, a document or a photo as evidence."))
