@@ -23,6 +23,7 @@ from handlers.deadline_ui import (
     cancel_form,
     form_keyboard,
     not_a_command,
+    open_form,
     parse_moment,
     replace,
 )
@@ -60,11 +61,7 @@ async def press_more_time(
 ) -> None:
     view = await deadlines.check_owner(actor_of(query), callback_data.id, asking=True)
     data = {"id": view.id, "item": deadline_texts.line(view, language, icon=False)}
-    await state.set_state(AskForm.reason)
-    await state.set_data(data)
-    await query.answer()
-    if query.message:
-        await query.message.answer(_ask_question(data), reply_markup=form_keyboard(first=True))
+    await open_form(query, state, AskForm.reason, data, _ask_question(data))
 
 
 def _ask_question(data: dict) -> str:
@@ -109,11 +106,7 @@ async def press_grant(
 ) -> None:
     view = await deadlines.check_manager(actor_of(query), callback_data.id)
     data = {"id": view.id, "item": deadline_texts.line(view, language, icon=False)}
-    await state.set_state(GrantForm.due)
-    await state.set_data(data)
-    await query.answer()
-    if query.message:
-        await query.message.answer(_due_question(data), reply_markup=form_keyboard(first=True))
+    await open_form(query, state, GrantForm.due, data, _due_question(data))
 
 
 def _due_question(data: dict) -> str:

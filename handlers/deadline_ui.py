@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -37,6 +38,15 @@ async def replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup 
     except TelegramBadRequest as error:
         if "message is not modified" not in str(error):
             raise
+
+
+async def open_form(query: CallbackQuery, state: FSMContext, step: State, data: dict, question: str) -> None:
+    """Start a form from a button under a message: its first step is asked in a new message."""
+    await state.set_state(step)
+    await state.set_data(data)
+    await query.answer()
+    if query.message:
+        await query.message.answer(question, reply_markup=form_keyboard(first=True))
 
 
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:

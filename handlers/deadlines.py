@@ -23,6 +23,7 @@ from handlers.deadline_ui import (
     done_buttons,
     form_keyboard,
     not_a_command,
+    open_form,
     parse_period,
     replace,
 )
@@ -52,7 +53,7 @@ async def show_deadlines(
 ) -> None:
     if (command.args or "").strip().lower() == "ics":
         data = await deadlines.calendar_file(actor_of(message))
-        caption = _("Your department's deadlines as a calendar file: open it, or import it into your calendar app.")
+        caption = _("The deadlines as a calendar file: open it, or import it into your calendar app.")
         await message.answer_document(BufferedInputFile(data, "deadlines.ics"), caption=caption)
         return
     overview = await deadlines.overview(actor_of(message))
@@ -118,16 +119,13 @@ async def press_done(
     language: str,
 ) -> None:
     result = await deadlines.press_done(actor_of(query), callback_data.id)
-    await query.answer()
-    if query.message is None:
-        return
     line = deadline_texts.line(result.view, language, icon=False)
     if result.needs_evidence:
-        await state.set_state(EvidenceForm.evidence)
-        await state.set_data({"id": callback_data.id})
-        await query.message.answer(_evidence_question(line), reply_markup=form_keyboard(first=True))
+        await open_form(query, state, EvidenceForm.evidence, {"id": callback_data.id}, _evidence_question(line))
         return
-    await query.message.answer(_done_text(line, result.view))
+    await query.answer()
+    if query.message:
+        await query.message.answer(_done_text(line, result.view))
 
 
 def _evidence_question(line: str) -> str:
@@ -141,7 +139,7 @@ def _done_text(line: str, view: DeadlineView) -> str:
 
 
 async def evidence_given(message: Message, state: FSMContext) -> None:
-    note = message.text or message.caption
+    note = (message.text or message.caption or "").strip() or None
     file_id = message.document.file_id if message.document else message.photo[-1].file_id if message.photo else None
     if not note and not file_id:
         await message.answer(_("Send a note, a document or a photo as evidence."))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from aiogram.types import BufferedInputFile
 
-from bot.policy import load_policy
+from bot.policy import PolicyError, default_policy_path, load_policy, parse_policy
 from bot.services.deadlines.catalogue import Catalogue
 from bot.services.deadlines.chart import timeliness_chart
 from bot.services.deadlines.ics import IcsEvent, escape, fold, write_calendar
@@ -107,3 +107,20 @@ async def test_the_outbox_sends_bytes_queued_by_a_service_as_a_photo(harness: Ha
     [sent] = h.session.sent(777, "sendPhoto")
     assert isinstance(sent.photo, BufferedInputFile)  # type: ignore[attr-defined]
     assert (sent.photo.data, sent.photo.filename, sent.caption) == (b"\x89PNG-bytes", "c.png", "Chart")  # type: ignore[attr-defined]
+
+
+def test_e3_the_policys_new_deadline_settings_are_checked_at_their_line() -> None:
+    """complete_years needs the year's days in holiday_overrides; report_time is a time of day."""
+    text = default_policy_path().read_text()
+    years, report = "complete_years = []", 'report_time = "09:00"'
+    where = {setting: text.splitlines().index(setting) + 1 for setting in (years, report)}
+    with pytest.raises(PolicyError) as error:
+        parse_policy(text.replace(years, "complete_years = [2027]"), "p.toml")
+    assert str(error.value).startswith(f"p.toml:{where[years]}: deadlines.complete_years: 2027 is listed")
+    with pytest.raises(PolicyError) as error:
+        parse_policy(text.replace(report, 'report_time = "9 am"'), "p.toml")
+    assert str(error.value).startswith(f"p.toml:{where[report]}: deadlines.report_time:")
+    entered = text.replace(years, "complete_years = [2027]").replace(
+        "holiday_overrides = []", "holiday_overrides = [{ date = 2027-01-04, working = false }]"
+    )
+    assert parse_policy(entered).deadlines.complete_years == (2027,)

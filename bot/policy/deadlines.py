@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ._base import (
     ClockText,
@@ -187,16 +187,17 @@ class Deadlines(PolicyModel):
             return obligation.notify_late_roles
         return self.notify_late_roles
 
-    @model_validator(mode="after")
-    def _complete_years_have_overrides(self) -> Deadlines:
-        entered = {override.date.year for override in self.holiday_overrides}
-        for year in self.complete_years:
+    @field_validator("complete_years")
+    @classmethod
+    def _complete_years_have_overrides(cls, years: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        entered = {override.date.year for override in info.data.get("holiday_overrides", ())}
+        for year in years:
             if year not in entered:
                 raise invalid(
-                    f"complete_years lists {year}, but holiday_overrides has no day of {year}",
+                    f"{year} is listed, but holiday_overrides has no day of {year}",
                     f"enter {year}'s holidays and make-up working days (调休) in holiday_overrides first",
                 )
-        return self
+        return years
 
     def working_overrides(self) -> dict[dt.date, bool]:
         """holiday_overrides as the due-date calendar takes them: day -> is a working day."""

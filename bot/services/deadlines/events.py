@@ -6,19 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.clock import Clock
 from bot.duedates import Due
 from bot.policy.deadlines import Event
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.deadlines.notices import Notices
-from bot.services.deadlines.people import ADMIN, People
-from bot.services.deadlines.scheduling import SYSTEM, DeadlineScheduler
+from bot.services.deadlines.people import ADMIN
+from bot.services.deadlines.scheduling import SYSTEM, MemberFacing
 from bot.services.deadlines.views import DeadlineView
 from bot.services.errors import N_, InvalidInput, NotAllowed
 from storage.deadlines_models import DeadlineEvent
 from storage.models import Member
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.uow import UnitOfWork
 
 MAX_DESCRIPTION = 500
 EARLIEST = timedelta(days=366)  # an event may be recorded up to a year after it happened
@@ -32,16 +30,7 @@ class EventDeadline:
     due: Due
 
 
-class EventService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, scheduler: DeadlineScheduler, people: People, notices: Notices
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._scheduler = scheduler
-        self._people = people
-        self._notices = notices
-
+class EventService(MemberFacing):
     async def recordable(self, actor: Actor) -> list[Event]:
         """The events the member may record: those whose owner role they hold in the event's
         department; administrators may record every event. Refused (and audited) when there is none."""

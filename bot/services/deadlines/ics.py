@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.policy.schema import format_offset
+
 PRODID = "-//duty-desk-bot//deadlines//EN"
 UID_DOMAIN = "duty-desk-bot"
 LINE_OCTETS = 75
@@ -49,12 +51,9 @@ def utc_stamp(moment: datetime) -> str:
 
 def duration(offset: timedelta) -> str:
     """A negative duration before the event: -P7D, -PT2H, -PT30M."""
-    minutes = int(offset.total_seconds() // 60)
-    if minutes % 1440 == 0:
-        return f"-P{minutes // 1440}D"
-    if minutes % 60 == 0:
-        return f"-PT{minutes // 60}H"
-    return f"-PT{minutes}M"
+    text = format_offset(offset)  # "7d", "2h" or "30m", as reminders are written in the policy
+    amount, unit = text[:-1], text[-1]
+    return f"-P{amount}D" if unit == "d" else f"-PT{amount}{unit.upper()}"
 
 
 def write_calendar(name: str, events: Iterable[IcsEvent], now: datetime) -> bytes:

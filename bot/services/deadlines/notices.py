@@ -79,6 +79,10 @@ class Notices:
         gettext = self.texts.gettext
         return lambda lang: extension_keyboard(view.id, gettext("Grant more time", lang), gettext("Decline", lang))
 
+    def render(self, view: DeadlineView, msgid: str, **params: object) -> Render:
+        """``msgid`` (marked with N_) about an instance, in each recipient's language."""
+        return lambda language: self.texts.gettext(msgid, language, **params, **self.about(view, language))
+
     def about(self, view: DeadlineView, language: str) -> dict[str, str]:
         """The placeholders every message about an instance uses."""
         return {

@@ -14,9 +14,10 @@ from bot.services.deadlines.catalogue import Catalogue
 from bot.services.deadlines.notices import Notices
 from bot.services.deadlines.people import ADMIN, MANAGER, People
 from bot.services.deadlines.views import DeadlineView
+from bot.services.errors import N_
 from storage.deadlines_models import DeadlineInstance
 from storage.models import OutboxMessage, Timer
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 REMIND, LATE, MISSED = "deadline_remind", "deadline_late", "deadline_missed"
 DAILY, CALENDAR = "deadline_daily", "deadline_calendar"
@@ -142,14 +143,12 @@ class DeadlineScheduler:
         if row is None or row.state != "upcoming":
             return
         view, texts = await self.view(uow, row), self._notices.texts
+        reminder = self._notices.render(view, N_("⏰ Reminder: {name} ({period}) is due {due}."))
 
-        def reminder(lang: str) -> str:
-            text = texts.gettext(
-                "⏰ Reminder: {name} ({period}) is due {due}.", lang, **self._notices.about(view, lang)
-            )
-            return text + texts.evidence_note(view, lang) + texts.provisional_note(view, lang)
+        def with_notes(lang: str) -> str:
+            return reminder(lang) + texts.evidence_note(view, lang) + texts.provisional_note(view, lang)
 
-        await self._notices.tell_owners(uow, now, row, view, f"dl:{row.id}:remind:{timer.id}", reminder)
+        await self._notices.tell_owners(uow, now, row, view, f"dl:{row.id}:remind:{timer.id}", with_notes)
 
     async def on_late(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
         """Past due without Done: late; the owners and the roles the obligation names are told (E4)."""
@@ -159,35 +158,20 @@ class DeadlineScheduler:
         row.state = "late"
         await self.plan(uow, row, now)
         await record(uow, self._clock, SYSTEM, "deadline", row.id, "late", due=row.effective_due.isoformat())
-        view, texts, about = await self.view(uow, row), self._notices.texts, self._notices.about
+        view = await self.view(uow, row)
+        late = N_(
+            "⚠️ {name} ({period}) was due {due} and is now late. Mark it done as soon as it is filed, "
+            "or ask for more time."
+        )
         owners = await self._notices.tell_owners(
-            uow,
-            now,
-            row,
-            view,
-            f"dl:{row.id}:late",
-            lambda lang: texts.gettext(
-                "⚠️ {name} ({period}) was due {due} and is now late. Mark it done as soon as it is filed, "
-                "or ask for more time.",
-                lang,
-                **about(view, lang),
-            ),
+            uow, now, row, view, f"dl:{row.id}:late", self._notices.render(view, late)
         )
         spec = self.catalogue.get(row.obligation)
         roles = spec.late_roles if spec else self._policy.deadlines.notify_late_roles
         told = [m for m in await self._people.nearest_of(uow, roles, row.department) if m not in owners]
-        await self._notices.tell(
-            uow,
-            now,
-            told,
-            f"dl:{row.id}:late-told",
-            lambda lang: texts.gettext(
-                "⚠️ Late: {name} ({period}), {department}, was due {due} and is not done. Owner: {owners}.",
-                lang,
-                owners=self._notices.names(owners),
-                **about(view, lang),
-            ),
-        )
+        late_told = N_("⚠️ Late: {name} ({period}), {department}, was due {due} and is not done. Owner: {owners}.")
+        render = self._notices.render(view, late_told, owners=self._notices.names(owners))
+        await self._notices.tell(uow, now, told, f"dl:{row.id}:late-told", render)
 
     async def on_missed(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
         """Still not done after the grace period: missed; leaders and the owners are told (E4)."""
@@ -197,24 +181,18 @@ class DeadlineScheduler:
         row.state, row.outcome = "missed", "missed"
         await self.plan(uow, row, now)
         await record(uow, self._clock, SYSTEM, "deadline", row.id, "missed", due=row.effective_due.isoformat())
-        view, texts, about = await self.view(uow, row), self._notices.texts, self._notices.about
+        view = await self.view(uow, row)
         owners = await self._people.owners(uow, row)
         leaders = await self._people.everyone_with(uow, self._policy.deadlines.notify_missed_roles)
-        hours = self._policy.deadlines.grace_hours
-        await self._notices.tell(
-            uow,
-            now,
-            [*owners, *(m for m in leaders if m not in owners)],
-            f"dl:{row.id}:missed",
-            lambda lang: texts.gettext(
-                "❌ Missed: {name} ({period}), {department}, was due {due} and is still not done {hours} hours "
-                "later. Owner: {owners}.",
-                lang,
-                owners=self._notices.names(owners),
-                hours=hours,
-                **about(view, lang),
-            ),
+        missed = N_(
+            "❌ Missed: {name} ({period}), {department}, was due {due} and is still not done {hours} hours "
+            "later. Owner: {owners}."
         )
+        render = self._notices.render(
+            view, missed, owners=self._notices.names(owners), hours=self._policy.deadlines.grace_hours
+        )
+        told = [*owners, *(m for m in leaders if m not in owners)]
+        await self._notices.tell(uow, now, told, f"dl:{row.id}:missed", render)
 
     async def on_daily(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
         await self.generate(uow, now)
@@ -259,18 +237,25 @@ class DeadlineScheduler:
         member = await uow.members.by_telegram_id(message.chat_id)
         if row is None or member is None:
             return
-        view, texts = await self.view(uow, row), self._notices.texts
+        view = await self.view(uow, row)
         heads = [m for m in await self._people.nearest(uow, MANAGER, row.department) if m.id != member.id]
-        await self._notices.tell(
-            uow,
-            now,
-            heads,
-            f"dl:{row.id}:unreachable:{message.id}",
-            lambda lang: texts.gettext(
-                "📵 A message about {name} ({period}) could not be delivered to {member}: Telegram refused it "
-                "(the bot may be blocked). Please make sure they know.",
-                lang,
-                member=member.name,
-                **self._notices.about(view, lang),
-            ),
+        unreachable = N_(
+            "📵 A message about {name} ({period}) could not be delivered to {member}: Telegram refused it "
+            "(the bot may be blocked). Please make sure they know."
         )
+        render = self._notices.render(view, unreachable, member=member.name)
+        await self._notices.tell(uow, now, heads, f"dl:{row.id}:unreachable:{message.id}", render)
+
+
+class MemberFacing:
+    """The base of the services members act through: one unit of work per call, the scheduler for
+    instances and timers, and the notices to other members."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, scheduler: DeadlineScheduler, people: People, notices: Notices
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._scheduler = scheduler
+        self._people = people
+        self._notices = notices

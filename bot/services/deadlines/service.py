@@ -7,18 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.deadlines.ics import IcsEvent, write_calendar
-from bot.services.deadlines.notices import Notices
-from bot.services.deadlines.people import LEADER, MANAGER, People
-from bot.services.deadlines.scheduling import DeadlineScheduler
+from bot.services.deadlines.people import LEADER, MANAGER
+from bot.services.deadlines.scheduling import MemberFacing
 from bot.services.deadlines.views import DeadlineView
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from storage.deadlines_models import DeadlineInstance
 from storage.models import Member
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.uow import UnitOfWork
 
 MAX_NOTE = 2000
 MAX_REASON = 500
@@ -41,16 +39,7 @@ class DoneResult:
     needs_evidence: bool  # nothing changed yet: ask for a note or a file
 
 
-class DeadlineService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, scheduler: DeadlineScheduler, people: People, notices: Notices
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._scheduler = scheduler
-        self._people = people
-        self._notices = notices
-
+class DeadlineService(MemberFacing):
     # Reading ------------------------------------------------------------------------------------
     async def overview(self, actor: Actor) -> Overview:
         """A member's own open items; department heads also see their department's, leaders everyone's."""
@@ -149,21 +138,11 @@ class DeadlineService:
             managers = [m for m in managers or await self._people.everyone_with(uow, [LEADER]) if m.id != member.id]
             await record(uow, self._clock, actor, "deadline", row.id, "extension_requested", actor_id=member.id,
                          reason=reason)  # fmt: skip
-            view, texts = await self._scheduler.view(uow, row), self._notices.texts
-            await self._notices.tell(
-                uow,
-                now,
-                managers,
-                f"dl:{row.id}:ask:{now.isoformat()}",
-                lambda lang: texts.gettext(
-                    "⏳ {owner} asks for more time for {name} ({period}), due {due}.\nReason: {reason}",
-                    lang,
-                    owner=member.name,
-                    reason=reason,
-                    **self._notices.about(view, lang),
-                ),
-                self._notices.extension_buttons(view),
-            )
+            view = await self._scheduler.view(uow, row)
+            asking = N_("⏳ {owner} asks for more time for {name} ({period}), due {due}.\nReason: {reason}")
+            render = self._notices.render(view, asking, owner=member.name, reason=reason)
+            buttons = self._notices.extension_buttons(view)
+            await self._notices.tell(uow, now, managers, f"dl:{row.id}:ask:{now.isoformat()}", render, buttons)
             await uow.commit()
             return view
 
@@ -201,22 +180,13 @@ class DeadlineService:
                 uow, self._clock, actor, "deadline", row.id, "extended", actor_id=manager.id,
                 previous_due=previous.isoformat(), due=new_due.isoformat(), reason=reason,
             )  # fmt: skip
-            view, texts = await self._scheduler.view(uow, row), self._notices.texts
-            await self._notices.tell_owners(
-                uow,
-                now,
-                row,
-                view,
-                f"dl:{row.id}:extended:{new_due.isoformat()}",
-                lambda lang: texts.gettext(
-                    "🕒 {manager} gave more time for {name} ({period}): now due {due}.\nReason: {reason}\n"
-                    "It will be recorded as done with an extension, not as on time.",
-                    lang,
-                    manager=manager.name,
-                    reason=reason,
-                    **self._notices.about(view, lang),
-                ),
+            view = await self._scheduler.view(uow, row)
+            given = N_(
+                "🕒 {manager} gave more time for {name} ({period}): now due {due}.\nReason: {reason}\n"
+                "It will be recorded as done with an extension, not as on time."
             )
+            render = self._notices.render(view, given, manager=manager.name, reason=reason)
+            await self._notices.tell_owners(uow, now, row, view, f"dl:{row.id}:extended:{new_due.isoformat()}", render)
             await uow.commit()
             return view
 
@@ -225,20 +195,10 @@ class DeadlineService:
             manager, row = await self._managed(uow, actor, instance_id)
             now = self._clock.now()
             await record(uow, self._clock, actor, "deadline", row.id, "extension_declined", actor_id=manager.id)
-            view, texts = await self._scheduler.view(uow, row), self._notices.texts
-            await self._notices.tell_owners(
-                uow,
-                now,
-                row,
-                view,
-                f"dl:{row.id}:declined:{now.isoformat()}",
-                lambda lang: texts.gettext(
-                    "{manager} did not give more time for {name} ({period}); it is still due {due}.",
-                    lang,
-                    manager=manager.name,
-                    **self._notices.about(view, lang),
-                ),
-            )
+            view = await self._scheduler.view(uow, row)
+            declined = N_("{manager} did not give more time for {name} ({period}); it is still due {due}.")
+            render = self._notices.render(view, declined, manager=manager.name)
+            await self._notices.tell_owners(uow, now, row, view, f"dl:{row.id}:declined:{now.isoformat()}", render)
             await uow.commit()
             return view
 

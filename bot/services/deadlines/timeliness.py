@@ -23,7 +23,7 @@ from bot.services.deadlines.people import ADMIN, LEADER, MANAGER, People
 from bot.services.deadlines.reporting import report_chart, report_text
 from bot.services.errors import N_, NotAllowed
 from storage.deadlines_models import DeadlineInstance
-from storage.models import Timer
+from storage.models import Member, Timer
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 REPORT = "deadline_report"
@@ -171,7 +171,9 @@ class TimelinessService:
             await self._send(uow, now, await self._people.everyone_with(uow, [LEADER]), f"{key}:all", report)
         await self.schedule_monthly(uow, now)
 
-    async def _send(self, uow: UnitOfWork, now: datetime, members: list, key: str, report: TimelinessReport) -> None:
+    async def _send(
+        self, uow: UnitOfWork, now: datetime, members: list[Member], key: str, report: TimelinessReport
+    ) -> None:
         texts, order = self._notices.texts, [department.code for department in self._policy.departments]
         await self._notices.tell(uow, now, members, key, lambda lang: report_text(report, order, texts, lang))
         await self._notices.send_photo(

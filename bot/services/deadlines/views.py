@@ -89,7 +89,8 @@ class DeadlineTexts:
         return format_date(day, DAY_PATTERNS.get(language, DAY_PATTERNS["en"]), locale=babel_locale(language))
 
     def period(self, view: DeadlineView, language: str) -> str:
-        """ "September 2025", "2025年第3季度", "FY2025", or the event's day and description."""
+        """The period's name ("September 2025", "2025年第3季度", "fiscal year 2025"), or the event's day
+        and description."""
         if view.event_on is not None:
             text = view.event_text or ""
             short = text if len(text) <= EVENT_TEXT_SHOWN else text[: EVENT_TEXT_SHOWN - 1] + "…"
