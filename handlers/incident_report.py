@@ -222,13 +222,15 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(_("Cancelled. Nothing was reported."), reply_markup=main_keyboard())
 
 
-async def submit(query: CallbackQuery, state: FSMContext, reporting: Reporting, policy: Policy, language: str) -> None:
+async def submit(
+    query: CallbackQuery, state: FSMContext, reporting: Reporting, clock: Clock, policy: Policy, language: str
+) -> None:
     data = await state.get_data()
     draft = Draft(
         category=data.get("category", ""),
         severity=data.get("severity", ""),
         description=data.get("description", ""),
-        occurred_at=datetime.fromisoformat(data["occurred"]) if data.get("occurred") else reporting.ctx.clock.now(),
+        occurred_at=datetime.fromisoformat(data["occurred"]) if data.get("occurred") else clock.now(),
         location_text=data.get("place"),
         latitude=data.get("lat"),
         longitude=data.get("lon"),
@@ -245,8 +247,9 @@ async def submit(query: CallbackQuery, state: FSMContext, reporting: Reporting, 
 # Moving between steps ------------------------------------------------------------------------------------
 async def _next(message: Message | None, state: FSMContext, policy: Policy, language: str, done: str) -> None:
     data = await state.get_data()
-    if data.get("editing") and not (done == "category" and asks_loss(policy, data) and data.get("loss") is None):
-        await _show(message, state, policy, language, "summary")
+    if data.get("editing"):  # back to the summary, unless a new category needs the loss
+        needs_loss = done == "category" and asks_loss(policy, data) and data.get("loss") is None
+        await _show(message, state, policy, language, "loss" if needs_loss else "summary")
         return
     following = ORDER[ORDER.index(done) + 1] if done in ORDER[:-1] else "summary"
     if following == "loss" and not asks_loss(policy, data):
