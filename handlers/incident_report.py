@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.incidents import Attachment, Draft, Reporting, Words
 from bot.services.incidents.render import place_text
+from bot.services.incidents.reporting import MAX_ATTACHMENTS
 from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.incident_keyboards import (
@@ -181,8 +182,8 @@ async def attach(message: Message, state: FSMContext) -> None:
         await message.answer(_("Send a photo or a file, or tap Done."))
         return
     attachments = [*(await state.get_data()).get("attachments", []), [attachment.kind, attachment.file_id]]
-    if len(attachments) > 10:
-        await message.answer(_("At most {limit} photos or files per report.").format(limit=10))
+    if len(attachments) > MAX_ATTACHMENTS:
+        await message.answer(_("At most {limit} photos or files per report.").format(limit=MAX_ATTACHMENTS))
         return
     await state.update_data(attachments=attachments)
     await message.answer(
