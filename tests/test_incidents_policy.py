@@ -30,4 +30,5 @@ def test_unknown_urgent_category_and_severity_are_reported_at_their_lines(tmp_pa
     category = issue_at(caught.value, "incidents.urgent_category")
     assert category.line == line_of(text, '"fir"') and "did you mean 'fire'?" in category.hint
     severity = issue_at(caught.value, "incidents.urgent_severity")
-    assert severity.line == line_of(text, '"extreme"') and "known severity levels: low, medium, high, critical" in severity.hint
+    assert severity.line == line_of(text, '"extreme"')
+    assert "known severity levels: low, medium, high, critical" in severity.hint
