@@ -113,9 +113,7 @@ class Reporting:
             alerted = await self.escalation.alert_round(uow, incident, 0, now)
             await self.escalation.alert_group(uow, incident, now)
             await uow.commit()
-            return Submitted(
-                incident.id, incident.number, tuple(m.name for m in alerted), incident.alert_round, incident
-            )
+            return Submitted(incident.id, incident.number, tuple(m.name for m in alerted), incident)
 
     async def _store(self, uow: UnitOfWork, reporter: Member, draft: Draft, now: datetime, *, urgent: bool) -> Incident:
         year = now.astimezone(self.ctx.policy.organisation.zone).year
