@@ -65,7 +65,9 @@ def _back_cancel(back: bool = True) -> list[InlineKeyboardButton]:
     return [*row, button(_("Cancel"), ReportCb(action="cancel"))]
 
 
-def categories_keyboard(policy: Policy, language: str, *, urgent: bool, keep: str | None = None):  # noqa: ANN201
+def categories_keyboard(
+    policy: Policy, language: str, *, urgent: bool, keep: str | None = None
+) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if urgent:
         builder.row(button(_("⚡ Urgent: report now, details later"), ReportCb(action="urgent")))

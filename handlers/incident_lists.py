@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.policy import Policy
+from bot.services.actor import Actor
 from bot.services.incidents import Queries
 from bot.services.incidents.files import FORMATS, chart_png, table_bytes
 from bot.services.incidents.periods import day_bounds, period_bounds
@@ -53,8 +54,14 @@ async def turn_page(
 
 
 async def _send_page(
-    message: Message, queries: Queries, kind: str, number: int, policy: Policy, language: str, actor=None
-) -> None:  # noqa: ANN001
+    message: Message,
+    queries: Queries,
+    kind: str,
+    number: int,
+    policy: Policy,
+    language: str,
+    actor: Actor | None = None,
+) -> None:
     actor = actor or actor_of(message)
     if kind == "open":
         page, title = await queries.open_incidents(actor, number), _("Open incidents")
@@ -113,8 +120,13 @@ def _typed_period(args: str | None, policy: Policy) -> tuple[datetime, datetime]
 
 
 async def _send_stats(
-    message: Message, queries: Queries, bounds: tuple[datetime, datetime], policy: Policy, language: str, actor=None
-) -> None:  # noqa: ANN001
+    message: Message,
+    queries: Queries,
+    bounds: tuple[datetime, datetime],
+    policy: Policy,
+    language: str,
+    actor: Actor | None = None,
+) -> None:
     figures = await queries.figures(actor or actor_of(message), *bounds)
     await message.answer(figures_text(figures, policy, language))
     png = await asyncio.to_thread(chart_png, figures, words(policy, language))
@@ -128,8 +140,8 @@ async def _send_export(
     fmt: str,
     policy: Policy,
     language: str,
-    actor=None,
-) -> None:  # noqa: ANN001
+    actor: Actor | None = None,
+) -> None:
     cards = [card async for batch in queries.export(actor or actor_of(message), *bounds) for card in batch]
     data = table_bytes(words(policy, language), cards, fmt)
     zone = policy.organisation.zone

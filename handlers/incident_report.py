@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.incidents import Attachment, Draft, Reporting, Words
 from bot.services.incidents.render import place_text
+from bot.services.incidents.reporting import MAX_ATTACHMENTS
 from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.incident_keyboards import (
@@ -181,8 +182,8 @@ async def attach(message: Message, state: FSMContext) -> None:
         await message.answer(_("Send a photo or a file, or tap Done."))
         return
     attachments = [*(await state.get_data()).get("attachments", []), [attachment.kind, attachment.file_id]]
-    if len(attachments) > 10:
-        await message.answer(_("At most {limit} photos or files per report.").format(limit=10))
+    if len(attachments) > MAX_ATTACHMENTS:
+        await message.answer(_("At most {limit} photos or files per report.").format(limit=MAX_ATTACHMENTS))
         return
     await state.update_data(attachments=attachments)
     await message.answer(
@@ -222,13 +223,15 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(_("Cancelled. Nothing was reported."), reply_markup=main_keyboard())
 
 
-async def submit(query: CallbackQuery, state: FSMContext, reporting: Reporting, policy: Policy, language: str) -> None:
+async def submit(
+    query: CallbackQuery, state: FSMContext, reporting: Reporting, clock: Clock, policy: Policy, language: str
+) -> None:
     data = await state.get_data()
     draft = Draft(
         category=data.get("category", ""),
         severity=data.get("severity", ""),
         description=data.get("description", ""),
-        occurred_at=datetime.fromisoformat(data["occurred"]) if data.get("occurred") else reporting.ctx.clock.now(),
+        occurred_at=datetime.fromisoformat(data["occurred"]) if data.get("occurred") else clock.now(),
         location_text=data.get("place"),
         latitude=data.get("lat"),
         longitude=data.get("lon"),
@@ -245,8 +248,9 @@ async def submit(query: CallbackQuery, state: FSMContext, reporting: Reporting, 
 # Moving between steps ------------------------------------------------------------------------------------
 async def _next(message: Message | None, state: FSMContext, policy: Policy, language: str, done: str) -> None:
     data = await state.get_data()
-    if data.get("editing") and not (done == "category" and asks_loss(policy, data) and data.get("loss") is None):
-        await _show(message, state, policy, language, "summary")
+    if data.get("editing"):  # back to the summary, unless a new category needs the loss
+        needs_loss = done == "category" and asks_loss(policy, data) and data.get("loss") is None
+        await _show(message, state, policy, language, "loss" if needs_loss else "summary")
         return
     following = ORDER[ORDER.index(done) + 1] if done in ORDER[:-1] else "summary"
     if following == "loss" and not asks_loss(policy, data):

@@ -14,12 +14,6 @@ from bot.services.roster_texts import MAX_MESSAGE
 MAX_PROBLEMS = 20
 
 
-def shift_label(policy: Policy, room: str, shift: str, language: str) -> str:
-    duty_room = policy.duty_room(room)
-    found = find_shift(duty_room, shift)
-    return f"{duty_room.name.get(language)} · {found.name.get(language) if found else shift}"
-
-
 def crew_lines(crew: OnDuty, policy: Policy, language: str) -> list[str]:
     """'Day shift, 2 Mar 2026, 08:00 – 20:00' then the primary and backup officers (or the gap)."""
     if crew.shift is None or crew.starts_at is None or crew.ends_at is None:

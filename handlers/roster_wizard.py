@@ -23,7 +23,7 @@ from bot.services.roster_import import RosterImport
 from handlers import roster_keyboards as kb
 from handlers.admin import actor_of
 from handlers.roster_keyboards import RosterCb
-from handlers.roster_texts import crew_lines, problem_lines, shift_label
+from handlers.roster_texts import crew_lines, problem_lines
 
 MAX_CSV_BYTES = 512 * 1024
 MAX_BUTTONS = 60
@@ -127,7 +127,7 @@ class Step:
         await self.roster.check_editor(self.actor, room)
         position = _("Primary") if values["position"] == "primary" else _("Backup")
         lines = [
-            _("Shift: {shift}").format(shift=shift_label(self.policy, room, values["shift"], self.language)),
+            _("Shift: {shift}").format(shift=self.roster.texts.shift(self.language, room, values["shift"])),
             _("Member: {name} ({position})").format(name=values["member_name"], position=position),
         ]
         if values["kind"] == "assign":

@@ -144,3 +144,20 @@ async def test_the_persistent_button_starts_the_report_in_chinese(harness: Harne
     assert await h.send(REPORTER, "🚨 报告突发事件") == ["新的突发事件报告。是哪类事件？"]
     await h.send(REPORTER, "/cancel")
     assert await h.send(REPORTER, "🚨 Report incident") == ["新的突发事件报告。是哪类事件？"]
+
+
+async def test_changing_the_category_on_the_summary_asks_for_the_loss(harness: Harness) -> None:
+    h = harness
+    await crew(h)
+    await h.send(REPORTER, "/report")
+    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
+    await h.press(REPORTER, ReportCb(action="sev", value="low"))
+    await h.send(REPORTER, "Cash box missing")
+    await h.send(REPORTER, "Till 2")
+    await h.press(REPORTER, ReportCb(action="ago", value="15"))
+    assert "Estimated loss" not in (await h.press(REPORTER, ReportCb(action="done")))[-1]
+    await h.press(REPORTER, ReportCb(action="edit", value="category"))
+    asked = await h.press(REPORTER, ReportCb(action="cat", value="theft_fraud"))
+    assert asked[-1].startswith("Estimated loss in yuan?")
+    summary = await h.send(REPORTER, "5000")
+    assert "Category: Theft or fraud" in summary[-1] and "Estimated loss: 5,000 yuan" in summary[-1]

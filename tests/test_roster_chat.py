@@ -161,3 +161,22 @@ async def test_deactivating_a_member_with_future_shifts_asks_to_reassign_them_fi
     )
     await h.press(ADMIN_ID, MemberCb(action="deact_ok", member_id=wang.id))
     assert await h.app.members.find(2001) is None
+
+
+async def test_the_owner_sees_the_next_seven_days_with_the_gaps(harness: Harness) -> None:
+    """B1: the week view lists every shift of the room from now on, gaps marked; Back returns."""
+    h = harness
+    await head(h)
+    wang = await officer(h, 2001, "Wang")
+    await put_on(h, wang, "night")
+    await h.send(HEAD, "/roster")
+    await h.press(HEAD, RosterCb(action="room", value="dispatch"))
+    week = (await h.press(HEAD, RosterCb(action="do", value="week")))[-1].split("\n\n")
+    assert week[0] == "Dispatch room" and len(week) == 1 + 15  # 8 day shifts (now's to next Monday's), 7 nights
+    assert week[1].splitlines() == [
+        "Day shift, 2 Mar 2026, 08:00 – 2 Mar 2026, 20:00",
+        "Primary: nobody — a gap in the roster!",
+        "Backup: —",
+    ]
+    assert week[2].splitlines()[1] == "Primary: Wang"
+    assert (await h.press(HEAD, RosterCb(action="back")))[-1] == "Dispatch room: what would you like to do?"

@@ -203,7 +203,7 @@ def _incidents(
     categories = [category.code for category in incidents.categories]
     report.ref(("incidents", "urgent_category"), incidents.urgent_category, categories, "category")
     severities = [severity.code for severity in incidents.severities]
-    report.ref(("incidents", "urgent_severity"), incidents.urgent_severity, severities, "severity")
+    report.ref(("incidents", "urgent_severity"), incidents.urgent_severity, severities, "severity level")
     for index, category in enumerate(incidents.categories):
         loc: Loc = ("incidents", "categories", index)
         report.ref((*loc, "duty_room"), category.duty_room, rooms, "duty room")

@@ -73,7 +73,11 @@ class ExternalReport(PolicyModel):
     reminders_hours: tuple[int, ...] = Field(
         default=(12, 4, 1), description="hours before the due time the responsible officer is reminded"
     )
-    responsible_role: RoleCode = Field(default="duty_officer", description="the role that files the outside report")
+    responsible_role: RoleCode = Field(
+        default="duty_officer",
+        description="files the outside report when nobody handles the incident yet and nobody is on duty "
+        "(holders in the duty room's department)",
+    )
     bodies: tuple[ReportBody, ...] = Field(
         default_factory=default_report_bodies,
         min_length=1,

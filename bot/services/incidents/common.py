@@ -181,7 +181,9 @@ class Context:
                 continue
         return found
 
-    async def refuse(self, uow: UnitOfWork, actor: Actor, incident: Incident | int, msgid: str, **params: Any) -> None:
+    async def refuse(
+        self, uow: UnitOfWork, actor: Actor, incident: Incident | int | str, msgid: str, **params: Any
+    ) -> None:
         entity_id = incident.id if isinstance(incident, Incident) else incident
         await refuse(uow, self.clock, actor, ENTITY, entity_id, NotAllowed(msgid, **params))
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.policy.schema import DutyRoom
 from bot.services.actor import Actor
 from bot.services.incidents import render
 from bot.services.incidents.buttons import alert_markup
@@ -161,25 +162,11 @@ class Escalation:
                 key=f"{prefix}:pin", chat_id=chat_id, method="sendLocation", payload=payload, now=now, ref=ref
             )
         for media in await uow.incidents.media(incident.id):
-            await self.queue_file(
-                uow, chat_id, media.kind, media.file_id, incident.number, now, key=f"{prefix}:{media.id}", ref=ref
+            method, field = MEDIA_METHODS.get(media.kind, MEDIA_METHODS["document"])
+            payload = {"chat_id": chat_id, field: media.file_id, "caption": incident.number}
+            await uow.outbox.add(
+                key=f"{prefix}:{media.id}", chat_id=chat_id, method=method, payload=payload, now=now, ref=ref
             )
-
-    @staticmethod
-    async def queue_file(
-        uow: UnitOfWork,
-        chat_id: int,
-        kind: str,
-        file_id: str,
-        caption: str,
-        now: datetime,
-        *,
-        key: str,
-        ref: str | None = None,
-    ) -> None:
-        method, field = MEDIA_METHODS.get(kind, MEDIA_METHODS["document"])
-        payload = {"chat_id": chat_id, field: file_id, "caption": caption}
-        await uow.outbox.add(key=key, chat_id=chat_id, method=method, payload=payload, now=now, ref=ref)
 
     async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Words) -> list[str]:
         """What the next step should know was skipped: unreachable members and steps with nobody in them."""
@@ -254,7 +241,7 @@ class Escalation:
         return any(a.round == failed.round and a.member_id and a.reachable and a.id != failed.id for a in alerts)
 
     # Shared helpers ------------------------------------------------------------------------------
-    def _room(self, incident: Incident):  # noqa: ANN202
+    def _room(self, incident: Incident) -> DutyRoom | None:
         try:
             return self.ctx.policy.duty_room(incident.duty_room)
         except KeyError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,7 +121,7 @@ def row(w: Words, card: IncidentCard) -> list[object]:
     ]
 
 
-def _local(w: Words):  # noqa: ANN202
+def _local(w: Words) -> Callable[[datetime | None], str]:
     zone = w.policy.organisation.zone
 
     def show(moment: datetime | None) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.services.actor import Actor
 from bot.services.errors import N_, Conflict, InvalidInput
 from bot.services.incidents import render
-from bot.services.incidents.common import Context
+from bot.services.incidents.common import Context, Words
 from bot.services.incidents.escalation import Escalation
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.views import Attachment, Draft, Submitted
@@ -113,9 +113,7 @@ class Reporting:
             alerted = await self.escalation.alert_round(uow, incident, 0, now)
             await self.escalation.alert_group(uow, incident, now)
             await uow.commit()
-            return Submitted(
-                incident.id, incident.number, tuple(m.name for m in alerted), incident.alert_round, incident
-            )
+            return Submitted(incident.id, incident.number, tuple(m.name for m in alerted), incident)
 
     async def _store(self, uow: UnitOfWork, reporter: Member, draft: Draft, now: datetime, *, urgent: bool) -> Incident:
         year = now.astimezone(self.ctx.policy.organisation.zone).year
@@ -213,7 +211,7 @@ class Reporting:
         alerted = {a.member_id for a in await uow.incidents.alerts(incident.id) if a.member_id and a.reachable}
         members = [m for m in [await uow.members.get(i) for i in sorted(alerted)] if m is not None and m.active]
 
-        def text(w):  # noqa: ANN001, ANN202
+        def text(w: Words) -> str:
             lines = render.summary_lines(w, incident, reporter.name)
             return "\n".join([w._("✏️ The reporter added details:"), *lines])
 

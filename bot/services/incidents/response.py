@@ -10,7 +10,7 @@ from bot.services.actor import Actor
 from bot.services.errors import N_, Conflict, InvalidInput
 from bot.services.incidents import render
 from bot.services.incidents.buttons import alert_markup, details_markup
-from bot.services.incidents.common import DUTY_OFFICER, Context
+from bot.services.incidents.common import DUTY_OFFICER, Context, Words
 from bot.services.incidents.escalation import ESCALATE, Escalation, alert_ref
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.reporting import CLOCK_SKEW, Reporting
@@ -147,7 +147,7 @@ class Response:
                 incident.resolved_at = incident.closed_at = None
             await self.ctx.record(uow, actor, incident, "status", by=member, status=incident.status, note=note)
 
-            def text(w):  # noqa: ANN001, ANN202
+            def text(w: Words) -> str:
                 lines = [
                     w._("{number} is now {status} ({name}).").format(
                         number=incident.number, status=render.status_name(w, incident.status), name=member.name

@@ -39,7 +39,6 @@ class Submitted:
     incident_id: int
     number: str
     alerted: tuple[str, ...]
-    steps_skipped: int
     incident: Incident
 
 
