@@ -157,17 +157,14 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
 
 
 async def cmd_incidents_export(args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
-    from bot.i18n import load_catalogues
     from bot.services.incidents import IncidentServices, Words
     from bot.services.incidents.files import table_bytes
     from bot.services.incidents.periods import day_bounds
 
-    async with _services() as (services, settings):
-        policy = load_policy(settings.bot_policy)
-        i18n = load_catalogues(policy.organisation.default_language)
+    async with _services() as (services, _settings):
+        policy, i18n = services.policy, services.i18n
         language = args.language or policy.organisation.default_language
-        incidents = IncidentServices.build(services.uow, SystemClock(), policy, i18n, lambda: None)
+        incidents = IncidentServices.build(services.uow, services.clock, policy, i18n, lambda: None)
         start, end = day_bounds(args.first, args.last, policy.organisation.zone)
         cards = [c async for batch in incidents.queries.export(Actor.command_line(), start, end) for c in batch]
         args.out.write_bytes(table_bytes(Words(i18n, policy, language), cards, args.format))
@@ -208,16 +205,6 @@ class CliServices:
     clock: SystemClock
     i18n: I18n
 
-<<<<<<< HEAD
-=======
-    async def __aenter__(self):  # noqa: ANN204
-        from bot.clock import SystemClock
-        from bot.services.audit import AuditService
-        from bot.services.members import MembershipService
-        from storage.db import create_engine, create_session_factory
-        from storage.migrate import upgrade
-        from storage.uow import UnitOfWorkFactory
->>>>>>> flow/incidents
 
 @asynccontextmanager
 async def _services() -> AsyncIterator[tuple[CliServices, Settings]]:
@@ -229,21 +216,11 @@ async def _services() -> AsyncIterator[tuple[CliServices, Settings]]:
         await upgrade(engine)
         uow = UnitOfWorkFactory(create_session_factory(engine))
         clock = SystemClock()
-<<<<<<< HEAD
         i18n = load_catalogues(policy.organisation.default_language)
         members = MembershipService(uow, clock, policy, i18n)
         yield CliServices(uow, AuditService(uow, clock), members, policy, clock, i18n), settings
     finally:
         await engine.dispose()
-=======
-        services = argparse.Namespace(
-            uow=uow, audit=AuditService(uow, clock), members=MembershipService(uow, clock, policy)
-        )
-        return services, settings
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.engine.dispose()
->>>>>>> flow/incidents
 
 
 async def _link(services: CliServices, settings: Settings, code: str) -> str:

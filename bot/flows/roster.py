@@ -27,8 +27,9 @@ def install(app: App) -> None:
     app.timers.register(SHIFT_TIMER, watch.on_shift_start)
     app.timers.register(GAP_TIMER, watch.on_gap_check)
     app.members.deactivation_blockers.append(watch.future_shifts)
-    # Plans shift changes and gap checks at start (the daily check and every roster change renew them).
-    app.dispatcher.startup.register(watch.start)
+    # Plans shift changes and gap checks at every start, polling or webhook (the daily check and
+    # every roster change renew them).
+    app.startup.append(watch.start)
     app.flow_router.include_router(roster_handlers.build())
     app.commands.extend(
         [
