@@ -17,8 +17,8 @@ GAP = "Duty roster gap in Dispatch room: these shifts in the next 48 hours have 
 
 
 async def started(h: Harness) -> None:
-    """What the process does at start (polling emits the startup event): plan the roster's timers."""
-    await h.app.dispatcher.emit_startup(bot=h.app.bot)
+    """What the process does at every start: the flows' start hooks plan the roster's timers."""
+    await h.app.run_startup()
 
 
 def gap_reports(h: Harness, chat_id: int) -> list[str]:
