@@ -201,17 +201,15 @@ class ApprovalService:
             kind, now = self._kinds[request.kind], self._clock.now()
             await self.walk.decide(uow, actor, request, step, "rejected", member, principal, reason, now)
             request.state, request.closed_at = "rejected", now
-            requester = await self.walk.member(uow, request.requester_id)
-            title = await kind.title(uow, request, self.notices.language(requester))
-            acted = await uow.members.get(principal) if principal else None
-            await self.notices.tell(
+            await self.walk.tell_requester(
                 uow,
-                requester,
+                request,
                 f"approval-rejected:{request.id}",
-                lambda t, language: t(N_("⛔ Your request «{title}» was rejected by {name}.\nReason: {reason}")).format(
-                    title=title, name=self.notices.named(member, acted, language), reason=reason
-                ),
+                N_("⛔ Your request «{title}» was rejected by {name}.\nReason: {reason}"),
                 now,
+                by=member,
+                principal=principal,
+                reason=reason,
             )
             if kind.on_rejected is not None:
                 await kind.on_rejected(uow, request, reason, now)
@@ -224,13 +222,8 @@ class ApprovalService:
             request, step, member, principal = await self._authorise(uow, actor, step_id)
             kind, now = self._kinds[request.kind], self._clock.now()
             if kind.on_returned is None:
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    "approval",
-                    request.id,
-                    NotAllowed(N_("This request cannot be returned for revision.")),
+                await self._deny(
+                    uow, actor, request.id, NotAllowed(N_("This request cannot be returned for revision."))
                 )
             await self.walk.decide(uow, actor, request, step, "returned", member, principal, comment, now)
             request.state = "returned"
@@ -259,18 +252,16 @@ class ApprovalService:
             step.paused = True
             await uow.timers.cancel_ref(TIMER, str(step.id))
             await record(uow, self._clock, actor, "approval", request.id, "asked", member.id, question=asked.id)
-            requester = await self.walk.member(uow, request.requester_id)
-            title = await self._kinds[request.kind].title(uow, request, self.notices.language(requester))
-            acted = await uow.members.get(principal) if principal else None
-            await self.notices.tell(
+            await self.walk.tell_requester(
                 uow,
-                requester,
+                request,
                 f"approval-question:{asked.id}",
-                lambda t, language: t(N_("❓ {name} asks about your request «{title}»:\n{question}")).format(
-                    name=self.notices.named(member, acted, language), title=title, question=question
-                ),
+                N_("❓ {name} asks about your request «{title}»:\n{question}"),
                 now,
+                by=member,
+                principal=principal,
                 markup=lambda t: answer_keyboard(asked.id, t),
+                question=question,
             )
             await uow.commit()
 
@@ -359,7 +350,7 @@ class ApprovalService:
         request = await uow.approvals.get(step.request_id) if step else None
 
         async def deny(error: DomainError) -> None:
-            await refuse(uow, self._clock, actor, "approval", request.id if request else f"step:{step_id}", error)
+            await self._deny(uow, actor, request.id if request else f"step:{step_id}", error)
 
         if step is None or request is None or request.kind not in self._kinds:
             await deny(NotFound(N_("This request no longer exists.")))
@@ -387,41 +378,24 @@ class ApprovalService:
         question = await uow.approvals.question(question_id)
         request = await uow.approvals.get(question.request_id) if question else None
         if question is None or request is None:
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                "approval",
-                f"question:{question_id}",
-                NotFound(N_("This request no longer exists.")),
-            )
+            await self._deny(uow, actor, f"question:{question_id}", NotFound(N_("This request no longer exists.")))
         assert question is not None and request is not None
         if member.id != request.requester_id:
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                "approval",
-                request.id,
-                NotAllowed(N_("Only the requester can answer this question.")),
-            )
+            await self._deny(uow, actor, request.id, NotAllowed(N_("Only the requester can answer this question.")))
         if question.answer is not None or request.state != "pending":
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                "approval",
-                request.id,
-                Conflict(N_("This question is closed; nothing was changed.")),
-            )
+            await self._deny(uow, actor, request.id, Conflict(N_("This question is closed; nothing was changed.")))
         return question, request, member
 
     async def _caller(self, uow: UnitOfWork, actor: Actor) -> Member:
         member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
         if member is None or not member.active:
-            await refuse(uow, self._clock, actor, "approval", "-", NotAllowed(N_("Only members can do this.")))
+            await self._deny(uow, actor, "-", NotAllowed(N_("Only members can do this.")))
         assert member is not None
         return member
+
+    async def _deny(self, uow: UnitOfWork, actor: Actor, entity_id: str | int, error: DomainError) -> None:
+        """Audit and commit the refusal, then raise it (F3)."""
+        await refuse(uow, self._clock, actor, "approval", entity_id, error)
 
 
 def _comment(text: str) -> str:
