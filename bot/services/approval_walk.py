@@ -111,7 +111,9 @@ class StepWalk:
             if request is None or request.state != "pending":
                 continue
             ladder = await self.routing.ladder(uow, request, step, self._kinds[request.kind].resolvers)
-            if not await self.routing.qualified(uow, request, step, ladder, now):
+            qualified = await self.routing.qualified(uow, request, step, ladder, now)
+            asked = {a.member_id for a in await uow.approvals.assignees(step.id) if not a.unreachable}
+            if not asked & qualified.keys():  # nobody who was asked can still decide
                 await self.reach(uow, request, step, ladder, REROUTED_CARD, now, only_new=True)
 
     async def forward(self, uow: UnitOfWork, principal: Member, delegate: Member, now: datetime) -> int:

@@ -24,6 +24,7 @@ from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting, Resolution, Resolver, StepWindow
 from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepWalk, history
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from handlers.approval_buttons import answer_keyboard
 from storage.approval_models import ApprovalQuestion, ApprovalRequest, ApprovalStep
@@ -297,7 +298,7 @@ class ApprovalService:
     async def queue(self, actor: Actor, language: str) -> list[QueueItem]:
         """What waits for the member's decision, across every kind, oldest request first."""
         async with self._uow() as uow:
-            member = await self._caller(uow, actor)
+            member = await active_member(uow, self._clock, actor, "approval")
             now, items = self._clock.now(), []
             for _assignee, step, request in await uow.approvals.waiting_for(member.id):
                 kind = self._kinds.get(request.kind)
@@ -345,7 +346,7 @@ class ApprovalService:
     ) -> tuple[ApprovalRequest, ApprovalStep, Member, int | None]:
         """F3, C3: the step is live, the caller is not the requester, has not approved another step,
         and is one of the step's approvers (or the delegate of one) — checked from the database."""
-        member = await self._caller(uow, actor)
+        member = await active_member(uow, self._clock, actor, "approval")
         step = await uow.approvals.step(step_id, for_update=True)
         request = await uow.approvals.get(step.request_id) if step else None
 
@@ -374,7 +375,7 @@ class ApprovalService:
     async def _open_question(
         self, uow: UnitOfWork, actor: Actor, question_id: int
     ) -> tuple[ApprovalQuestion, ApprovalRequest, Member]:
-        member = await self._caller(uow, actor)
+        member = await active_member(uow, self._clock, actor, "approval")
         question = await uow.approvals.question(question_id)
         request = await uow.approvals.get(question.request_id) if question else None
         if question is None or request is None:
@@ -385,13 +386,6 @@ class ApprovalService:
         if question.answer is not None or request.state != "pending":
             await self._deny(uow, actor, request.id, Conflict(N_("This question is closed; nothing was changed.")))
         return question, request, member
-
-    async def _caller(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await self._deny(uow, actor, "-", NotAllowed(N_("Only members can do this.")))
-        assert member is not None
-        return member
 
     async def _deny(self, uow: UnitOfWork, actor: Actor, entity_id: str | int, error: DomainError) -> None:
         """Audit and commit the refusal, then raise it (F3)."""
