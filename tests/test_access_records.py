@@ -3,6 +3,7 @@ exports; F1, F3) and the provisioning webhook posted after commit with retries."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -124,9 +125,11 @@ class Receiver:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.called = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
         self.calls.append((request.headers.get("Idempotency-Key", ""), await request.json()))
+        self.called.set()
         return web.Response(status=500 if len(self.calls) == 1 else 200)
 
 
@@ -144,18 +147,22 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     await runner.cleanup()
 
 
+async def webhook_app(url: str, tmp_path: Path) -> Harness:
+    """The bot with ``access.provisioning_webhook`` set to ``url``."""
+    default = load_policy(None)
+    policy = default.model_copy(update={"access": default.access.model_copy(update={"provisioning_webhook": url})})
+    clock, session = ManualClock(), RecordingSession()
+    database = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    app = await build_app(settings_for(database), clock=clock, policy=policy, session=session)
+    return Harness(app, session, clock)
+
+
 async def test_grant_and_revocation_decisions_are_posted_to_the_webhook_with_retries(
     receiver: tuple[Receiver, str], tmp_path: Path
 ) -> None:
     target, url = receiver
-    default = load_policy(None)
-    policy = default.model_copy(update={"access": default.access.model_copy(update={"provisioning_webhook": url})})
-    clock = ManualClock()
-    session = RecordingSession()
-    app = await build_app(
-        settings_for(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"), clock=clock, policy=policy, session=session
-    )
-    h = Harness(app, session, clock)
+    h = await webhook_app(url, tmp_path)
+    app = h.app
     webhooks = app.dispatcher.workflow_data["webhooks"]
     try:
         await organisation(h)
@@ -179,3 +186,24 @@ async def test_grant_and_revocation_decisions_are_posted_to_the_webhook_with_ret
         assert [g.state for g in await grants(h)] == ["revoking"]
     finally:
         await app.close()
+
+
+async def test_the_running_sender_posts_as_soon_as_a_decision_is_committed(
+    receiver: tuple[Receiver, str], tmp_path: Path
+) -> None:
+    """The background loop (started with the app) is woken by the commit; nobody calls drain()."""
+    target, url = receiver
+    h = await webhook_app(url, tmp_path)
+    worker = h.app.dispatcher.workflow_data["webhooks"]
+    assert worker in h.app.workers
+    running = asyncio.create_task(worker.run())
+    try:
+        await organisation(h)
+        await submit(h, REQUESTER, "financial_reports")
+        await approve(h, HEAD)
+        await asyncio.wait_for(target.called.wait(), timeout=10)
+        assert target.calls[0][1]["event"] == "grant"
+    finally:
+        worker.stop()
+        await running
+        await h.app.close()
