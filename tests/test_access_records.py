@@ -20,7 +20,7 @@ from bot.policy import load_policy
 from handlers.access_buttons import AccessCb, CatalogueCb, ReportCb
 from tests.conftest import Harness, settings_for
 from tests.support.access import approve, audit, dataset_id, grants, member, open_task, request_access, submit
-from tests.support.org import HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, organisation
+from tests.support.org import HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, granted, organisation
 from tests.support.recording_session import RecordingSession
 
 OTHER_HEAD = 4101  # head of finance: sees only their own department's records
@@ -46,11 +46,16 @@ async def test_information_officers_add_and_edit_data_sets_in_chat(harness: Harn
     assert await h.send(OWNER, "forever") == ["Send a whole number of days from 1 to 3650."]
     card = (await h.send(OWNER, "14"))[-1]
     assert "Modes: read-only (up to 14 days), full access (up to 30 days)" in card
+    assert "Data owners: Wang Wu (holders of the owner role in the department)" in card
+    await h.press(OWNER, CatalogueCb(action="edit", id=new, field="owner"))
+    name_head = next(data for text, data in h.buttons(OWNER) if text == "▫️ Li Si")
+    card = (await h.press(OWNER, name_head))[-1]
+    assert "Data owners: Li Si\n" in card  # a named owner replaces the role's holders
     await request_access(h, REQUESTER, "dataset_6", until="2026-03-10")
     confirm = [t for t in h.session.texts(REQUESTER) if t.startswith("Step 6")][-1]
     assert "Approvals: department head → data owner → Leader" in confirm  # the 绝密 chain
     assert await h.send(REQUESTER, "/access")
-    assert [e.action for e in await audit(h, "dataset")] == ["created", "edited", "edited", "edited"]
+    assert [e.action for e in await audit(h, "dataset")] == ["created", "edited", "edited", "edited", "edited"]
 
 
 async def test_only_information_officers_change_the_catalogue(harness: Harness) -> None:
@@ -69,10 +74,7 @@ async def test_managers_see_who_holds_access_now_within_their_scope(harness: Har
     h = harness
     await organisation(h)
     await member(h, OTHER_HEAD, ["department_head"], "finance", "Finance Head")
-    await submit(h, REQUESTER, "customer_archives", until="2026-03-20")
-    await approve(h, HEAD)
-    await approve(h, OWNER)
-    await h.press(IC_OFFICER, AccessCb(action="done", id=(await open_task(h)).id))
+    await granted(h, "customer_archives", until="2026-03-20")
     holders = ReportCb(action="ds", value=str(await dataset_id(h, "customer_archives")))
     await h.send(LEADER, "/grants")
     shown = (await h.press(LEADER, holders))[-1]
