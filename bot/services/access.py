@@ -14,6 +14,7 @@ from bot.services.access_grants import GrantService
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalService, ApprovalStatus, Resolution
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from storage.access_models import AccessGrant, AccessRequest, DatasetRow
 from storage.approval_models import ApprovalRequest
@@ -79,7 +80,7 @@ class AccessService:
     async def departments(self, actor: Actor, language: str) -> list[tuple[str, str]]:
         """Departments that own requestable data sets (to browse by department)."""
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             codes = {row.department for row in await self.catalogue.datasets(uow)}
             await uow.commit()
         return [(d.code, d.name.get(language)) for d in self._policy.departments if d.code in codes]
@@ -90,7 +91,7 @@ class AccessService:
         """Data sets whose name (in any language) or code contains ``text``, or of one department."""
         needle = (text or "").strip().casefold()
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             rows = [
                 row
                 for row in await self.catalogue.datasets(uow)
@@ -102,11 +103,11 @@ class AccessService:
     async def dataset(self, actor: Actor, dataset_id: int, language: str, mode: str | None = None) -> DatasetView:
         """A data set that can be requested (in ``mode``, when given)."""
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             return await self.catalogue.view(uow, await self._requestable(uow, dataset_id, mode), language)
 
     # Checking the answers ------------------------------------------------------------------------
-    def check_purpose(self, text: str, *, what: str = "purpose") -> str:
+    def check_purpose(self, text: str) -> str:
         """At least a sentence (C1); for full access the written reason of C4."""
         text = text.strip()
         if len(text) < MIN_PURPOSE:
@@ -119,23 +120,17 @@ class AccessService:
 
     async def presets(self, actor: Actor, dataset_id: int, mode: str) -> tuple[list[tuple[int, date]], date]:
         """Duration presets within the mode's maximum (C7) and the last day allowed."""
-        async with self._uow() as uow:
-            await self._member(uow, actor)
-            dataset = await self._requestable(uow, dataset_id, mode)
+        dataset = await self._lookup(actor, dataset_id, mode)
         today, limit = self._today(), int(dataset.max_days[mode])
         days = [d for d in PRESET_DAYS if d < limit] + [limit]
         return [(d, today + timedelta(days=d)) for d in days], today + timedelta(days=limit)
 
     async def check_until(self, actor: Actor, dataset_id: int, mode: str, day: date) -> date:
-        async with self._uow() as uow:
-            await self._member(uow, actor)
-            return self._until(await self._requestable(uow, dataset_id, mode), mode, day)
+        return self._until(await self._lookup(actor, dataset_id, mode), mode, day)
 
     async def chain(self, actor: Actor, dataset_id: int, mode: str, language: str) -> list[str]:
         """The steps the request will go through (C2; C4/C5 add the top step)."""
-        async with self._uow() as uow:
-            await self._member(uow, actor)
-            dataset = await self._requestable(uow, dataset_id, mode)
+        dataset = await self._lookup(actor, dataset_id, mode)
         kind = self._approvals.kind(KIND)
         steps = self._policy.access.chain(dataset.classification, mode)
         return [self._approvals.notices.step_label(kind, step, language) for step in steps]
@@ -144,7 +139,7 @@ class AccessService:
     async def submit(self, actor: Actor, draft: Draft, *, notice_accepted: bool, language: str) -> RequestView:
         """Everything is checked again here: the wizard's answers are only suggestions (F3)."""
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             dataset = await self._requestable(uow, draft.dataset_id, draft.mode)
             purpose = self.check_purpose(draft.purpose)
             reason = self.check_purpose(draft.full_reason or "") if draft.mode == "full" else None
@@ -194,14 +189,14 @@ class AccessService:
 
     async def withdraw(self, actor: Actor, request_id: int) -> None:
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             request = await uow.access.request(request_id)
             if request is None or request.requester_id != member.id:
                 await refuse(
                     uow, self._clock, actor, "access_request", request_id, NotAllowed(N_("This is not your request."))
                 )
             approval = await uow.approvals.by_subject(KIND, request_id)
-            if request.state != "pending" or approval is None:  # type: ignore[union-attr]
+            if request.state != "pending" or approval is None:
                 raise Conflict(N_("This request has already been decided."))
             await self._approvals.withdraw(uow, actor, approval, "cancelled by the requester")
             await uow.commit()
@@ -209,7 +204,7 @@ class AccessService:
     async def extension(self, actor: Actor, grant_id: int) -> Draft:
         """C7: an extension is a new request, prefilled from the grant's own request."""
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             grant = await self._extendable(uow, actor, member, grant_id, None)
             original = await uow.access.request(grant.request_id)
             assert original is not None
@@ -218,7 +213,7 @@ class AccessService:
     # The member's overview (/access) -------------------------------------------------------------
     async def overview(self, actor: Actor, language: str) -> tuple[list[RequestView], list[GrantView]]:
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             requests = await uow.access.requests_of(member.id, OVERVIEW_LIMIT)
             statuses = await self._approvals.status(uow, KIND, [r.id for r in requests], language)
             names = {row.id: row.name(language) for row in await self.catalogue.datasets(uow, include_inactive=True)}
@@ -285,12 +280,10 @@ class AccessService:
         assert request is not None
         return request, await self.catalogue.dataset(uow, request.dataset_id)
 
-    async def _member(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await refuse(uow, self._clock, actor, "access_request", "-", NotAllowed(N_("Only members can do this.")))
-        assert member is not None
-        return member
+    async def _lookup(self, actor: Actor, dataset_id: int, mode: str) -> DatasetRow:
+        async with self._uow() as uow:
+            await active_member(uow, self._clock, actor, "access_request")
+            return await self._requestable(uow, dataset_id, mode)
 
     async def _requestable(self, uow: UnitOfWork, dataset_id: int, mode: str | None = None) -> DatasetRow:
         dataset = await self.catalogue.dataset(uow, dataset_id)
@@ -306,7 +299,7 @@ class AccessService:
         grant = await uow.access.grant(grant_id)
         if grant is None or grant.holder_id != member.id or (dataset_id is not None and grant.dataset_id != dataset_id):
             await refuse(uow, self._clock, actor, "access_grant", grant_id, NotAllowed(N_("This is not your grant.")))
-        if grant.state not in ("provisioning", "active"):  # type: ignore[union-attr]
+        if grant.state not in ("provisioning", "active"):
             raise Conflict(N_("This grant has ended; request access again instead."))
         return grant
 
