@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.flows import access, deadlines, incidents, publication, roster
+from bot.services.incidents import timeliness as incident_timeliness
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -21,4 +22,6 @@ def install_flows(app: App) -> None:
     incidents.install(app)  # after the roster: it asks who is on duty and adds to the handover
     access.install(app)
     deadlines.install(app)
+    # Incident windows count in the same timeliness report as reporting deadlines (A5, E4).
+    app.dispatcher.workflow_data["timeliness"].sources.extend(incident_timeliness.SOURCES)
     publication.install(app)
