@@ -45,13 +45,10 @@ async def show_sheet(message: Message, state: FSMContext, policy: Policy, langua
         words = policy.publication.exaggeration_words
         parts.append(renderer.flags(exaggeration_flags(words, draft.title, draft.body), _))
         parts.append(renderer.checklist(draft.checklist, _))
-    if data.get("form") and draft.note:
+    if data.get("form") and draft.note and kind != "takedown":
         parts.append(_("Note for the reviewers: {note}").format(note=draft.note))
     parts.append(_("Check everything above. Tap a field to change it, then submit for review."))
-    labels = field_labels()
-    if data.get("form"):
-        labels["note"] = _("Note")
-    await message.answer("\n\n".join(parts), reply_markup=sheet_keyboard(kind, labels, bool(data.get("form"))))
+    await message.answer("\n\n".join(parts), reply_markup=sheet_keyboard(kind, field_labels(), bool(data.get("form"))))
 
 
 def checklist_keyboard(draft: Draft, policy: Policy, language: str) -> InlineKeyboardMarkup:
@@ -76,7 +73,7 @@ async def edit_field(
             reply_markup=checklist_keyboard(draft, policy, language),
         )
         return
-    step = {"note": "reason" if data.get("kind") == "takedown" and not data.get("form") else "note"}.get(field, field)
+    step = ("reason" if data.get("kind") == "takedown" else "note") if field == "note" else field
     allowed = set(STEPS["new"]) | {"reason", "note"}
     if step not in allowed or (step == "channels" and data.get("kind") != "new"):
         await query.message.answer(_("This button is no longer valid. Please start again."))

@@ -24,6 +24,7 @@ from tests.support.publication import (
     last_text,
     member,
     organisation,
+    submit,
     submit_form,
 )
 
@@ -82,7 +83,7 @@ async def test_the_whole_chain_head_signs_then_the_leader_approves(harness: Harn
 async def test_a_reviewer_rejects_with_a_reason_and_the_drafter_reads_it(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     answers = await decide(h, HEAD, "no", " ")
     assert answers[-1] == "Please write a few words."  # a reason is required
     assert await form_state(h) == "review"
@@ -97,7 +98,7 @@ async def test_return_revise_and_the_reviewer_sees_what_changed_and_approvals_re
     earlier approval is reset, and each reviewer sees the changes since the version they decided on."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER, title="Spring open day", body="第一行不变。\n我们的产品是最好的。")
+    await submit(h, DRAFTER, title="Spring open day", body="第一行不变。\n我们的产品是最好的。")
     await decide(h, HEAD)
     await decide(h, LEADER, "ret", "Remove the superlative.")
     assert await form_state(h) == "returned"
@@ -138,7 +139,7 @@ async def test_return_revise_and_the_reviewer_sees_what_changed_and_approvals_re
 async def test_an_unchanged_resubmission_keeps_earlier_approvals(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     await decide(h, HEAD)
     await decide(h, LEADER, "ret", "Please confirm the date with the branch.")
     await h.press(DRAFTER, PubCb(action="revise", id=1))
@@ -152,7 +153,7 @@ async def test_a_regulatory_disclosure_adds_the_external_review(harness: Harness
     """D5: major information is reviewed by the sponsoring broker before disclosure."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER, options=("disclosure",))
+    await submit(h, DRAFTER, options=("disclosure",))
     assert "Regulatory disclosure: reviewed externally before publication" in last_text(h, HEAD)
     await decide(h, HEAD)
     await decide(h, LEADER)
@@ -166,7 +167,7 @@ async def test_nobody_reviews_their_own_form(harness: Harness) -> None:
     """F3: a department head's own form goes to the head above; their own press is refused and audited."""
     h = harness
     await organisation(h)
-    await submit_form(h, HEAD)
+    await submit(h, HEAD)
     assert "waits for your decision" in last_text(h, COMPANY_HEAD)
     answers = await decide(h, HEAD)
     assert "You cannot decide on your own request." in answers
@@ -178,7 +179,7 @@ async def test_forged_and_out_of_turn_presses_are_refused_and_audited(harness: H
     """F3: only the step's holder can decide; the leader cannot jump the head; a colleague cannot revise."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     step = await active_step(h)
     for presser in (COLLEAGUE, LEADER):
         answers = await h.press(presser, ApprovalCb(action="ok", step=step.id))
@@ -194,7 +195,7 @@ async def test_an_idle_reviewer_is_reminded_then_the_step_escalates(harness: Har
     """The step window (policy: 24 hours) passes: a reminder; another window: the head above."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     await h.advance(hours=23)
     assert "Reminder" not in last_text(h, HEAD)
     await h.advance(hours=1)
@@ -212,7 +213,7 @@ async def test_a_delegate_reviews_while_the_head_is_away(harness: Harness) -> No
     await member(h, 7100, ["staff"], "marketing", "Deputy Head")
     await h.send(HEAD, "/away 2026-03-06")
     await h.press(HEAD, next(data for text, data in h.buttons(HEAD) if text == "Deputy Head"))
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     assert "You decide for Li Si, who is away; your decision will say so." in last_text(h, 7100)
     await decide(h, 7100)
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]

@@ -141,25 +141,11 @@ class ChannelDesk:
     async def _post(
         self, uow: UnitOfWork, form: Publication, item: Publication, channel: str, chat_id: int, now: datetime
     ) -> None:
-        """Post, edit or delete the channel's messages: exactly the approved version."""
+        """Post, edit or delete the channel's messages so that it shows exactly the approved version."""
         live: list[int] = list(item.posts.get(channel, []))
-        version = item.current
-        if form.kind == "takedown" or (form.kind == "change" and _files(version) != _posted_files(item, live)):
-            for row_id in live[1 if form.kind == "change" else 0 :]:
-                await uow.outbox.add(
-                    key=f"{ENTITY}:{form.id}:{channel}:delete:{row_id}",
-                    chat_id=chat_id,
-                    method="deleteMessage",
-                    payload={"chat_id": chat_id},
-                    now=now,
-                    edit_of=row_id,
-                )
-            live = live[:1] if form.kind == "change" else []
-            if form.kind == "change":
-                live += await self._send_files(uow, f"{ENTITY}:{form.id}:{channel}", chat_id, version, now)
+        version, key = item.current, f"{ENTITY}:{form.id}:{channel}"
         text, entities = post_text(version)
         if form.kind == "new":
-            key = f"{ENTITY}:{form.id}:{channel}"
             row = await uow.outbox.add(
                 key=f"{key}:text",
                 chat_id=chat_id,
@@ -167,17 +153,35 @@ class ChannelDesk:
                 payload={"chat_id": chat_id, "text": text, "entities": entities},
                 now=now,
             )
-            live = [row, *await self._send_files(uow, key, chat_id, version, now)]
-        elif form.kind == "change" and live:
+            live = [row, *await self._send_files(uow, key, chat_id, version, now)] if row else live
+        elif form.kind == "takedown":
+            await self._delete(uow, key, chat_id, live)
+            live = []
+        elif live:  # a change: edit the text in place; replace the files if they changed
             await uow.outbox.add(
-                key=f"{ENTITY}:{form.id}:{channel}:edit",
+                key=f"{key}:edit",
                 chat_id=chat_id,
                 method="editMessageText",
                 payload={"chat_id": chat_id, "text": text, "entities": entities},
                 now=now,
                 edit_of=live[0],
             )
-        item.posts = {**item.posts, channel: [row for row in live if row is not None]}
+            previous = item.numbered(item.version - 1)
+            if previous is not None and _files(previous) != _files(version):
+                await self._delete(uow, key, chat_id, live[1:])
+                live = [live[0], *await self._send_files(uow, key, chat_id, version, now)]
+        item.posts = {**item.posts, channel: live}
+
+    async def _delete(self, uow: UnitOfWork, key: str, chat_id: int, rows: list[int]) -> None:
+        for row_id in rows:
+            await uow.outbox.add(
+                key=f"{key}:delete:{row_id}",
+                chat_id=chat_id,
+                method="deleteMessage",
+                payload={"chat_id": chat_id},
+                now=self._clock.now(),
+                edit_of=row_id,
+            )
 
     async def _send_files(
         self, uow: UnitOfWork, key: str, chat_id: int, version: PublicationVersion, now: datetime
@@ -349,9 +353,3 @@ def _utf16(text: str) -> int:
 
 def _files(version: PublicationVersion) -> list[str]:
     return [attachment["file_id"] for attachment in version.attachments]
-
-
-def _posted_files(item: Publication, live: list[int]) -> list[str]:
-    """The files of the version before the current one (what the channel shows until the change)."""
-    previous = item.numbered(item.version - 1)
-    return _files(previous) if previous else []

@@ -31,6 +31,7 @@ STATE_NAMES = {
     "published": N_("published"),
     "taken_down": N_("taken down"),
     "applied": N_("carried out"),
+    "withdrawn": N_("withdrawn"),
 }
 ACTION_NAMES = {"published": N_("published"), "changed": N_("changed"), "removed": N_("removed")}
 FIELD_NAMES = {

@@ -53,6 +53,7 @@ class PublicationReview:
                 on_approved=self._approved,
                 on_rejected=self._rejected,
                 on_returned=self._returned,
+                on_withdrawn=self._withdrawn,
                 window=StepWindow(hours=self._policy.publication.step_window_hours),
             )
         )
@@ -156,6 +157,11 @@ class PublicationReview:
     async def _rejected(self, uow: UnitOfWork, request: ApprovalRequest, reason: str, now: datetime) -> None:
         form = await self._form(uow, request)
         form.state, form.decided_at = "rejected", now
+
+    async def _withdrawn(self, uow: UnitOfWork, request: ApprovalRequest, now: datetime) -> None:
+        """The drafter left (their open requests are withdrawn): the form is closed, not left in review."""
+        form = await self._form(uow, request)
+        form.state, form.decided_at = "withdrawn", now
 
     async def _returned(self, uow: UnitOfWork, request: ApprovalRequest, comment: str, now: datetime) -> None:
         """Back to the drafter with the comment and a button to revise (D2)."""

@@ -149,7 +149,8 @@ class PublicationService:
         async with self._uow() as uow:
             member = await self._drafter(uow, actor)
             form = await self._own_returned(uow, actor, member, form_id)
-            return form.kind, form.target_id, replace(draft_of(form.current), note=None)
+            draft = draft_of(form.current)  # a take-down's note is its reason; otherwise a fresh note
+            return form.kind, form.target_id, draft if form.kind == "takedown" else replace(draft, note=None)
 
     async def submit(self, actor: Actor, kind: str, target_id: int | None, draft: Draft, language: str) -> Submitted:
         """Store the form as version 1 and start its review chain (D1–D5)."""
@@ -200,7 +201,8 @@ class PublicationService:
             member = await self._drafter(uow, actor)
             form = await self._own_returned(uow, actor, member, form_id)
             check_complete(draft, form.kind, self._policy.publication)
-            changed = draft_of(form.current).content() != draft.content()
+            before = draft_of(form.current)
+            changed = before.content() != draft.content() or (form.kind == "takedown" and before.note != draft.note)
             now = self._clock.now()
             flags = self.precheck(draft)
             form.versions.append(version_of(draft, form.version + 1, flags, member, now))
