@@ -26,7 +26,7 @@ class WebhookSender:
         *,
         batch: int = 20,
         claim_seconds: int = 120,
-        max_attempts: int = 12,
+        max_attempts: int = 30,
         timeout_seconds: float = 15.0,
         idle_check: float = 30.0,
     ) -> None:

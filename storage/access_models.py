@@ -53,7 +53,7 @@ class AccessRequest(Base):
     extends_grant_id: Mapped[int | None] = mapped_column(Integer)  # an extension: the grant it continues
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending approved rejected withdrawn
     notice_accepted_at: Mapped[datetime]  # C5: the no-third-party notice
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # exports select by period
     closed_at: Mapped[datetime | None]
 
 
@@ -84,7 +84,7 @@ class AccessTask(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("access_grants.id"), index=True)
     action: Mapped[str] = mapped_column(String(8))  # grant | revoke
-    state: Mapped[str] = mapped_column(String(8), default="open")  # open | done
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | done | cancelled
     level: Mapped[int] = mapped_column(Integer, default=0)  # 0 = owners and information centre, then superiors
     reminded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]

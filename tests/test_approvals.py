@@ -11,9 +11,10 @@ import pytest
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalKind, StepWindow
 from handlers.approval_buttons import AnswerCb, ApprovalCb, AwayCb
+from handlers.callbacks import MemberCb
 from storage.approval_models import ApprovalRequest
 from storage.uow import UnitOfWork
-from tests.conftest import Harness
+from tests.conftest import ADMIN_ID, Harness
 from tests.support.access import approve, audit, current_step, member, submit
 from tests.support.org import (
     COMPANY_HEAD,
@@ -325,3 +326,29 @@ async def test_a_kind_that_allows_revision_gets_returns_and_resubmissions(harnes
     assert returned == ["Shorten the second paragraph."] * 2 and approved == [1, 2]
     await h.advance(hours=5)
     assert "Reminder" not in last_text(h, HEAD)  # nothing is waiting any more
+
+
+async def test_when_nobody_can_decide_administrators_are_told_and_a_new_holder_is_reached(harness: Harness) -> None:
+    """A chain step nobody holds is not silently stuck: administrators hear of it, and once someone
+    holds the role the next window reaches them."""
+    h = harness
+    await member(h, REQUESTER, ["staff"], "marketing", "Zhang San")
+    await submit(h, REQUESTER, "staff_directory")  # internal: the office's data owner; there is none, nor a leader
+    assert h.session.texts(ADMIN_ID)[-1].startswith("⚠️「#1 员工通讯录 · 只读」的第 1 步（数据所有者）无人可以审批")
+    await member(h, OFFICE_OWNER, ["information_officer"], "office", "Wu Shi")
+    await h.advance(days=1)
+    assert last_text(h, OFFICE_OWNER).startswith("⏰ Reminder")
+    await approve(h, OFFICE_OWNER)
+    assert any("was approved" in text for text in h.session.texts(REQUESTER))
+
+
+async def test_a_deactivated_approver_s_step_goes_to_the_next_person_up(harness: Harness) -> None:
+    h = harness
+    await organisation(h, "company_head")
+    await submit(h, REQUESTER, "financial_reports")
+    head = await h.app.members.find(HEAD)
+    assert head is not None
+    await h.press(ADMIN_ID, MemberCb(action="deact_ok", member_id=head.id))
+    assert last_text(h, COMPANY_HEAD).startswith("🔀 Passed to you")
+    await approve(h, COMPANY_HEAD)
+    assert any("was approved" in text for text in h.session.texts(REQUESTER))

@@ -14,6 +14,7 @@ from bot.services.access_grants import GrantService
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalService, ApprovalStatus, Resolution
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from storage.access_models import AccessGrant, AccessRequest, DatasetRow
 from storage.approval_models import ApprovalRequest
@@ -79,7 +80,7 @@ class AccessService:
     async def departments(self, actor: Actor, language: str) -> list[tuple[str, str]]:
         """Departments that own requestable data sets (to browse by department)."""
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             codes = {row.department for row in await self.catalogue.datasets(uow)}
             await uow.commit()
         return [(d.code, d.name.get(language)) for d in self._policy.departments if d.code in codes]
@@ -90,7 +91,7 @@ class AccessService:
         """Data sets whose name (in any language) or code contains ``text``, or of one department."""
         needle = (text or "").strip().casefold()
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             rows = [
                 row
                 for row in await self.catalogue.datasets(uow)
@@ -102,7 +103,7 @@ class AccessService:
     async def dataset(self, actor: Actor, dataset_id: int, language: str, mode: str | None = None) -> DatasetView:
         """A data set that can be requested (in ``mode``, when given)."""
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             return await self.catalogue.view(uow, await self._requestable(uow, dataset_id, mode), language)
 
     # Checking the answers ------------------------------------------------------------------------
@@ -120,7 +121,7 @@ class AccessService:
     async def presets(self, actor: Actor, dataset_id: int, mode: str) -> tuple[list[tuple[int, date]], date]:
         """Duration presets within the mode's maximum (C7) and the last day allowed."""
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             dataset = await self._requestable(uow, dataset_id, mode)
         today, limit = self._today(), int(dataset.max_days[mode])
         days = [d for d in PRESET_DAYS if d < limit] + [limit]
@@ -128,13 +129,13 @@ class AccessService:
 
     async def check_until(self, actor: Actor, dataset_id: int, mode: str, day: date) -> date:
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             return self._until(await self._requestable(uow, dataset_id, mode), mode, day)
 
     async def chain(self, actor: Actor, dataset_id: int, mode: str, language: str) -> list[str]:
         """The steps the request will go through (C2; C4/C5 add the top step)."""
         async with self._uow() as uow:
-            await self._member(uow, actor)
+            await active_member(uow, self._clock, actor, "access_request")
             dataset = await self._requestable(uow, dataset_id, mode)
         kind = self._approvals.kind(KIND)
         steps = self._policy.access.chain(dataset.classification, mode)
@@ -144,7 +145,7 @@ class AccessService:
     async def submit(self, actor: Actor, draft: Draft, *, notice_accepted: bool, language: str) -> RequestView:
         """Everything is checked again here: the wizard's answers are only suggestions (F3)."""
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             dataset = await self._requestable(uow, draft.dataset_id, draft.mode)
             purpose = self.check_purpose(draft.purpose)
             reason = self.check_purpose(draft.full_reason or "") if draft.mode == "full" else None
@@ -194,7 +195,7 @@ class AccessService:
 
     async def withdraw(self, actor: Actor, request_id: int) -> None:
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             request = await uow.access.request(request_id)
             if request is None or request.requester_id != member.id:
                 await refuse(
@@ -209,7 +210,7 @@ class AccessService:
     async def extension(self, actor: Actor, grant_id: int) -> Draft:
         """C7: an extension is a new request, prefilled from the grant's own request."""
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             grant = await self._extendable(uow, actor, member, grant_id, None)
             original = await uow.access.request(grant.request_id)
             assert original is not None
@@ -218,7 +219,7 @@ class AccessService:
     # The member's overview (/access) -------------------------------------------------------------
     async def overview(self, actor: Actor, language: str) -> tuple[list[RequestView], list[GrantView]]:
         async with self._uow() as uow:
-            member = await self._member(uow, actor)
+            member = await active_member(uow, self._clock, actor, "access_request")
             requests = await uow.access.requests_of(member.id, OVERVIEW_LIMIT)
             statuses = await self._approvals.status(uow, KIND, [r.id for r in requests], language)
             names = {row.id: row.name(language) for row in await self.catalogue.datasets(uow, include_inactive=True)}
@@ -284,13 +285,6 @@ class AccessService:
         request = await uow.access.request(approval.subject_id)
         assert request is not None
         return request, await self.catalogue.dataset(uow, request.dataset_id)
-
-    async def _member(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await refuse(uow, self._clock, actor, "access_request", "-", NotAllowed(N_("Only members can do this.")))
-        assert member is not None
-        return member
 
     async def _requestable(self, uow: UnitOfWork, dataset_id: int, mode: str | None = None) -> DatasetRow:
         dataset = await self.catalogue.dataset(uow, dataset_id)

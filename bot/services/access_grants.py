@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
+
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.clock import Clock
 from bot.policy import Policy
@@ -21,7 +24,7 @@ from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting, StepWindow, distinct_levels
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, NotAllowed, NotFound
-from handlers.access_buttons import extend_keyboard, task_keyboard
+from handlers.access_buttons import Translate, extend_keyboard, task_keyboard
 from storage.access_models import AccessGrant, AccessRequest, AccessTask, DatasetRow
 from storage.models import Member, Timer
 from storage.repositories.access import LIVE_GRANT
@@ -75,17 +78,15 @@ class GrantService:
         await uow.session.flush()
         await record(uow, self._clock, Actor.command_line(), "access_grant", grant.id, "approved", request=request.id)
         await self._open_task(uow, grant, dataset, "grant", None, now)
-        holder = await self._member(uow, grant.holder_id)
-        await self._notices.tell(
+        await self._tell_holder(
             uow,
-            holder,
+            grant,
+            dataset,
             f"access-approved:{grant.id}",
-            lambda t, language: t(
-                N_(
-                    "✅ Your request #{request} was approved. The information centre is setting up your access "
-                    "to {dataset}; you will be told when it is ready."
-                )
-            ).format(request=request.id, dataset=dataset.name(language)),
+            N_(
+                "✅ Your request #{request} was approved. The information centre is setting up your access "
+                "to {dataset}; you will be told when it is ready."
+            ),
             now,
         )
 
@@ -96,25 +97,16 @@ class GrantService:
             member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
             task = await uow.access.task(task_id, for_update=True)
             grant = await uow.access.grant(task.grant_id) if task else None
+            deny = partial(refuse, uow, self._clock, actor, "access_task", task_id)
             if task is None or grant is None or member is None:
-                await refuse(
-                    uow, self._clock, actor, "access_task", task_id, NotFound(N_("This task no longer exists."))
-                )
+                await deny(NotFound(N_("This task no longer exists.")))
             assert task is not None and grant is not None and member is not None
             if task.state != "open":
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    "access_task",
-                    task_id,
-                    Conflict(N_("This task is already done; nothing was changed.")),
-                )
+                await deny(Conflict(N_("This task is already done; nothing was changed.")))
             dataset = await self._catalogue.dataset(uow, grant.dataset_id)
             ladder = await self.ladder(uow, dataset)
             if member.id not in {m.id for level in ladder[: task.level + 1] for m in level}:
-                denied = NotAllowed(N_("Only the data owners and the information centre can confirm this task."))
-                await refuse(uow, self._clock, actor, "access_task", task_id, denied)
+                await deny(NotAllowed(N_("Only the data owners and the information centre can confirm this task.")))
             now = self._clock.now()
             task.state, task.done_by, task.done_at = "done", member.id, now
             await uow.timers.cancel_ref(TASK_TIMER, str(task.id))
@@ -179,13 +171,7 @@ class GrantService:
         for member in people:
             language = self._notices.language(member)
             t = self._notices.translator(language)
-            values = {
-                "mode": t(MODE_NAMES[grant.mode]),
-                "dataset": dataset.name(language),
-                "holder": holder.name,
-                "department": self._catalogue.department_name(holder.department, language),
-                "until": self._notices.moment(grant.expires_at, language),
-            }
+            values = self._words(grant, dataset, holder, language)
             if task.action == "grant":
                 body = t(N_("Grant {mode} access to {dataset} for {holder} ({department}) until {until}.")).format(
                     **values
@@ -234,18 +220,8 @@ class GrantService:
         if self._policy.access.expiry_warning_days and warn_at > now:
             await uow.timers.schedule(kind=WARN_TIMER, ref=str(grant.id), due_at=warn_at, now=now)
         await uow.timers.schedule(kind=EXPIRY_TIMER, ref=str(grant.id), due_at=max(grant.expires_at, now), now=now)
-        holder = await self._member(uow, grant.holder_id)
-        await self._notices.tell(
-            uow,
-            holder,
-            f"access-ready:{grant.id}",
-            lambda t, language: t(N_("🔓 Your {mode} access to {dataset} is ready. It ends on {until}.")).format(
-                mode=t(MODE_NAMES[grant.mode]),
-                dataset=dataset.name(language),
-                until=self._notices.moment(grant.expires_at, language),
-            ),
-            now,
-        )
+        ready = N_("🔓 Your {mode} access to {dataset} is ready. It ends on {until}.")
+        await self._tell_holder(uow, grant, dataset, f"access-ready:{grant.id}", ready, now)
         for callback in self.on_activated:
             await callback(uow, now)
 
@@ -255,21 +231,9 @@ class GrantService:
         if grant is None or grant.state != "active":
             return
         dataset = await self._catalogue.dataset(uow, grant.dataset_id)
-        holder = await self._member(uow, grant.holder_id)
-        await self._notices.tell(
-            uow,
-            holder,
-            f"access-warning:{grant.id}",
-            lambda t, language: t(
-                N_("⏳ Your {mode} access to {dataset} ends on {until}. Need longer? Ask for an extension.")
-            ).format(
-                mode=t(MODE_NAMES[grant.mode]),
-                dataset=dataset.name(language),
-                until=self._notices.moment(grant.expires_at, language),
-            ),
-            now,
-            markup=lambda t: extend_keyboard(grant.id, t),
-        )
+        warning = N_("⏳ Your {mode} access to {dataset} ends on {until}. Need longer? Ask for an extension.")
+        markup = partial(extend_keyboard, grant.id)
+        await self._tell_holder(uow, grant, dataset, f"access-warning:{grant.id}", warning, now, markup=markup)
         await record(uow, self._clock, Actor.command_line(), "access_grant", grant.id, "expiry_warned")
 
     async def on_expiry(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
@@ -296,17 +260,42 @@ class GrantService:
         )
         dataset = await self._catalogue.dataset(uow, grant.dataset_id)
         await self._open_task(uow, grant, dataset, "revoke", reason, now)
+        ended = N_("🔒 Your {mode} access to {dataset} has ended: {reason}.")
+        await self._tell_holder(uow, grant, dataset, f"access-ended:{grant.id}", ended, now, reason=reason)
+
+    async def _tell_holder(
+        self,
+        uow: UnitOfWork,
+        grant: AccessGrant,
+        dataset: DatasetRow,
+        key: str,
+        msgid: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        markup: Callable[[Translate], InlineKeyboardMarkup] | None = None,
+    ) -> None:
+        """The holder hears about their grant in their own language (a departed holder hears nothing)."""
         holder = await self._member(uow, grant.holder_id)
-        if holder.active:
-            await self._notices.tell(
-                uow,
-                holder,
-                f"access-ended:{grant.id}",
-                lambda t, language: t(N_("🔒 Your {mode} access to {dataset} has ended: {reason}.")).format(
-                    mode=t(MODE_NAMES[grant.mode]), dataset=dataset.name(language), reason=t(END_REASONS[reason])
-                ),
-                now,
-            )
+        if not holder.active:
+            return
+        language = self._notices.language(holder)
+        t = self._notices.translator(language)
+        why = t(END_REASONS[reason]) if reason else ""
+        text = t(msgid).format(**self._words(grant, dataset, holder, language), reason=why)
+        await self._notices.say(uow, holder, key, text, now, markup(t) if markup else None)
+
+    def _words(self, grant: AccessGrant, dataset: DatasetRow, holder: Member, language: str) -> dict[str, str | int]:
+        """What messages about a grant name: its request, mode, data set, holder and end."""
+        t = self._notices.translator(language)
+        return {
+            "request": grant.request_id,
+            "mode": t(MODE_NAMES[grant.mode]),
+            "dataset": dataset.name(language),
+            "holder": holder.name,
+            "department": self._catalogue.department_name(holder.department, language),
+            "until": self._notices.moment(grant.expires_at, language),
+        }
 
     async def _cancel_timers(self, uow: UnitOfWork, grant: AccessGrant) -> None:
         await uow.timers.cancel_ref(WARN_TIMER, str(grant.id))

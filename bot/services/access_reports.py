@@ -146,8 +146,17 @@ class AccessReports:
                 ]
             )
         header = [
-            N_("Request"), N_("Submitted at"), N_("Requester"), N_("Department"), N_("Data set"),
-            N_("Classification"), N_("Mode"), N_("Purpose"), N_("Until"), N_("State"), N_("Closed at"),
+            N_("Request"),
+            N_("Submitted at"),
+            N_("Requester"),
+            N_("Department"),
+            N_("Data set"),
+            N_("Classification"),
+            N_("Mode"),
+            N_("Purpose"),
+            N_("Until"),
+            N_("State"),
+            N_("Closed at"),
             N_("Decisions"),
         ]
         return header, rows
@@ -178,8 +187,18 @@ class AccessReports:
             if visible(people[g.holder_id].department)
         ]
         header = [
-            N_("Grant"), N_("Request"), N_("Holder"), N_("Department"), N_("Data set"), N_("Mode"), N_("State"),
-            N_("Approved at"), N_("Granted at"), N_("Expires at"), N_("End reason"), N_("Revoked at"),
+            N_("Grant"),
+            N_("Request"),
+            N_("Holder"),
+            N_("Department"),
+            N_("Data set"),
+            N_("Mode"),
+            N_("State"),
+            N_("Approved at"),
+            N_("Granted at"),
+            N_("Expires at"),
+            N_("End reason"),
+            N_("Revoked at"),
         ]
         return header, rows
 

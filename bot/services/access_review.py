@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time
+from functools import partial
 
 from bot.clock import Clock
 from bot.policy import Policy
@@ -90,29 +91,15 @@ class ReviewService:
             member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
             item = await uow.access.review_item(item_id, for_update=True)
             grant = await uow.access.grant(item.grant_id) if item else None
+            deny = partial(refuse, uow, self._clock, actor, "access_review", item_id)
             if item is None or grant is None or member is None:
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    "access_review",
-                    item_id,
-                    NotFound(N_("This review item no longer exists.")),
-                )
+                await deny(NotFound(N_("This review item no longer exists.")))
             assert item is not None and grant is not None and member is not None
             if item.state != "open":
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    "access_review",
-                    item_id,
-                    Conflict(N_("This grant has been reviewed already.")),
-                )
+                await deny(Conflict(N_("This grant has been reviewed already.")))
             dataset = await self._catalogue.dataset(uow, grant.dataset_id)
             if member.id not in {reviewer.id for reviewer in await self._reviewers(uow, dataset)}:
-                denied = NotAllowed(N_("Only the data owners of this data set can review its access."))
-                await refuse(uow, self._clock, actor, "access_review", item_id, denied)
+                await deny(NotAllowed(N_("Only the data owners of this data set can review its access.")))
             now = self._clock.now()
             item.state, item.decided_by, item.decided_at = ("kept" if keep else "revoked"), member.id, now
             await record(

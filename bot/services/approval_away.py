@@ -12,6 +12,7 @@ from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalService
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, InvalidInput, NotAllowed
 from storage.approval_models import ApprovalDelegation
 from storage.models import Member
@@ -38,7 +39,7 @@ class AwayService:
 
     async def current(self, actor: Actor) -> Away | None:
         async with self._uow() as uow:
-            member = await self._caller(uow, actor)
+            member = await active_member(uow, self._clock, actor, "delegation")
             delegation = await uow.approvals.delegation_of(member.id, self._clock.now())
             if delegation is None:
                 return None
@@ -58,7 +59,7 @@ class AwayService:
         whose name contains the typed text."""
         needle = (search or "").strip().casefold()
         async with self._uow() as uow:
-            member = await self._caller(uow, actor)
+            member = await active_member(uow, self._clock, actor, "delegation")
             shared = member.roles & set(APPROVER_ROLES)
             people = [
                 other
@@ -75,7 +76,7 @@ class AwayService:
     async def start(self, actor: Actor, until: date, delegate_id: int) -> Away:
         until = self.check_until(until)
         async with self._uow() as uow:
-            member = await self._caller(uow, actor)
+            member = await active_member(uow, self._clock, actor, "delegation")
             delegate = await uow.members.get(delegate_id)
             if delegate is None or not delegate.active or delegate.id == member.id:
                 await refuse(
@@ -124,7 +125,7 @@ class AwayService:
     async def stop(self, actor: Actor) -> bool:
         """Back early: the delegation ends now. False when there was none."""
         async with self._uow() as uow:
-            member = await self._caller(uow, actor)
+            member = await active_member(uow, self._clock, actor, "delegation")
             ended = await self._end(uow, member, self._clock.now())
             if ended:
                 await record(uow, self._clock, actor, "delegation", member.id, "back", member.id)
@@ -136,10 +137,3 @@ class AwayService:
         if delegation is not None:
             delegation.ended_at = now
         return delegation is not None
-
-    async def _caller(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await refuse(uow, self._clock, actor, "delegation", "-", NotAllowed(N_("Only members can do this.")))
-        assert member is not None
-        return member

@@ -8,12 +8,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from aiogram.types import InlineKeyboardMarkup
+
 from bot.clock import Clock
 from bot.services.actor import Actor
 from bot.services.approval_notices import Notices, step_ref
 from bot.services.approval_routing import ApproverRouting, Resolver, StepWindow
 from bot.services.audit import record
 from bot.services.errors import N_
+from handlers.approval_buttons import Translate
 from storage.approval_models import ApprovalDecision, ApprovalRequest, ApprovalStep
 from storage.models import Member, OutboxMessage, Timer
 from storage.uow import UnitOfWork
@@ -108,7 +111,9 @@ class StepWalk:
             if request is None or request.state != "pending":
                 continue
             ladder = await self.routing.ladder(uow, request, step, self._kinds[request.kind].resolvers)
-            if not await self.routing.qualified(uow, request, step, ladder, now):
+            qualified = await self.routing.qualified(uow, request, step, ladder, now)
+            asked = {a.member_id for a in await uow.approvals.assignees(step.id) if not a.unreachable}
+            if not asked & qualified.keys():  # nobody who was asked can still decide
                 await self.reach(uow, request, step, ladder, REROUTED_CARD, now, only_new=True)
 
     async def forward(self, uow: UnitOfWork, principal: Member, delegate: Member, now: datetime) -> int:
@@ -222,6 +227,29 @@ class StepWalk:
         await uow.timers.schedule(
             kind=TIMER, ref=str(step.id), due_at=due, now=now, key=f"{TIMER}:{step.id}:{due.timestamp():.0f}"
         )
+
+    async def tell_requester(
+        self,
+        uow: UnitOfWork,
+        request: ApprovalRequest,
+        key: str,
+        msgid: str,
+        now: datetime,
+        *,
+        by: Member,
+        principal: int | None,
+        markup: Callable[[Translate], InlineKeyboardMarkup] | None = None,
+        **params: str,
+    ) -> None:
+        """A message to the requester in their language about what ``by`` (maybe as a delegate) did;
+        ``{title}`` and ``{name}`` in ``msgid`` are filled in."""
+        requester = await self.member(uow, request.requester_id)
+        language = self.notices.language(requester)
+        t = self.notices.translator(language)
+        acted = await uow.members.get(principal) if principal else None
+        title = await self._kinds[request.kind].title(uow, request, language)
+        text = t(msgid).format(title=title, name=self.notices.named(by, acted, language), **params)
+        await self.notices.say(uow, requester, key, text, now, markup(t) if markup else None)
 
     async def tell_progress(
         self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, holders: list[Member], now: datetime

@@ -24,6 +24,7 @@ from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting, Resolution, Resolver, StepWindow
 from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepWalk, history
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from handlers.approval_buttons import answer_keyboard
 from storage.approval_models import ApprovalQuestion, ApprovalRequest, ApprovalStep
@@ -201,17 +202,15 @@ class ApprovalService:
             kind, now = self._kinds[request.kind], self._clock.now()
             await self.walk.decide(uow, actor, request, step, "rejected", member, principal, reason, now)
             request.state, request.closed_at = "rejected", now
-            requester = await self.walk.member(uow, request.requester_id)
-            title = await kind.title(uow, request, self.notices.language(requester))
-            acted = await uow.members.get(principal) if principal else None
-            await self.notices.tell(
+            await self.walk.tell_requester(
                 uow,
-                requester,
+                request,
                 f"approval-rejected:{request.id}",
-                lambda t, language: t(N_("⛔ Your request «{title}» was rejected by {name}.\nReason: {reason}")).format(
-                    title=title, name=self.notices.named(member, acted, language), reason=reason
-                ),
+                N_("⛔ Your request «{title}» was rejected by {name}.\nReason: {reason}"),
                 now,
+                by=member,
+                principal=principal,
+                reason=reason,
             )
             if kind.on_rejected is not None:
                 await kind.on_rejected(uow, request, reason, now)
@@ -224,13 +223,8 @@ class ApprovalService:
             request, step, member, principal = await self._authorise(uow, actor, step_id)
             kind, now = self._kinds[request.kind], self._clock.now()
             if kind.on_returned is None:
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    "approval",
-                    request.id,
-                    NotAllowed(N_("This request cannot be returned for revision.")),
+                await self._deny(
+                    uow, actor, request.id, NotAllowed(N_("This request cannot be returned for revision."))
                 )
             await self.walk.decide(uow, actor, request, step, "returned", member, principal, comment, now)
             request.state = "returned"
@@ -259,18 +253,16 @@ class ApprovalService:
             step.paused = True
             await uow.timers.cancel_ref(TIMER, str(step.id))
             await record(uow, self._clock, actor, "approval", request.id, "asked", member.id, question=asked.id)
-            requester = await self.walk.member(uow, request.requester_id)
-            title = await self._kinds[request.kind].title(uow, request, self.notices.language(requester))
-            acted = await uow.members.get(principal) if principal else None
-            await self.notices.tell(
+            await self.walk.tell_requester(
                 uow,
-                requester,
+                request,
                 f"approval-question:{asked.id}",
-                lambda t, language: t(N_("❓ {name} asks about your request «{title}»:\n{question}")).format(
-                    name=self.notices.named(member, acted, language), title=title, question=question
-                ),
+                N_("❓ {name} asks about your request «{title}»:\n{question}"),
                 now,
+                by=member,
+                principal=principal,
                 markup=lambda t: answer_keyboard(asked.id, t),
+                question=question,
             )
             await uow.commit()
 
@@ -306,7 +298,7 @@ class ApprovalService:
     async def queue(self, actor: Actor, language: str) -> list[QueueItem]:
         """What waits for the member's decision, across every kind, oldest request first."""
         async with self._uow() as uow:
-            member = await self._caller(uow, actor)
+            member = await active_member(uow, self._clock, actor, "approval")
             now, items = self._clock.now(), []
             for _assignee, step, request in await uow.approvals.waiting_for(member.id):
                 kind = self._kinds.get(request.kind)
@@ -354,12 +346,12 @@ class ApprovalService:
     ) -> tuple[ApprovalRequest, ApprovalStep, Member, int | None]:
         """F3, C3: the step is live, the caller is not the requester, has not approved another step,
         and is one of the step's approvers (or the delegate of one) — checked from the database."""
-        member = await self._caller(uow, actor)
+        member = await active_member(uow, self._clock, actor, "approval")
         step = await uow.approvals.step(step_id, for_update=True)
         request = await uow.approvals.get(step.request_id) if step else None
 
         async def deny(error: DomainError) -> None:
-            await refuse(uow, self._clock, actor, "approval", request.id if request else f"step:{step_id}", error)
+            await self._deny(uow, actor, request.id if request else f"step:{step_id}", error)
 
         if step is None or request is None or request.kind not in self._kinds:
             await deny(NotFound(N_("This request no longer exists.")))
@@ -383,45 +375,21 @@ class ApprovalService:
     async def _open_question(
         self, uow: UnitOfWork, actor: Actor, question_id: int
     ) -> tuple[ApprovalQuestion, ApprovalRequest, Member]:
-        member = await self._caller(uow, actor)
+        member = await active_member(uow, self._clock, actor, "approval")
         question = await uow.approvals.question(question_id)
         request = await uow.approvals.get(question.request_id) if question else None
         if question is None or request is None:
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                "approval",
-                f"question:{question_id}",
-                NotFound(N_("This request no longer exists.")),
-            )
+            await self._deny(uow, actor, f"question:{question_id}", NotFound(N_("This request no longer exists.")))
         assert question is not None and request is not None
         if member.id != request.requester_id:
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                "approval",
-                request.id,
-                NotAllowed(N_("Only the requester can answer this question.")),
-            )
+            await self._deny(uow, actor, request.id, NotAllowed(N_("Only the requester can answer this question.")))
         if question.answer is not None or request.state != "pending":
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                "approval",
-                request.id,
-                Conflict(N_("This question is closed; nothing was changed.")),
-            )
+            await self._deny(uow, actor, request.id, Conflict(N_("This question is closed; nothing was changed.")))
         return question, request, member
 
-    async def _caller(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await refuse(uow, self._clock, actor, "approval", "-", NotAllowed(N_("Only members can do this.")))
-        assert member is not None
-        return member
+    async def _deny(self, uow: UnitOfWork, actor: Actor, entity_id: str | int, error: DomainError) -> None:
+        """Audit and commit the refusal, then raise it (F3)."""
+        await refuse(uow, self._clock, actor, "approval", entity_id, error)
 
 
 def _comment(text: str) -> str:
