@@ -204,9 +204,9 @@ class ChannelDesk:
     async def record_channel(self, actor: Actor, form_id: int, channel: str, at: datetime, link: str | None) -> None:
         """The drafter or an information officer records when (and where) the form went out on a channel."""
         async with self._uow() as uow:
-            member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
+            member = await self._publications.member(uow, actor)
             form = await uow.publications.get(form_id, for_update=True)
-            if form is None or member is None or not member.active:
+            if form is None:
                 raise NotFound(N_("This form does not exist or is not yours to see."))
             if form.drafter_id != member.id and RECORDER_ROLE not in member.roles:
                 await refuse(

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, NotAllowed
 from bot.services.publication_draft import Draft, Flag, check_complete, exaggeration_flags
 from storage.models import Member
@@ -303,17 +304,7 @@ class PublicationService:
 
     # Checks ------------------------------------------------------------------------------------------
     async def member(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                ENTITY,
-                "-",
-                NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation.")),
-            )
-        return member
+        return await active_member(uow, self._clock, actor, ENTITY)
 
     async def _drafter(self, uow: UnitOfWork, actor: Actor) -> Member:
         member = await self.member(uow, actor)
