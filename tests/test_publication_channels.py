@@ -234,3 +234,19 @@ async def test_published_items_are_searchable_by_text_and_date_and_exported(harn
         assert rows[1][3] == "年度报告摘要" and rows[1][6] == "published"
         assert "website published 2026-03-02 09:00 https://example.com/ar" in rows[1][12]
         assert "Li Si approved" in rows[1][13] and "Zhao Liu approved" in rows[1][13]
+
+
+async def test_when_the_bot_cannot_post_the_drafter_is_told_and_records_it_by_hand(harness: Harness) -> None:
+    """D5, D6: a post that never appeared is not recorded as published."""
+    h = harness
+    await organisation(h)
+    h.session.block(CHANNEL)  # the bot was removed from the channel
+    await approved(h, channels=("telegram",))
+    await h.advance(minutes=1)
+    assert last_text(h, DRAFTER).startswith("⚠️ The bot could not post your form #1 «Spring open day»")
+    card = (await h.press(DRAFTER, PubCb(action="open", id=1)))[-1]
+    assert "#1 · New item · approved for publication" in card
+    assert "• Telegram channel: not recorded yet" in card
+    assert await record(h, DRAFTER, "telegram", "https://t.me/our_channel/7") == ["Recorded. Thank you."]
+    card = (await h.press(DRAFTER, PubCb(action="open", id=1)))[-1]
+    assert "• Telegram channel: published 2 Mar 2026, 09:01 · Zhang San · https://t.me/our_channel/7" in card

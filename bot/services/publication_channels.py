@@ -24,11 +24,12 @@ from bot.services.messages import queue_text
 from bot.services.publication_draft import designated_channel
 from bot.services.publication_render import Renderer
 from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService
-from storage.models import Member, Timer
+from storage.models import Member, OutboxMessage, Timer
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 TIMER = "publication_apply"
+POST_FAILURE = "publication_post"
 ACTIONS = {"new": "published", "change": "changed", "takedown": "removed"}
 FILE_METHODS = {"photo": ("sendPhoto", "photo"), "document": ("sendDocument", "document")}
 
@@ -121,6 +122,7 @@ class ChannelDesk:
                         **{c: getattr(approved, c) for c in _VERSION_COLUMNS},
                         "number": item.version + 1,
                         "source_id": form.id,
+                        "created_at": now,
                     }
                 )
             )
@@ -152,6 +154,8 @@ class ChannelDesk:
                 method="sendMessage",
                 payload={"chat_id": chat_id, "text": text, "entities": entities},
                 now=now,
+                on_failure=POST_FAILURE,
+                ref=key,
             )
             live = [row, *await self._send_files(uow, key, chat_id, version, now)] if row else live
         elif form.kind == "takedown":
@@ -199,6 +203,40 @@ class ChannelDesk:
             if row is not None:
                 rows.append(row)
         return rows
+
+    async def on_post_failure(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+        """The bot could not post to its channel (removed from it, no right to post): its record is
+        withdrawn, the channel waits for a person to post and record it, and the drafter is told (D5, D6)."""
+        _entity, form_id, channel = (row.ref or "").split(":")
+        form = await uow.publications.get(int(form_id), for_update=True)
+        if form is None:
+            return
+        await uow.publications.remove_bot_record(form.id, channel)
+        form.posts = {**form.posts, channel: []}  # tried and failed: a person records it now
+        remaining = await uow.publications.records_of_form(form.id)
+        form.published_at = min((r.at for r in remaining), default=None)
+        if form.state == "published" and not remaining:
+            form.state = "approved"
+        await record(
+            uow,
+            self._clock,
+            Actor.command_line(),
+            ENTITY,
+            form.id,
+            "channel_post_failed",
+            channel=channel,
+            error=row.last_error,
+        )
+        await self._tell_drafter(
+            uow,
+            form,
+            f"failed:{channel}",
+            now,
+            N_(
+                "⚠️ The bot could not post your form #{id} «{title}» to its Telegram channel. Post it there by "
+                "hand and record it in /publications, or ask an administrator to give the bot the right to post."
+            ),
+        )
 
     # Recording other channels (D5, D6) ----------------------------------------------------------------
     async def record_channel(self, actor: Actor, form_id: int, channel: str, at: datetime, link: str | None) -> None:

@@ -97,7 +97,7 @@ class PublicationListing:
                     "-",
                     NotAllowed(N_("Only reviewers and managers can see what is in review.")),
                 )
-            forms = await uow.publications.in_review(None, limit=200)
+            forms = await uow.publications.in_review(limit=200)
             return [line_of(form) for form in forms if self._publications.may_see(member, form)][: LIST_LIMIT * 2]
 
     async def search(self, actor: Actor, text: str, start: datetime | None, end: datetime | None) -> list[FormLine]:
@@ -111,17 +111,7 @@ class PublicationListing:
         """Everything that happened to a form, oldest first: versions, decisions (who, when, for whom),
         publications per channel; for an item, its changes and take-downs too (D2, D6, F1)."""
         async with self._uow() as uow:
-            member = await self._publications.member(uow, actor)
-            form = await uow.publications.get(form_id)
-            if form is None or not self._publications.may_see(member, form):
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    form_id,
-                    NotAllowed(N_("This form does not exist or is not yours to see.")),
-                )
+            _member, form = await self._publications.visible_form(uow, actor, form_id)
             forms = [form, *(await uow.publications.forms_of(form.id))]
             entries: list[HistoryEntry] = []
             for each in forms:

@@ -232,18 +232,17 @@ class PublicationService:
     # Reading one form ------------------------------------------------------------------------------
     async def view(self, actor: Actor, form_id: int) -> FormView:
         async with self._uow() as uow:
-            member = await self.member(uow, actor)
-            form = await uow.publications.get(form_id)
-            if form is None or not self.may_see(member, form):
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    form_id,
-                    NotAllowed(N_("This form does not exist or is not yours to see.")),
-                )
+            member, form = await self.visible_form(uow, actor, form_id)
             return await self.form_view(uow, form, member)
+
+    async def visible_form(self, uow: UnitOfWork, actor: Actor, form_id: int) -> tuple[Member, Publication]:
+        """The caller and a form they may see; anything else is refused and audited (F3)."""
+        member = await self.member(uow, actor)
+        form = await uow.publications.get(form_id)
+        if form is None or not self.may_see(member, form):
+            denied = NotAllowed(N_("This form does not exist or is not yours to see."))
+            await refuse(uow, self._clock, actor, ENTITY, form_id, denied)
+        return member, form
 
     async def form_view(self, uow: UnitOfWork, form: Publication, member: Member) -> FormView:
         records = await uow.publications.records_of_form(form.id)
@@ -278,11 +277,12 @@ class PublicationService:
     def awaiting(
         self, form: Publication, records: list[PublicationRecord] | tuple[PublicationRecord, ...]
     ) -> list[str]:
-        """Channels a person still has to record for an approved form (the bot's own are not listed)."""
+        """Channels a person still has to record for an approved form (the bot's own only if it could not post)."""
         if form.state not in ("approved", "published", "applied"):
             return []
         done = {r.channel for r in records}
-        return [code for code in form.current.channels if code not in done and not self.bot_chat(code)]
+        failed = {code for code, rows in form.posts.items() if not rows}  # the bot tried and could not post
+        return [c for c in form.current.channels if c not in done and (not self.bot_chat(c) or c in failed)]
 
     def bot_chat(self, channel: str) -> int | None:
         """The Telegram chat the bot posts a channel's items to itself, if any (D5)."""
