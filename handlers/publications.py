@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.i18n import format_moment
 from bot.policy import Policy
+from bot.services.actor import Actor
 from bot.services.errors import N_, InvalidInput
 from bot.services.publication_channels import ChannelDesk
 from bot.services.publication_draft import clean_link, parse_moment
@@ -230,23 +231,21 @@ async def _ask_moment(message: Message, state: FSMContext) -> None:
 
 async def take_moment(message: Message, state: FSMContext, desk: ChannelDesk, clock: Clock, policy: Policy) -> None:
     moment = parse_moment(message.text or "", policy.organisation.zone, clock.now(), future=False)
-    await _record(message, state, desk, moment)
+    await _record(state, desk, actor_of(message), moment)
+    await message.answer(_("Recorded. Thank you."))
 
 
 async def record_now(query: CallbackQuery, state: FSMContext, desk: ChannelDesk, clock: Clock) -> None:
+    await _record(state, desk, actor_of(query), clock.now())
     await query.answer()
     if query.message is not None:
-        await _record(query.message, state, desk, clock.now(), actor_query=query)  # type: ignore[arg-type]
+        await query.message.answer(_("Recorded. Thank you."))
 
 
-async def _record(
-    message: Message, state: FSMContext, desk: ChannelDesk, moment: datetime, actor_query: CallbackQuery | None = None
-) -> None:
+async def _record(state: FSMContext, desk: ChannelDesk, actor: Actor, moment: datetime) -> None:
     data = await state.get_data()
-    actor = actor_of(actor_query or message)
     await desk.record_channel(actor, int(data["form"]), data["channel"], moment, data.get("link"))
     await state.clear()
-    await message.answer(_("Recorded. Thank you."))
 
 
 # Search and export (D6) ------------------------------------------------------------------------------------

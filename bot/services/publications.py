@@ -120,11 +120,6 @@ class PublicationService:
         self._review = review
 
     # Drafting --------------------------------------------------------------------------------
-    async def check_drafter(self, actor: Actor) -> None:
-        """For wizard steps that change nothing yet: refuse (and audit) a member who may not draft."""
-        async with self._uow() as uow:
-            await self._drafter(uow, actor)
-
     def precheck(self, draft: Draft) -> list[Flag]:
         """The exaggeration pre-check (D3) over the title and the text."""
         return exaggeration_flags(self._policy.publication.exaggeration_words, draft.title, draft.body)
