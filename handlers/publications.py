@@ -22,10 +22,11 @@ from bot.services.errors import N_, InvalidInput
 from bot.services.publication_channels import ChannelDesk
 from bot.services.publication_draft import clean_link, parse_moment
 from bot.services.publication_listing import FormLine, HistoryEntry, PublicationListing
-from bot.services.publication_render import ACTION_NAMES, Renderer
+from bot.services.publication_render import ACTION_NAMES, CARD_BODY_LIMIT, Renderer
 from bot.services.publications import FormView, PublicationService
 from handlers.admin import actor_of
 from handlers.filters import IsMember
+from handlers.labels import department_name
 from handlers.publication_buttons import (
     PubCb,
     channels_to_record,
@@ -115,14 +116,19 @@ def card_text(view: FormView, policy: Policy, language: str) -> str:
         f"#{view.id} · {renderer.kind(view.kind, view.target_id, _)} · {renderer.state(view.state, _)}",
         _("{drafter} · {department} · version {version} · submitted {moment}").format(
             drafter=view.drafter,
-            department=next(
-                (d.name.get(language) for d in policy.departments if d.code == view.department), view.department
-            ),
+            department=department_name(policy, view.department, language),
             version=view.version,
             moment=format_moment(view.submitted_at, language, zone),
         ),
         "",
-        renderer.summary(view.draft, view.kind, _, language, body_limit=1500),
+        renderer.summary(
+            view.draft,
+            view.kind,
+            _,
+            language,
+            body_limit=CARD_BODY_LIMIT,
+            shortened=N_("(shortened here; the whole text is in the message above)"),
+        ),
     ]
     if view.kind != "takedown":
         lines += ["", renderer.flags(list(view.flags), _), renderer.checklist(view.draft.checklist, _)]
@@ -144,6 +150,8 @@ async def open_form(
     view = await publications.view(actor_of(query), callback_data.id)
     await query.answer()
     if query.message is not None:
+        if len(view.draft.body) > CARD_BODY_LIMIT:  # the whole text first, as it will be published
+            await query.message.answer(view.draft.body)
         await query.message.answer(
             card_text(view, policy, language),
             reply_markup=form_card_keyboard(

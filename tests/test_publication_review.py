@@ -215,6 +215,8 @@ async def test_a_delegate_reviews_while_the_head_is_away(harness: Harness) -> No
     await h.press(HEAD, next(data for text, data in h.buttons(HEAD) if text == "Deputy Head"))
     await submit(h, DRAFTER)
     assert "You decide for Li Si, who is away; your decision will say so." in last_text(h, 7100)
+    card = (await h.press(7100, PubCb(action="open", id=1)))[-1]  # the delegate may read the whole form
+    assert card.startswith("#1 · New item · in review")
     await decide(h, 7100)
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
     assert "Deputy Head (delegate of Li Si) · approved department head (v1)" in history

@@ -74,6 +74,14 @@ class PublicationReview:
         await uow.session.flush()
         return (await self._engine.status(uow, KIND, [form_id], language)).get(form_id)
 
+    async def involves(self, uow: UnitOfWork, form_id: int, member_id: int) -> bool:
+        """Whether the member was asked to review the form (escalated to, or a delegate)."""
+        request = await uow.approvals.by_subject(KIND, form_id)
+        for step in request.steps if request else []:
+            if any(a.member_id == member_id for a in await uow.approvals.assignees(step.id)):
+                return True
+        return False
+
     async def decisions(self, uow: UnitOfWork, form_id: int, language: str) -> list[HistoryEntry]:
         """Who decided what, when and for whom, on which version (D6)."""
         request = await uow.approvals.by_subject(KIND, form_id)

@@ -234,7 +234,7 @@ class PublicationService:
         """The caller and a form they may see; anything else is refused and audited (F3)."""
         member = await self.member(uow, actor)
         form = await uow.publications.get(form_id)
-        if form is None or not self.may_see(member, form):
+        if form is None or not (self.may_see(member, form) or await self._review.involves(uow, form.id, member.id)):
             denied = NotAllowed(N_("This form does not exist or is not yours to see."))
             await refuse(uow, self._clock, actor, ENTITY, form_id, denied)
         return member, form
