@@ -21,9 +21,9 @@ from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.messages import queue_text
-from bot.services.publication_draft import designated_channel
+from bot.services.publication_draft import Flag, designated_channel
 from bot.services.publication_render import Renderer
-from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService
+from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService, draft_of, version_of
 from storage.models import Member, OutboxMessage, Timer
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -88,18 +88,7 @@ class ChannelDesk:
             if chat_id is None or channel in done or not self._order_allows(version, channel, records):
                 continue
             await self._post(uow, form, item, channel, chat_id, now)
-            uow.publications.add_record(
-                PublicationRecord(
-                    item_id=item.id,
-                    form_id=form.id,
-                    channel=channel,
-                    action=ACTIONS[form.kind],
-                    at=now,
-                    recorded_by=None,
-                    recorded_at=now,
-                )
-            )
-            self._published(form, now)
+            self._add_record(uow, form, item, channel, now, None, None, now)
             await record(
                 uow,
                 self._clock,
@@ -116,16 +105,10 @@ class ChannelDesk:
         form.state, form.applied_at = "applied", now
         if form.kind == "change":
             approved = form.current
-            item.versions.append(
-                PublicationVersion(
-                    **{
-                        **{c: getattr(approved, c) for c in _VERSION_COLUMNS},
-                        "number": item.version + 1,
-                        "source_id": form.id,
-                        "created_at": now,
-                    }
-                )
-            )
+            flags = [Flag(**flag) for flag in approved.flags]
+            copy = version_of(draft_of(approved), item.version + 1, flags, approved.created_by, now)
+            copy.source_id = form.id
+            item.versions.append(copy)
             item.version += 1
         else:
             item.state, item.applied_at = "taken_down", now
@@ -278,19 +261,7 @@ class ChannelDesk:
                     channel=self._render.channel_names(designated, self._language(member)),
                 )
             item = await self._item(uow, form)
-            uow.publications.add_record(
-                PublicationRecord(
-                    item_id=item.id,
-                    form_id=form.id,
-                    channel=channel,
-                    action=ACTIONS[form.kind],
-                    at=at,
-                    link=link,
-                    recorded_by=member.id,
-                    recorded_at=now,
-                )
-            )
-            self._published(form, at)
+            self._add_record(uow, form, item, channel, at, link, member.id, now)
             await record(
                 uow,
                 self._clock,
@@ -324,7 +295,29 @@ class ChannelDesk:
         return first is not None and (at is None or at >= first.at)
 
     @staticmethod
-    def _published(form: Publication, at: datetime) -> None:
+    def _add_record(
+        uow: UnitOfWork,
+        form: Publication,
+        item: Publication,
+        channel: str,
+        at: datetime,
+        link: str | None,
+        by: int | None,
+        now: datetime,
+    ) -> None:
+        """A channel carried the form out (by: None for the bot); a new item is published from its first."""
+        uow.publications.add_record(
+            PublicationRecord(
+                item_id=item.id,
+                form_id=form.id,
+                channel=channel,
+                action=ACTIONS[form.kind],
+                at=at,
+                link=link,
+                recorded_by=by,
+                recorded_at=now,
+            )
+        )
         if form.kind == "new":
             form.state = "published"
             if form.published_at is None or at < form.published_at:
@@ -352,26 +345,6 @@ class ChannelDesk:
             chat_id=drafter.telegram_id,
             text=text.format(id=form.id, title=form.current.title),
         )
-
-
-_VERSION_COLUMNS = (
-    "title",
-    "body",
-    "entities",
-    "attachments",
-    "channels",
-    "audience",
-    "quantity",
-    "planned_at",
-    "embargo_until",
-    "disclosure",
-    "designated_first",
-    "flags",
-    "checklist",
-    "note",
-    "created_by",
-    "created_at",
-)
 
 
 def post_text(version: PublicationVersion) -> tuple[str, list[dict[str, Any]]]:

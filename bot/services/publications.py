@@ -73,43 +73,22 @@ class FormView:
 
 
 def draft_of(version: PublicationVersion) -> Draft:
-    return Draft(
-        title=version.title,
-        body=version.body,
-        entities=list(version.entities),
-        attachments=list(version.attachments),
-        channels=list(version.channels),
-        audience=version.audience,
-        quantity=version.quantity,
-        planned_at=version.planned_at,
-        embargo_until=version.embargo_until,
-        disclosure=version.disclosure,
-        designated_first=version.designated_first,
-        checklist=list(version.checklist),
-        note=version.note,
-    )
+    """A stored version as a draft (the form's fields have the columns' names)."""
+    return Draft(**{name: _copy(getattr(version, name)) for name in Draft.__dataclass_fields__})
 
 
-def version_of(draft: Draft, number: int, flags: list[Flag], member: Member, now: datetime) -> PublicationVersion:
+def version_of(draft: Draft, number: int, flags: list[Flag], author_id: int, now: datetime) -> PublicationVersion:
     return PublicationVersion(
+        **{name: _copy(getattr(draft, name)) for name in Draft.__dataclass_fields__},
         number=number,
-        title=draft.title,
-        body=draft.body,
-        entities=draft.entities,
-        attachments=draft.attachments,
-        channels=draft.channels,
-        audience=draft.audience,
-        quantity=draft.quantity,
-        planned_at=draft.planned_at,
-        embargo_until=draft.embargo_until,
-        disclosure=draft.disclosure,
-        designated_first=draft.designated_first,
         flags=[{"word": flag.word, "context": flag.context} for flag in flags],
-        checklist=draft.checklist,
-        note=draft.note,
-        created_by=member.id,
+        created_by=author_id,
         created_at=now,
     )
+
+
+def _copy(value: object) -> object:
+    return list(value) if isinstance(value, list) else value  # JSON lists are not shared between rows
 
 
 class PublicationService:
@@ -168,7 +147,7 @@ class PublicationService:
                     posts={},
                     created_at=now,
                     submitted_at=now,
-                    versions=[version_of(draft, 1, flags, member, now)],
+                    versions=[version_of(draft, 1, flags, member.id, now)],
                 )
             )
             await uow.session.flush()
@@ -201,7 +180,7 @@ class PublicationService:
             changed = before.content() != draft.content() or (form.kind == "takedown" and before.note != draft.note)
             now = self._clock.now()
             flags = self.precheck(draft)
-            form.versions.append(version_of(draft, form.version + 1, flags, member, now))
+            form.versions.append(version_of(draft, form.version + 1, flags, member.id, now))
             form.version += 1
             form.state = "review"
             await record(
