@@ -74,6 +74,7 @@ from .organisation import (
 from .publication import (
     Channel,
     ChecklistItem,
+    DepartmentChains,
     Publication,
     PublicationChains,
     PublicationKind,
@@ -154,6 +155,7 @@ __all__ = [
     "Dataset",
     "Deadlines",
     "Department",
+    "DepartmentChains",
     "Direction",
     "DueRuleSpec",
     "DutyRoom",

@@ -164,7 +164,7 @@ class PublicationService:
                 flags=len(flags),
                 checklist=len(draft.checklist),
             )
-            await self._review.start(uow, actor, form, member, self.chain(kind, draft))
+            await self._review.start(uow, actor, form, member, self.chain(kind, draft, member.department))
             submitted = Submitted(form.id, True, await self._review.status(uow, form.id, language))
             await uow.commit()
             return submitted
@@ -199,9 +199,10 @@ class PublicationService:
             await uow.commit()
             return submitted
 
-    def chain(self, kind: str, draft: Draft) -> tuple[str, ...]:
-        """The review steps from the policy; disclosures add the external review (D2, D5)."""
-        return self._policy.publication.chain_for(kind, disclosure=draft.disclosure)  # type: ignore[arg-type]
+    def chain(self, kind: str, draft: Draft, department: str) -> tuple[str, ...]:
+        """The review steps from the policy by kind and department; disclosures add the external review (D2, D5)."""
+        policy = self._policy.publication
+        return policy.chain_for(kind, disclosure=draft.disclosure, department=department)  # type: ignore[arg-type]
 
     # Reading one form ------------------------------------------------------------------------------
     async def view(self, actor: Actor, form_id: int) -> FormView:
