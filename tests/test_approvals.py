@@ -162,7 +162,7 @@ async def test_a_question_goes_to_the_requester_and_the_answer_back_to_the_appro
     ]
     card = last_text(h, HEAD)
     assert card.startswith("💬 Zhang San answered your question")
-    assert "❓ Li Si: Which customers exactly?\n   💬 The 40 customers of the spring campaign." in card
+    assert "❓ Li Si asked: Which customers exactly?\n   💬 The 40 customers of the spring campaign." in card
     await approve(h, HEAD)
     assert await h.press(REQUESTER, AnswerCb.unpack(answer)) == ["This question is closed; nothing was changed."]
 
@@ -352,3 +352,19 @@ async def test_a_deactivated_approver_s_step_goes_to_the_next_person_up(harness:
     assert last_text(h, COMPANY_HEAD).startswith("🔀 Passed to you")
     await approve(h, COMPANY_HEAD)
     assert any("was approved" in text for text in h.session.texts(REQUESTER))
+
+
+async def test_each_person_reads_the_request_in_their_own_language(harness: Harness) -> None:
+    """Simplified Chinese first: a Chinese-speaking requester and an English-speaking approver each
+    get their own language, whoever triggered the message."""
+    h = harness
+    await organisation(h)
+    await h.app.members.set_language(REQUESTER, "zh_Hans")
+    await submit(h, REQUESTER, "customer_archives")
+    assert "Step 1 of 2: department head" in last_text(h, HEAD)
+    step = await current_step(h)
+    await h.press(HEAD, ApprovalCb(action="no", step=step.id))
+    await h.send(HEAD, "请使用脱敏后的数据。")
+    assert last_text(h, REQUESTER) == "⛔ 您的申请「#1 客户档案 · 只读」被Li Si驳回。\n理由：请使用脱敏后的数据。"
+    overview = (await h.send(REQUESTER, "/access"))[0]
+    assert overview.startswith("我的数据存取权限") and "#1 客户档案 · 只读 — 已驳回" in overview

@@ -107,7 +107,7 @@ class AccessService:
             return await self.catalogue.view(uow, await self._requestable(uow, dataset_id, mode), language)
 
     # Checking the answers ------------------------------------------------------------------------
-    def check_purpose(self, text: str, *, what: str = "purpose") -> str:
+    def check_purpose(self, text: str) -> str:
         """At least a sentence (C1); for full access the written reason of C4."""
         text = text.strip()
         if len(text) < MIN_PURPOSE:
@@ -120,23 +120,17 @@ class AccessService:
 
     async def presets(self, actor: Actor, dataset_id: int, mode: str) -> tuple[list[tuple[int, date]], date]:
         """Duration presets within the mode's maximum (C7) and the last day allowed."""
-        async with self._uow() as uow:
-            await active_member(uow, self._clock, actor, "access_request")
-            dataset = await self._requestable(uow, dataset_id, mode)
+        dataset = await self._lookup(actor, dataset_id, mode)
         today, limit = self._today(), int(dataset.max_days[mode])
         days = [d for d in PRESET_DAYS if d < limit] + [limit]
         return [(d, today + timedelta(days=d)) for d in days], today + timedelta(days=limit)
 
     async def check_until(self, actor: Actor, dataset_id: int, mode: str, day: date) -> date:
-        async with self._uow() as uow:
-            await active_member(uow, self._clock, actor, "access_request")
-            return self._until(await self._requestable(uow, dataset_id, mode), mode, day)
+        return self._until(await self._lookup(actor, dataset_id, mode), mode, day)
 
     async def chain(self, actor: Actor, dataset_id: int, mode: str, language: str) -> list[str]:
         """The steps the request will go through (C2; C4/C5 add the top step)."""
-        async with self._uow() as uow:
-            await active_member(uow, self._clock, actor, "access_request")
-            dataset = await self._requestable(uow, dataset_id, mode)
+        dataset = await self._lookup(actor, dataset_id, mode)
         kind = self._approvals.kind(KIND)
         steps = self._policy.access.chain(dataset.classification, mode)
         return [self._approvals.notices.step_label(kind, step, language) for step in steps]
@@ -202,7 +196,7 @@ class AccessService:
                     uow, self._clock, actor, "access_request", request_id, NotAllowed(N_("This is not your request."))
                 )
             approval = await uow.approvals.by_subject(KIND, request_id)
-            if request.state != "pending" or approval is None:  # type: ignore[union-attr]
+            if request.state != "pending" or approval is None:
                 raise Conflict(N_("This request has already been decided."))
             await self._approvals.withdraw(uow, actor, approval, "cancelled by the requester")
             await uow.commit()
@@ -286,6 +280,11 @@ class AccessService:
         assert request is not None
         return request, await self.catalogue.dataset(uow, request.dataset_id)
 
+    async def _lookup(self, actor: Actor, dataset_id: int, mode: str) -> DatasetRow:
+        async with self._uow() as uow:
+            await active_member(uow, self._clock, actor, "access_request")
+            return await self._requestable(uow, dataset_id, mode)
+
     async def _requestable(self, uow: UnitOfWork, dataset_id: int, mode: str | None = None) -> DatasetRow:
         dataset = await self.catalogue.dataset(uow, dataset_id)
         if not dataset.active:
@@ -300,7 +299,7 @@ class AccessService:
         grant = await uow.access.grant(grant_id)
         if grant is None or grant.holder_id != member.id or (dataset_id is not None and grant.dataset_id != dataset_id):
             await refuse(uow, self._clock, actor, "access_grant", grant_id, NotAllowed(N_("This is not your grant.")))
-        if grant.state not in ("provisioning", "active"):  # type: ignore[union-attr]
+        if grant.state not in ("provisioning", "active"):
             raise Conflict(N_("This grant has ended; request access again instead."))
         return grant
 

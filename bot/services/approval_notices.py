@@ -105,18 +105,22 @@ class Notices:
         )
         lines = []
         for decision in decisions:
-            spec = request.steps[decision.position].spec
-            who = self.named(people.get(decision.member_id), people.get(decision.principal_id), language)
-            line = f"{DECISION_MARKS[decision.action]} {self.step_label(kind, spec, language)}: "
-            line += (who + " · " if decision.member_id else "") + t(DECISION_WORDS[decision.action])
-            line += " · " + self.moment(decision.at, language)
-            lines.append(line + (f"\n   {decision.comment}" if decision.comment else ""))
+            values = {
+                "step": self.step_label(kind, request.steps[decision.position].spec, language),
+                "name": self.named(people.get(decision.member_id), people.get(decision.principal_id), language),
+                "decision": t(DECISION_WORDS[decision.action]),
+                "at": self.moment(decision.at, language),
+            }
+            line = t(
+                N_("{step}: {name} · {decision} · {at}") if decision.member_id else N_("{step}: {decision} · {at}")
+            )
+            comment = f"\n   {decision.comment}" if decision.comment else ""
+            lines.append(f"{DECISION_MARKS[decision.action]} {line.format(**values)}{comment}")
         for question in questions:
             asker = self.named(people.get(question.asked_by), people.get(question.asked_for), language)
-            lines.append(f"❓ {asker}: {question.question}")
-            lines.append(
-                "   " + (f"💬 {question.answer}" if question.answer is not None else t(N_("(not answered yet)")))
-            )
+            lines.append("❓ " + t(N_("{name} asked: {question}")).format(name=asker, question=question.question))
+            answer = f"💬 {question.answer}" if question.answer is not None else t(N_("(not answered yet)"))
+            lines.append("   " + answer)
         return [t(N_("History:")), *lines] if lines else []
 
     async def send_card(
