@@ -36,6 +36,7 @@ from handlers.publication_buttons import (
     record_step_keyboard,
 )
 
+HISTORY_LIMIT = 3800  # characters of history lines in one message (Telegram takes 4,096)
 DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 EVENT_NAMES = {
@@ -165,7 +166,7 @@ def history_line(entry: HistoryEntry, policy: Policy, language: str) -> str:
     what = _(EVENT_NAMES.get(entry.what, entry.what))
     version = f" (v{entry.version})" if entry.version else ""
     channel = f" {Renderer(policy).channel_names([entry.channel], language)}" if entry.channel else ""
-    detail = f" {entry.detail}" if entry.detail else ""
+    detail = f" · {entry.detail}" if entry.detail else ""
     return f"{format_moment(entry.at, language, policy.organisation.zone)} · {who} · {what}{channel}{detail}{version}"
 
 
@@ -175,9 +176,13 @@ async def history(
     form, entries = await listing.history(actor_of(query), callback_data.id, language)
     await query.answer()
     if query.message is not None:
-        lines = [_("History of #{id} «{title}»:").format(id=form.id, title=form.title)]
-        lines += [history_line(entry, policy, language) for entry in entries]
-        await query.message.answer("\n".join(lines)[:4000])
+        lines = [history_line(entry, policy, language) for entry in entries]
+        while len(lines) > 1 and sum(len(line) + 1 for line in lines) > HISTORY_LIMIT:
+            lines = lines[1:]  # the newest entries matter most; the export has everything
+        if len(lines) < len(entries):
+            lines.insert(0, "…")
+        header = _("History of #{id} «{title}»:").format(id=form.id, title=form.title)
+        await query.message.answer("\n".join([header, *lines])[:4096])
 
 
 # Recording a channel's publication (D5) -----------------------------------------------------------------

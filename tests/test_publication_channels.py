@@ -202,7 +202,7 @@ async def test_an_approved_change_edits_the_post_and_a_take_down_deletes_it(harn
     takedown = (await h.press(DRAFTER, PubCb(action="open", id=3)))[-1]
     assert "• Telegram channel: removed" in takedown and "• Company website: not recorded yet" in takedown
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
-    assert "new published version from change form #2 (v2)" in history
+    assert "new published version from change form · #2 (v2)" in history
     assert "#3 The event was cancelled." in history
 
 

@@ -76,8 +76,8 @@ async def test_the_whole_chain_head_signs_then_the_leader_approves(harness: Harn
     assert "• Company website: not recorded yet" in card
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
     assert "Zhang San · submitted (v1)" in history
-    assert "Li Si · approved department head (v1)" in history
-    assert "Zhao Liu · approved Leader (v1)" in history
+    assert "Li Si · approved · department head (v1)" in history
+    assert "Zhao Liu · approved · Leader (v1)" in history
 
 
 async def test_a_reviewer_rejects_with_a_reason_and_the_drafter_reads_it(harness: Harness) -> None:
@@ -132,8 +132,8 @@ async def test_return_revise_and_the_reviewer_sees_what_changed_and_approvals_re
     await decide(h, LEADER)
     assert await form_state(h) == "approved"
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
-    assert "Zhao Liu · returned for revision Leader · Remove the superlative. (v1)" in history
-    assert "Zhang San · resubmitted a revised version Superlative removed. (v2)" in history
+    assert "Zhao Liu · returned for revision · Leader · Remove the superlative. (v1)" in history
+    assert "Zhang San · resubmitted a revised version · Superlative removed. (v2)" in history
 
 
 async def test_an_unchanged_resubmission_keeps_earlier_approvals(harness: Harness) -> None:
@@ -219,7 +219,7 @@ async def test_a_delegate_reviews_while_the_head_is_away(harness: Harness) -> No
     assert card.startswith("#1 · New item · in review")
     await decide(h, 7100)
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
-    assert "Deputy Head (delegate of Li Si) · approved department head (v1)" in history
+    assert "Deputy Head (delegate of Li Si) · approved · department head (v1)" in history
 
 
 async def test_submitting_twice_by_a_double_tap_creates_one_form(harness: Harness) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def install(app: App) -> None:
-    review = PublicationReview(approval_engine(app), app.clock, app.policy, app.i18n)
+    review = PublicationReview(approval_engine(app), app.policy)
     service = PublicationService(app.uow, app.clock, app.policy, review)
     desk = ChannelDesk(app.uow, app.clock, app.policy, app.i18n, service)
     review.register(desk)

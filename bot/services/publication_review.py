@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram.utils.i18n import I18n
-
-from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalKind, ApprovalService, ApprovalStatus, StepWindow
@@ -35,11 +32,9 @@ SEEN = ("approved", "rejected", "returned")  # decisions taken with a version in
 
 
 class PublicationReview:
-    def __init__(self, engine: ApprovalService, clock: Clock, policy: Policy, i18n: I18n) -> None:
+    def __init__(self, engine: ApprovalService, policy: Policy) -> None:
         self._engine = engine
-        self._clock = clock
         self._policy = policy
-        self._i18n = i18n
         self._render = Renderer(policy)
 
     def register(self, desk: ChannelDesk) -> None:
@@ -112,7 +107,7 @@ class PublicationReview:
 
     # The engine's hooks -------------------------------------------------------------------------------
     async def _form(self, uow: UnitOfWork, request: ApprovalRequest) -> Publication:
-        form = await uow.publications.get(request.subject_id, for_update=True)
+        form = await uow.publications.get(request.subject_id)
         assert form is not None
         return form
 
@@ -124,7 +119,7 @@ class PublicationReview:
         """The form for a reviewer: every field, the flags, the checklist, and the changes since the
         version this step last decided on (D2, D3, D4)."""
         form = await self._form(uow, request)
-        t = self._translator(language)
+        t = self._engine.notices.translator(language)
         drafter = await uow.members.get(form.drafter_id)
         department = self._policy.department(form.department).name.get(language)
         draft = draft_of(form.current)
@@ -178,8 +173,7 @@ class PublicationReview:
         drafter = await uow.members.get(form.drafter_id)
         if drafter is None or not drafter.active:
             return
-        language = drafter.language or self._policy.organisation.default_language
-        t = self._translator(language)
+        t = self._engine.notices.translator(self._engine.notices.language(drafter))
         text = t(
             N_(
                 "↩️ Your form #{id} «{title}» was returned for revision.\nComment: {comment}\nChange what is "
@@ -194,6 +188,3 @@ class PublicationReview:
             text=text,
             markup=revise_keyboard(form.id, t),
         )
-
-    def _translator(self, language: str):  # noqa: ANN202
-        return lambda msgid: self._i18n.gettext(msgid, locale=language)

@@ -106,11 +106,3 @@ class PublicationRepository(Repository):
     async def records_of_form(self, form_id: int) -> Sequence[PublicationRecord]:
         query = select(PublicationRecord).where(PublicationRecord.form_id == form_id).order_by(PublicationRecord.at)
         return (await self.session.scalars(query)).all()
-
-    async def records_of_item(self, item_id: int) -> Sequence[PublicationRecord]:
-        query = (
-            select(PublicationRecord)
-            .where(PublicationRecord.item_id == item_id)
-            .order_by(PublicationRecord.at, PublicationRecord.id)
-        )
-        return (await self.session.scalars(query)).all()

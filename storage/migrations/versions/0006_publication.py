@@ -75,9 +75,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("form_id", "channel", name="uq_publication_record"),
     )
-    with op.batch_alter_table("publication_records", schema=None) as batch_op:
-        batch_op.create_index("ix_publication_records_item", ["item_id", "at"], unique=False)
-
     op.create_table(
         "publication_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -116,9 +113,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("publication_versions")
-    with op.batch_alter_table("publication_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_publication_records_item")
-
     op.drop_table("publication_records")
     with op.batch_alter_table("publications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_publications_target_id"))
