@@ -230,3 +230,18 @@ async def test_submitting_twice_by_a_double_tap_creates_one_form(harness: Harnes
     assert again == ["This button is no longer valid. Please start again."]
     async with h.app.uow() as uow:
         assert len(list(await uow.session.scalars(select(Publication)))) == 1
+
+
+async def test_each_reviewer_reads_the_form_in_their_own_language(harness: Harness) -> None:
+    """Simplified Chinese first: a Chinese-reading head gets the card, flags and checklist in Chinese."""
+    h = harness
+    await member(h, DRAFTER, ["staff"], "marketing", "Zhang San")
+    await member(h, HEAD, ["department_head"], "marketing", "李四", language="zh_Hans")
+    await submit(h, DRAFTER, title="行业第一", body="欢迎垂询。")
+    card = last_text(h, HEAD)
+    assert "信息发布管理表 #1 — 新发布信息" in card
+    assert "⚠️ 预检：发现 1 处可能的夸大性宣传用语（D3）：\n• 第一: 行业【第一】" in card
+    assert "✅ 禁止发布内容核对清单：拟稿人已确认全部 9 项。" in card
+    assert "计划发布：审批通过后立即发布" in card
+    await decide(h, HEAD, "ret", "请删去“第一”。")
+    assert "Comment: 请删去“第一”。" in last_text(h, DRAFTER)  # the drafter reads English

@@ -34,11 +34,13 @@ COLLEAGUE = 7006  # another member of marketing, no reviewer role
 OFFICER = 7007  # an information officer, who may record publication (D5)
 
 
-async def member(h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = "") -> int:
-    """A member who reads English; joined through the service (joining is the foundation's to test)."""
+async def member(
+    h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = "", language: str = "en"
+) -> int:
+    """A member (reading English unless told); joined through the service (joining is the foundation's to test)."""
     name = name or f"Member {user_id}"
     invitation = await h.app.members.invite(Actor.command_line(), roles=roles, department=department, name=name)
-    joined = await h.app.members.join(invitation.code, telegram_id=user_id, name=name, username=None, language="en")
+    joined = await h.app.members.join(invitation.code, telegram_id=user_id, name=name, username=None, language=language)
     return joined.id
 
 
