@@ -8,23 +8,12 @@ from handlers.access_buttons import AccessCb, AskCb
 from handlers.callbacks import MemberCb
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.access import approve, audit, grants, member, open_task, submit
-from tests.support.org import HEAD, IC_HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, organisation
+from tests.support.org import HEAD, IC_HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, granted, organisation
 
 
 def last_text(h: Harness, user_id: int) -> str:
     texts = h.session.texts(user_id)
     return texts[-1] if texts else ""
-
-
-async def granted(h: Harness, code: str = "financial_reports", until: str = "2026-03-09") -> int:
-    """A request approved by the head and provisioned by the information centre; returns the grant id."""
-    await submit(h, REQUESTER, code, until=until)
-    await approve(h, HEAD)
-    if code == "customer_archives":
-        await approve(h, OWNER)
-    task = await open_task(h)
-    await h.press(IC_OFFICER, AccessCb(action="done", id=task.id))
-    return (await grants(h))[-1].id
 
 
 async def test_access_is_ready_only_after_the_information_centre_confirms(harness: Harness) -> None:

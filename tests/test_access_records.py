@@ -3,6 +3,7 @@ exports; F1, F3) and the provisioning webhook posted after commit with retries."
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from bot.policy import load_policy
 from handlers.access_buttons import AccessCb, CatalogueCb, ReportCb
 from tests.conftest import Harness, settings_for
 from tests.support.access import approve, audit, dataset_id, grants, member, open_task, request_access, submit
-from tests.support.org import HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, organisation
+from tests.support.org import HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, granted, organisation
 from tests.support.recording_session import RecordingSession
 
 OTHER_HEAD = 4101  # head of finance: sees only their own department's records
@@ -45,11 +46,16 @@ async def test_information_officers_add_and_edit_data_sets_in_chat(harness: Harn
     assert await h.send(OWNER, "forever") == ["Send a whole number of days from 1 to 3650."]
     card = (await h.send(OWNER, "14"))[-1]
     assert "Modes: read-only (up to 14 days), full access (up to 30 days)" in card
+    assert "Data owners: Wang Wu (holders of the owner role in the department)" in card
+    await h.press(OWNER, CatalogueCb(action="edit", id=new, field="owner"))
+    name_head = next(data for text, data in h.buttons(OWNER) if text == "▫️ Li Si")
+    card = (await h.press(OWNER, name_head))[-1]
+    assert "Data owners: Li Si\n" in card  # a named owner replaces the role's holders
     await request_access(h, REQUESTER, "dataset_6", until="2026-03-10")
     confirm = [t for t in h.session.texts(REQUESTER) if t.startswith("Step 6")][-1]
     assert "Approvals: department head → data owner → Leader" in confirm  # the 绝密 chain
     assert await h.send(REQUESTER, "/access")
-    assert [e.action for e in await audit(h, "dataset")] == ["created", "edited", "edited", "edited"]
+    assert [e.action for e in await audit(h, "dataset")] == ["created", "edited", "edited", "edited", "edited"]
 
 
 async def test_only_information_officers_change_the_catalogue(harness: Harness) -> None:
@@ -68,10 +74,7 @@ async def test_managers_see_who_holds_access_now_within_their_scope(harness: Har
     h = harness
     await organisation(h)
     await member(h, OTHER_HEAD, ["department_head"], "finance", "Finance Head")
-    await submit(h, REQUESTER, "customer_archives", until="2026-03-20")
-    await approve(h, HEAD)
-    await approve(h, OWNER)
-    await h.press(IC_OFFICER, AccessCb(action="done", id=(await open_task(h)).id))
+    await granted(h, "customer_archives", until="2026-03-20")
     holders = ReportCb(action="ds", value=str(await dataset_id(h, "customer_archives")))
     await h.send(LEADER, "/grants")
     shown = (await h.press(LEADER, holders))[-1]
@@ -124,9 +127,11 @@ class Receiver:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.called = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
         self.calls.append((request.headers.get("Idempotency-Key", ""), await request.json()))
+        self.called.set()
         return web.Response(status=500 if len(self.calls) == 1 else 200)
 
 
@@ -144,18 +149,22 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     await runner.cleanup()
 
 
+async def webhook_app(url: str, tmp_path: Path) -> Harness:
+    """The bot with ``access.provisioning_webhook`` set to ``url``."""
+    default = load_policy(None)
+    policy = default.model_copy(update={"access": default.access.model_copy(update={"provisioning_webhook": url})})
+    clock, session = ManualClock(), RecordingSession()
+    database = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    app = await build_app(settings_for(database), clock=clock, policy=policy, session=session)
+    return Harness(app, session, clock)
+
+
 async def test_grant_and_revocation_decisions_are_posted_to_the_webhook_with_retries(
     receiver: tuple[Receiver, str], tmp_path: Path
 ) -> None:
     target, url = receiver
-    default = load_policy(None)
-    policy = default.model_copy(update={"access": default.access.model_copy(update={"provisioning_webhook": url})})
-    clock = ManualClock()
-    session = RecordingSession()
-    app = await build_app(
-        settings_for(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"), clock=clock, policy=policy, session=session
-    )
-    h = Harness(app, session, clock)
+    h = await webhook_app(url, tmp_path)
+    app = h.app
     webhooks = app.dispatcher.workflow_data["webhooks"]
     try:
         await organisation(h)
@@ -179,3 +188,24 @@ async def test_grant_and_revocation_decisions_are_posted_to_the_webhook_with_ret
         assert [g.state for g in await grants(h)] == ["revoking"]
     finally:
         await app.close()
+
+
+async def test_the_running_sender_posts_as_soon_as_a_decision_is_committed(
+    receiver: tuple[Receiver, str], tmp_path: Path
+) -> None:
+    """The background loop (started with the app) is woken by the commit; nobody calls drain()."""
+    target, url = receiver
+    h = await webhook_app(url, tmp_path)
+    worker = h.app.dispatcher.workflow_data["webhooks"]
+    assert worker in h.app.workers
+    running = asyncio.create_task(worker.run())
+    try:
+        await organisation(h)
+        await submit(h, REQUESTER, "financial_reports")
+        await approve(h, HEAD)
+        await asyncio.wait_for(target.called.wait(), timeout=10)
+        assert target.calls[0][1]["event"] == "grant"
+    finally:
+        worker.stop()
+        await running
+        await h.app.close()

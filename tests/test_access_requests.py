@@ -13,6 +13,14 @@ async def start(h: Harness) -> list[str]:
     return await h.press(REQUESTER, AccessCb(action="new"))
 
 
+async def up_to_the_duration(h: Harness) -> None:
+    """Customer archives, read-only, a purpose: the wizard now asks until when."""
+    await start(h)
+    await h.press(REQUESTER, AskCb(action="ds", value=str(await dataset_id(h, "customer_archives"))))
+    await h.press(REQUESTER, AskCb(action="next"))
+    await h.send(REQUESTER, "Prepare the customer visit plan for April.")
+
+
 async def test_search_by_name_or_browse_by_department(harness: Harness) -> None:
     """C1: a data set is found by part of its name (any language) or under its owning department."""
     h = harness
@@ -89,10 +97,7 @@ async def test_bad_answers_are_refused_clearly_and_nothing_is_lost(harness: Harn
 async def test_back_walks_the_steps_in_reverse_and_cancel_leaves_nothing(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await start(h)
-    await h.press(REQUESTER, AskCb(action="ds", value=str(await dataset_id(h, "customer_archives"))))
-    await h.press(REQUESTER, AskCb(action="next"))
-    await h.send(REQUESTER, "Prepare the customer visit plan for April.")
+    await up_to_the_duration(h)
     assert (await h.press(REQUESTER, AskCb(action="back")))[-1].startswith("Step 3: what do you need the data for?")
     assert "Step 2: which access" in (await h.press(REQUESTER, AskCb(action="back")))[-1]
     assert "step 1: which data set?" in (await h.press(REQUESTER, AskCb(action="back")))[-1]
@@ -122,10 +127,7 @@ async def test_the_no_third_party_notice_must_be_accepted(harness: Harness) -> N
     """C5: there is no way past the notice without accepting it; submit is only offered after it."""
     h = harness
     await organisation(h)
-    await start(h)
-    await h.press(REQUESTER, AskCb(action="ds", value=str(await dataset_id(h, "customer_archives"))))
-    await h.press(REQUESTER, AskCb(action="next"))
-    await h.send(REQUESTER, "Prepare the customer visit plan for April.")
+    await up_to_the_duration(h)
     await h.press(REQUESTER, h.buttons(REQUESTER)[0][1])
     assert [text for text, _ in h.buttons(REQUESTER)] == ["✅ I accept", "◀ Back", "Cancel"]
     answers = await h.press(REQUESTER, AskCb(action="submit"))  # forged: submit before accepting

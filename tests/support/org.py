@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from handlers.access_buttons import AccessCb
 from tests.conftest import Harness
-from tests.support.access import member
+from tests.support.access import approve, grants, member, open_task, submit
 
 REQUESTER = 3001  # staff, marketing
 HEAD = 3002  # head of marketing
@@ -33,3 +34,14 @@ async def organisation(h: Harness, *extra: str) -> None:
     }
     for name in extra:
         await member(h, *people[name])
+
+
+async def granted(h: Harness, code: str = "financial_reports", until: str = "2026-03-09") -> int:
+    """A request approved by the head and provisioned by the information centre; returns the grant id."""
+    await submit(h, REQUESTER, code, until=until)
+    await approve(h, HEAD)
+    if code == "customer_archives":
+        await approve(h, OWNER)
+    task = await open_task(h)
+    await h.press(IC_OFFICER, AccessCb(action="done", id=task.id))
+    return (await grants(h))[-1].id
