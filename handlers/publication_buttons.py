@@ -75,7 +75,7 @@ def sheet_keyboard(kind: str, labels: dict[str, str], revising: bool) -> InlineK
     builder.adjust(3)
     if kind != "takedown":
         builder.row(button(_("☑️ Prohibited-content checklist"), FormCb(action="edit", value="checklist")))
-    if revising:
+    if revising and kind != "takedown":  # a take-down's note is its reason, edited above
         builder.row(button(_("📝 Note for the reviewers"), FormCb(action="edit", value="note")))
     builder.row(
         button(_("📤 Submit for review"), FormCb(action="submit")), button(_("Cancel"), FormCb(action="cancel"))

@@ -45,13 +45,10 @@ async def show_sheet(message: Message, state: FSMContext, policy: Policy, langua
         words = policy.publication.exaggeration_words
         parts.append(renderer.flags(exaggeration_flags(words, draft.title, draft.body), _))
         parts.append(renderer.checklist(draft.checklist, _))
-    if data.get("form") and draft.note:
+    if data.get("form") and draft.note and kind != "takedown":
         parts.append(_("Note for the reviewers: {note}").format(note=draft.note))
     parts.append(_("Check everything above. Tap a field to change it, then submit for review."))
-    labels = field_labels()
-    if data.get("form"):
-        labels["note"] = _("Note")
-    await message.answer("\n\n".join(parts), reply_markup=sheet_keyboard(kind, labels, bool(data.get("form"))))
+    await message.answer("\n\n".join(parts), reply_markup=sheet_keyboard(kind, field_labels(), bool(data.get("form"))))
 
 
 def checklist_keyboard(draft: Draft, policy: Policy, language: str) -> InlineKeyboardMarkup:
@@ -76,7 +73,7 @@ async def edit_field(
             reply_markup=checklist_keyboard(draft, policy, language),
         )
         return
-    step = {"note": "reason" if data.get("kind") == "takedown" and not data.get("form") else "note"}.get(field, field)
+    step = ("reason" if data.get("kind") == "takedown" else "note") if field == "note" else field
     allowed = set(STEPS["new"]) | {"reason", "note"}
     if step not in allowed or (step == "channels" and data.get("kind") != "new"):
         await query.message.answer(_("This button is no longer valid. Please start again."))
@@ -133,20 +130,18 @@ async def choose_kind(
     language: str,
 ) -> None:
     kind = callback_data.value
+    items = await publications.live_items(actor_of(query))  # also refuses (and audits) a non-drafter
     await query.answer()
     assert query.message is not None
     if kind == "new":
-        await publications.check_drafter(actor_of(query))
         await state.set_data({"kind": "new", "draft": Draft().data()})
         await show_step(query.message, state, "title", policy, language)  # type: ignore[arg-type]
-        return
-    items = await publications.live_items(actor_of(query))
-    if kind not in STEPS or not items:
+    elif kind not in STEPS or not items:
         await query.message.answer(_("You have no published items to change or take down."))
-        return
-    await state.set_data({"kind": kind})
-    await state.set_state(PublishForm.item)
-    await query.message.answer(_("Which published item?"), reply_markup=items_keyboard(items))
+    else:
+        await state.set_data({"kind": kind})
+        await state.set_state(PublishForm.item)
+        await query.message.answer(_("Which published item?"), reply_markup=items_keyboard(items))
 
 
 async def choose_item(
@@ -157,19 +152,9 @@ async def choose_item(
     policy: Policy,
     language: str,
 ) -> None:
-    data = await state.get_data()
-    await query.answer()
-    if query.message is not None and callback_data.value.isdigit():
-        await begin_on_item(
-            query.message,
-            state,
-            publications,
-            policy,
-            language,  # type: ignore[arg-type]
-            actor_query=query,
-            item_id=int(callback_data.value),
-            kind=data.get("kind", "change"),
-        )
+    kind = (await state.get_data()).get("kind", "change")
+    item_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+    await begin_on_item(query, state, publications, policy, language, item_id, kind)
 
 
 async def from_card(
@@ -181,33 +166,24 @@ async def from_card(
     language: str,
 ) -> None:
     """Change or Take down pressed on a published item's card."""
-    await query.answer()
-    if query.message is not None:
-        await begin_on_item(
-            query.message,
-            state,
-            publications,
-            policy,
-            language,  # type: ignore[arg-type]
-            actor_query=query,
-            item_id=callback_data.id,
-            kind=callback_data.action,
-        )
+    await begin_on_item(query, state, publications, policy, language, callback_data.id, callback_data.action)
 
 
 async def begin_on_item(
-    message: Message,
+    query: CallbackQuery,
     state: FSMContext,
     publications: PublicationService,
     policy: Policy,
     language: str,
-    *,
-    actor_query: CallbackQuery,
     item_id: int,
     kind: str,
 ) -> None:
-    draft = await publications.start_from_item(actor_of(actor_query), item_id, kind)
+    """A change starts at the sheet with the published version; a take-down asks for the reason (D2)."""
+    draft = await publications.start_from_item(actor_of(query), item_id, kind)
     await state.set_data({"kind": kind, "target": item_id, "draft": draft.data()})
+    await query.answer()
+    message = query.message
+    assert isinstance(message, Message)
     if kind == "takedown":
         await show_step(message, state, "reason", policy, language)
     else:

@@ -17,14 +17,16 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.i18n import format_moment
 from bot.policy import Policy
+from bot.services.actor import Actor
 from bot.services.errors import N_, InvalidInput
 from bot.services.publication_channels import ChannelDesk
 from bot.services.publication_draft import clean_link, parse_moment
 from bot.services.publication_listing import FormLine, HistoryEntry, PublicationListing
-from bot.services.publication_render import ACTION_NAMES, Renderer
+from bot.services.publication_render import ACTION_NAMES, CARD_BODY_LIMIT, Renderer
 from bot.services.publications import FormView, PublicationService
 from handlers.admin import actor_of
 from handlers.filters import IsMember
+from handlers.labels import department_name
 from handlers.publication_buttons import (
     PubCb,
     channels_to_record,
@@ -34,6 +36,7 @@ from handlers.publication_buttons import (
     record_step_keyboard,
 )
 
+HISTORY_LIMIT = 3800  # characters of history lines in one message (Telegram takes 4,096)
 DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 EVENT_NAMES = {
@@ -114,14 +117,19 @@ def card_text(view: FormView, policy: Policy, language: str) -> str:
         f"#{view.id} · {renderer.kind(view.kind, view.target_id, _)} · {renderer.state(view.state, _)}",
         _("{drafter} · {department} · version {version} · submitted {moment}").format(
             drafter=view.drafter,
-            department=next(
-                (d.name.get(language) for d in policy.departments if d.code == view.department), view.department
-            ),
+            department=department_name(policy, view.department, language),
             version=view.version,
             moment=format_moment(view.submitted_at, language, zone),
         ),
         "",
-        renderer.summary(view.draft, view.kind, _, language, body_limit=1500),
+        renderer.summary(
+            view.draft,
+            view.kind,
+            _,
+            language,
+            body_limit=CARD_BODY_LIMIT,
+            shortened=N_("(shortened here; the whole text is in the message above)"),
+        ),
     ]
     if view.kind != "takedown":
         lines += ["", renderer.flags(list(view.flags), _), renderer.checklist(view.draft.checklist, _)]
@@ -143,6 +151,8 @@ async def open_form(
     view = await publications.view(actor_of(query), callback_data.id)
     await query.answer()
     if query.message is not None:
+        if len(view.draft.body) > CARD_BODY_LIMIT:  # the whole text first, as it will be published
+            await query.message.answer(view.draft.body)
         await query.message.answer(
             card_text(view, policy, language),
             reply_markup=form_card_keyboard(
@@ -156,7 +166,7 @@ def history_line(entry: HistoryEntry, policy: Policy, language: str) -> str:
     what = _(EVENT_NAMES.get(entry.what, entry.what))
     version = f" (v{entry.version})" if entry.version else ""
     channel = f" {Renderer(policy).channel_names([entry.channel], language)}" if entry.channel else ""
-    detail = f" {entry.detail}" if entry.detail else ""
+    detail = f" · {entry.detail}" if entry.detail else ""
     return f"{format_moment(entry.at, language, policy.organisation.zone)} · {who} · {what}{channel}{detail}{version}"
 
 
@@ -166,9 +176,13 @@ async def history(
     form, entries = await listing.history(actor_of(query), callback_data.id, language)
     await query.answer()
     if query.message is not None:
-        lines = [_("History of #{id} «{title}»:").format(id=form.id, title=form.title)]
-        lines += [history_line(entry, policy, language) for entry in entries]
-        await query.message.answer("\n".join(lines)[:4000])
+        lines = [history_line(entry, policy, language) for entry in entries]
+        while len(lines) > 1 and sum(len(line) + 1 for line in lines) > HISTORY_LIMIT:
+            lines = lines[1:]  # the newest entries matter most; the export has everything
+        if len(lines) < len(entries):
+            lines.insert(0, "…")
+        header = _("History of #{id} «{title}»:").format(id=form.id, title=form.title)
+        await query.message.answer("\n".join([header, *lines])[:4096])
 
 
 # Recording a channel's publication (D5) -----------------------------------------------------------------
@@ -230,23 +244,21 @@ async def _ask_moment(message: Message, state: FSMContext) -> None:
 
 async def take_moment(message: Message, state: FSMContext, desk: ChannelDesk, clock: Clock, policy: Policy) -> None:
     moment = parse_moment(message.text or "", policy.organisation.zone, clock.now(), future=False)
-    await _record(message, state, desk, moment)
+    await _record(state, desk, actor_of(message), moment)
+    await message.answer(_("Recorded. Thank you."))
 
 
 async def record_now(query: CallbackQuery, state: FSMContext, desk: ChannelDesk, clock: Clock) -> None:
+    await _record(state, desk, actor_of(query), clock.now())
     await query.answer()
     if query.message is not None:
-        await _record(query.message, state, desk, clock.now(), actor_query=query)  # type: ignore[arg-type]
+        await query.message.answer(_("Recorded. Thank you."))
 
 
-async def _record(
-    message: Message, state: FSMContext, desk: ChannelDesk, moment: datetime, actor_query: CallbackQuery | None = None
-) -> None:
+async def _record(state: FSMContext, desk: ChannelDesk, actor: Actor, moment: datetime) -> None:
     data = await state.get_data()
-    actor = actor_of(actor_query or message)
     await desk.record_channel(actor, int(data["form"]), data["channel"], moment, data.get("link"))
     await state.clear()
-    await message.answer(_("Recorded. Thank you."))
 
 
 # Search and export (D6) ------------------------------------------------------------------------------------

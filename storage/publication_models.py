@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base
@@ -98,7 +98,4 @@ class PublicationRecord(Base):
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: the bot itself
     recorded_at: Mapped[datetime]
 
-    __table_args__ = (
-        UniqueConstraint("form_id", "channel", name="uq_publication_record"),
-        Index("ix_publication_records_item", "item_id", "at"),
-    )
+    __table_args__ = (UniqueConstraint("form_id", "channel", name="uq_publication_record"),)

@@ -26,7 +26,7 @@ from tests.support.publication import (
     decide,
     last_text,
     organisation,
-    submit_form,
+    submit,
     tick_checklist,
 )
 from tests.support.recording_session import RecordingSession
@@ -52,7 +52,7 @@ async def harness(database_url: str, clock: ManualClock) -> AsyncIterator[Harnes
 
 
 async def approved(h: Harness, **fields: object) -> None:
-    await submit_form(h, DRAFTER, **fields)  # type: ignore[arg-type]
+    await submit(h, DRAFTER, **fields)  # type: ignore[arg-type]
     await decide(h, HEAD)
     await decide(h, LEADER)
 
@@ -141,7 +141,7 @@ async def test_designated_platform_first_orders_every_record_and_the_bots_own_po
 async def test_records_are_refused_before_approval_and_before_the_embargo(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER, channels=("website",), embargo="2026-03-02 10:00")
+    await submit(h, DRAFTER, channels=("website",), embargo="2026-03-02 10:00")
     assert await h.press(DRAFTER, PubCb(action="rec", id=1)) == ["Nothing is waiting to be recorded for this channel."]
     await decide(h, HEAD)
     await decide(h, LEADER)
@@ -166,6 +166,10 @@ async def test_an_approved_change_edits_the_post_and_a_take_down_deletes_it(harn
     assert "Change to published item #1" in sheet and "Saturday 10:00." in sheet
     await h.press(DRAFTER, FormCb(action="edit", value="body"))
     await h.send(DRAFTER, "Saturday 14:00.")
+    await h.press(DRAFTER, FormCb(action="edit", value="files"))
+    await h.press(DRAFTER, FormCb(action="skip", value="clear"))  # remove all files
+    await h.send(DRAFTER, None, photo="new-poster")  # type: ignore[arg-type]
+    await h.press(DRAFTER, FormCb(action="next"))
     await tick_checklist(h, DRAFTER)
     await h.press(DRAFTER, FormCb(action="submit"))
     card = last_text(h, HEAD)
@@ -173,9 +177,11 @@ async def test_an_approved_change_edits_the_post_and_a_take_down_deletes_it(harn
     await decide(h, HEAD)
     await decide(h, LEADER)
     await h.advance(minutes=1)
-    edit = posts(h)[-1]
+    edit, removed, photo = posts(h)[-3:]
     assert isinstance(edit, EditMessageText)
     assert edit.text == "Open day\n\nSaturday 14:00." and edit.message_id == 1  # the post, not a new one
+    assert isinstance(removed, DeleteMessage) and removed.message_id == 2  # the old photo goes
+    assert isinstance(photo, SendPhoto) and photo.photo == "new-poster"
     found = await h.send(COLLEAGUE, "/publications 14:00")
     assert found[0] == "Published items found: 1"
 
@@ -190,13 +196,13 @@ async def test_an_approved_change_edits_the_post_and_a_take_down_deletes_it(harn
     await decide(h, LEADER)
     await h.advance(minutes=1)
     deleted = [p for p in posts(h) if isinstance(p, DeleteMessage)]
-    assert [d.message_id for d in deleted] == [1, 2]  # the text and the photo
+    assert [d.message_id for d in deleted] == [2, 1, 3]  # the old photo earlier; now the text and the new photo
     item = (await h.press(DRAFTER, PubCb(action="open", id=1)))[-1]
     assert "#1 · New item · taken down" in item
     takedown = (await h.press(DRAFTER, PubCb(action="open", id=3)))[-1]
     assert "• Telegram channel: removed" in takedown and "• Company website: not recorded yet" in takedown
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
-    assert "new published version from change form #2 (v2)" in history
+    assert "new published version from change form · #2 (v2)" in history
     assert "#3 The event was cancelled." in history
 
 
@@ -228,3 +234,19 @@ async def test_published_items_are_searchable_by_text_and_date_and_exported(harn
         assert rows[1][3] == "年度报告摘要" and rows[1][6] == "published"
         assert "website published 2026-03-02 09:00 https://example.com/ar" in rows[1][12]
         assert "Li Si approved" in rows[1][13] and "Zhao Liu approved" in rows[1][13]
+
+
+async def test_when_the_bot_cannot_post_the_drafter_is_told_and_records_it_by_hand(harness: Harness) -> None:
+    """D5, D6: a post that never appeared is not recorded as published."""
+    h = harness
+    await organisation(h)
+    h.session.block(CHANNEL)  # the bot was removed from the channel
+    await approved(h, channels=("telegram",))
+    await h.advance(minutes=1)
+    assert last_text(h, DRAFTER).startswith("⚠️ The bot could not post your form #1 «Spring open day»")
+    card = (await h.press(DRAFTER, PubCb(action="open", id=1)))[-1]
+    assert "#1 · New item · approved for publication" in card
+    assert "• Telegram channel: not recorded yet" in card
+    assert await record(h, DRAFTER, "telegram", "https://t.me/our_channel/7") == ["Recorded. Thank you."]
+    card = (await h.press(DRAFTER, PubCb(action="open", id=1)))[-1]
+    assert "• Telegram channel: published 2 Mar 2026, 09:01 · Zhang San · https://t.me/our_channel/7" in card

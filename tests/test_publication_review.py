@@ -24,6 +24,7 @@ from tests.support.publication import (
     last_text,
     member,
     organisation,
+    submit,
     submit_form,
 )
 
@@ -75,14 +76,14 @@ async def test_the_whole_chain_head_signs_then_the_leader_approves(harness: Harn
     assert "• Company website: not recorded yet" in card
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
     assert "Zhang San · submitted (v1)" in history
-    assert "Li Si · approved department head (v1)" in history
-    assert "Zhao Liu · approved Leader (v1)" in history
+    assert "Li Si · approved · department head (v1)" in history
+    assert "Zhao Liu · approved · Leader (v1)" in history
 
 
 async def test_a_reviewer_rejects_with_a_reason_and_the_drafter_reads_it(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     answers = await decide(h, HEAD, "no", " ")
     assert answers[-1] == "Please write a few words."  # a reason is required
     assert await form_state(h) == "review"
@@ -97,7 +98,7 @@ async def test_return_revise_and_the_reviewer_sees_what_changed_and_approvals_re
     earlier approval is reset, and each reviewer sees the changes since the version they decided on."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER, title="Spring open day", body="第一行不变。\n我们的产品是最好的。")
+    await submit(h, DRAFTER, title="Spring open day", body="第一行不变。\n我们的产品是最好的。")
     await decide(h, HEAD)
     await decide(h, LEADER, "ret", "Remove the superlative.")
     assert await form_state(h) == "returned"
@@ -131,14 +132,14 @@ async def test_return_revise_and_the_reviewer_sees_what_changed_and_approvals_re
     await decide(h, LEADER)
     assert await form_state(h) == "approved"
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
-    assert "Zhao Liu · returned for revision Leader · Remove the superlative. (v1)" in history
-    assert "Zhang San · resubmitted a revised version Superlative removed. (v2)" in history
+    assert "Zhao Liu · returned for revision · Leader · Remove the superlative. (v1)" in history
+    assert "Zhang San · resubmitted a revised version · Superlative removed. (v2)" in history
 
 
 async def test_an_unchanged_resubmission_keeps_earlier_approvals(harness: Harness) -> None:
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     await decide(h, HEAD)
     await decide(h, LEADER, "ret", "Please confirm the date with the branch.")
     await h.press(DRAFTER, PubCb(action="revise", id=1))
@@ -152,7 +153,7 @@ async def test_a_regulatory_disclosure_adds_the_external_review(harness: Harness
     """D5: major information is reviewed by the sponsoring broker before disclosure."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER, options=("disclosure",))
+    await submit(h, DRAFTER, options=("disclosure",))
     assert "Regulatory disclosure: reviewed externally before publication" in last_text(h, HEAD)
     await decide(h, HEAD)
     await decide(h, LEADER)
@@ -166,7 +167,7 @@ async def test_nobody_reviews_their_own_form(harness: Harness) -> None:
     """F3: a department head's own form goes to the head above; their own press is refused and audited."""
     h = harness
     await organisation(h)
-    await submit_form(h, HEAD)
+    await submit(h, HEAD)
     assert "waits for your decision" in last_text(h, COMPANY_HEAD)
     answers = await decide(h, HEAD)
     assert "You cannot decide on your own request." in answers
@@ -178,7 +179,7 @@ async def test_forged_and_out_of_turn_presses_are_refused_and_audited(harness: H
     """F3: only the step's holder can decide; the leader cannot jump the head; a colleague cannot revise."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     step = await active_step(h)
     for presser in (COLLEAGUE, LEADER):
         answers = await h.press(presser, ApprovalCb(action="ok", step=step.id))
@@ -194,7 +195,7 @@ async def test_an_idle_reviewer_is_reminded_then_the_step_escalates(harness: Har
     """The step window (policy: 24 hours) passes: a reminder; another window: the head above."""
     h = harness
     await organisation(h)
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     await h.advance(hours=23)
     assert "Reminder" not in last_text(h, HEAD)
     await h.advance(hours=1)
@@ -212,11 +213,13 @@ async def test_a_delegate_reviews_while_the_head_is_away(harness: Harness) -> No
     await member(h, 7100, ["staff"], "marketing", "Deputy Head")
     await h.send(HEAD, "/away 2026-03-06")
     await h.press(HEAD, next(data for text, data in h.buttons(HEAD) if text == "Deputy Head"))
-    await submit_form(h, DRAFTER)
+    await submit(h, DRAFTER)
     assert "You decide for Li Si, who is away; your decision will say so." in last_text(h, 7100)
+    card = (await h.press(7100, PubCb(action="open", id=1)))[-1]  # the delegate may read the whole form
+    assert card.startswith("#1 · New item · in review")
     await decide(h, 7100)
     history = (await h.press(DRAFTER, PubCb(action="hist", id=1)))[-1]
-    assert "Deputy Head (delegate of Li Si) · approved department head (v1)" in history
+    assert "Deputy Head (delegate of Li Si) · approved · department head (v1)" in history
 
 
 async def test_submitting_twice_by_a_double_tap_creates_one_form(harness: Harness) -> None:
@@ -227,3 +230,18 @@ async def test_submitting_twice_by_a_double_tap_creates_one_form(harness: Harnes
     assert again == ["This button is no longer valid. Please start again."]
     async with h.app.uow() as uow:
         assert len(list(await uow.session.scalars(select(Publication)))) == 1
+
+
+async def test_each_reviewer_reads_the_form_in_their_own_language(harness: Harness) -> None:
+    """Simplified Chinese first: a Chinese-reading head gets the card, flags and checklist in Chinese."""
+    h = harness
+    await member(h, DRAFTER, ["staff"], "marketing", "Zhang San")
+    await member(h, HEAD, ["department_head"], "marketing", "李四", language="zh_Hans")
+    await submit(h, DRAFTER, title="行业第一", body="欢迎垂询。")
+    card = last_text(h, HEAD)
+    assert "信息发布管理表 #1 — 新发布信息" in card
+    assert "⚠️ 预检：发现 1 处可能的夸大性宣传用语（D3）：\n• 第一: 行业【第一】" in card
+    assert "✅ 禁止发布内容核对清单：拟稿人已确认全部 9 项。" in card
+    assert "计划发布：审批通过后立即发布" in card
+    await decide(h, HEAD, "ret", "请删去“第一”。")
+    assert "Comment: 请删去“第一”。" in last_text(h, DRAFTER)  # the drafter reads English

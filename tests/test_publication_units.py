@@ -4,12 +4,15 @@ and the time and value checks of the form (D1)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.policy import PolicyError, load_policy
+from bot.policy.loader import default_policy_path
 from bot.services.errors import InvalidInput
 from bot.services.publication_diff import inline, text_changes, version_changes
 from bot.services.publication_draft import Draft, exaggeration_flags, parse_moment
@@ -90,3 +93,36 @@ def test_times_are_read_in_the_organisations_zone(text: str, expected: datetime)
 def test_unreadable_times_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput):
         parse_moment(text, SHANGHAI, NOW)
+
+
+BRANCH_CHAINS = """
+[[publication.department_chains]]
+department = "branch_a"
+new = ["department_head", "role:information_officer", "role:leader"]
+"""
+
+
+def test_a_department_may_have_its_own_chain_and_other_kinds_keep_the_default(tmp_path: Path) -> None:
+    """D2: the chain comes from the policy by department and kind."""
+    path = tmp_path / "policy.toml"
+    path.write_text(default_policy_path().read_text(encoding="utf-8") + BRANCH_CHAINS, encoding="utf-8")
+    publication = load_policy(path).publication
+    assert publication.chain_for("new", department="branch_a") == (
+        "department_head",
+        "role:information_officer",
+        "role:leader",
+    )
+    assert publication.chain_for("takedown", department="branch_a") == ("department_head", "role:leader")
+    assert publication.chain_for("new", department="marketing") == ("department_head", "role:leader")
+    assert publication.chain_for("new", disclosure=True, department="branch_a")[-1] == "role:external_reviewer"
+
+
+def test_an_unknown_department_in_a_chain_is_reported_at_its_line(tmp_path: Path) -> None:
+    text = default_policy_path().read_text(encoding="utf-8") + BRANCH_CHAINS.replace("branch_a", "branch_z")
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    issue = next(i for i in raised.value.issues if i.path == "publication.department_chains[0].department")
+    assert issue.line == text.splitlines().index('department = "branch_z"') + 1
+    assert "branch_a" in issue.hint

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.flows.approvals import approval_engine
-from bot.services.publication_channels import TIMER, ChannelDesk
+from bot.services.publication_channels import POST_FAILURE, TIMER, ChannelDesk
 from bot.services.publication_listing import PublicationListing
 from bot.services.publication_review import PublicationReview
 from bot.services.publications import DRAFTER_ROLE, PublicationService
@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
 
 def install(app: App) -> None:
-    review = PublicationReview(approval_engine(app), app.clock, app.policy, app.i18n)
+    review = PublicationReview(approval_engine(app), app.policy)
     service = PublicationService(app.uow, app.clock, app.policy, review)
     desk = ChannelDesk(app.uow, app.clock, app.policy, app.i18n, service)
     review.register(desk)
     listing = PublicationListing(app.uow, app.clock, app.policy, service, review)
     app.timers.register(TIMER, desk.on_timer)
+    app.outbox.on_failure(POST_FAILURE, desk.on_post_failure)
     app.dispatcher.workflow_data.update(publications=service, desk=desk, listing=listing)
     app.flow_router.include_routers(publication_form.build(), publications.build())
     app.commands.extend(

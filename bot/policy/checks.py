@@ -98,7 +98,7 @@ def reference_issues(parts: Mapping[str, Any]) -> list[Issue]:
     _duty_rooms(report, parts, roles, departments)
     _incidents(report, parts, roles, departments)
     _access(report, parts, roles, departments)
-    _publication(report, parts, roles)
+    _publication(report, parts, roles, departments)
     _deadlines(report, parts, roles, departments)
     _languages(report, parts)
     return report.issues
@@ -240,12 +240,20 @@ def _access(report: _Report, parts: Mapping[str, Any], roles: list[str] | None, 
             report.ref((*loc, "modes", position), mode, list(access.modes), "access mode")
 
 
-def _publication(report: _Report, parts: Mapping[str, Any], roles: list[str] | None) -> None:
+def _publication(
+    report: _Report, parts: Mapping[str, Any], roles: list[str] | None, departments: list[str] | None
+) -> None:
     publication = parts.get("publication")
     if publication is None:
         return
     for kind in ("new", "change", "takedown"):
         report.role_steps(("publication", "chains", kind), getattr(publication.chains, kind), roles)
+    report.unique(publication.department_chains, ("publication", "department_chains"), "department", "department")
+    for index, own in enumerate(publication.department_chains):
+        loc: Loc = ("publication", "department_chains", index)
+        report.ref((*loc, "department"), own.department, departments, "department")
+        for kind in ("new", "change", "takedown"):
+            report.role_steps((*loc, kind), getattr(own, kind) or (), roles)
     report.ref(("publication", "external_review_step"), step_role(publication.external_review_step), roles, "role")
     report.unique(publication.channels, ("publication", "channels"), "channel")
     report.unique(publication.prohibited_checklist, ("publication", "prohibited_checklist"), "checklist item")

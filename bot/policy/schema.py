@@ -75,6 +75,7 @@ from .organisation import (
 from .publication import (
     Channel,
     ChecklistItem,
+    DepartmentChains,
     Publication,
     PublicationChains,
     PublicationKind,
@@ -155,6 +156,7 @@ __all__ = [
     "Dataset",
     "Deadlines",
     "Department",
+    "DepartmentChains",
     "Direction",
     "DueRuleSpec",
     "DutyRoom",

@@ -21,14 +21,15 @@ from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.messages import queue_text
-from bot.services.publication_draft import designated_channel
+from bot.services.publication_draft import Flag, designated_channel
 from bot.services.publication_render import Renderer
-from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService
-from storage.models import Member, Timer
+from bot.services.publications import ENTITY, RECORDER_ROLE, PublicationService, draft_of, version_of
+from storage.models import Member, OutboxMessage, Timer
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 TIMER = "publication_apply"
+POST_FAILURE = "publication_post"
 ACTIONS = {"new": "published", "change": "changed", "takedown": "removed"}
 FILE_METHODS = {"photo": ("sendPhoto", "photo"), "document": ("sendDocument", "document")}
 
@@ -87,18 +88,7 @@ class ChannelDesk:
             if chat_id is None or channel in done or not self._order_allows(version, channel, records):
                 continue
             await self._post(uow, form, item, channel, chat_id, now)
-            uow.publications.add_record(
-                PublicationRecord(
-                    item_id=item.id,
-                    form_id=form.id,
-                    channel=channel,
-                    action=ACTIONS[form.kind],
-                    at=now,
-                    recorded_by=None,
-                    recorded_at=now,
-                )
-            )
-            self._published(form, now)
+            self._add_record(uow, form, item, channel, now, None, None, now)
             await record(
                 uow,
                 self._clock,
@@ -115,15 +105,10 @@ class ChannelDesk:
         form.state, form.applied_at = "applied", now
         if form.kind == "change":
             approved = form.current
-            item.versions.append(
-                PublicationVersion(
-                    **{
-                        **{c: getattr(approved, c) for c in _VERSION_COLUMNS},
-                        "number": item.version + 1,
-                        "source_id": form.id,
-                    }
-                )
-            )
+            flags = [Flag(**flag) for flag in approved.flags]
+            copy = version_of(draft_of(approved), item.version + 1, flags, approved.created_by, now)
+            copy.source_id = form.id
+            item.versions.append(copy)
             item.version += 1
         else:
             item.state, item.applied_at = "taken_down", now
@@ -141,43 +126,49 @@ class ChannelDesk:
     async def _post(
         self, uow: UnitOfWork, form: Publication, item: Publication, channel: str, chat_id: int, now: datetime
     ) -> None:
-        """Post, edit or delete the channel's messages: exactly the approved version."""
+        """Post, edit or delete the channel's messages so that it shows exactly the approved version."""
         live: list[int] = list(item.posts.get(channel, []))
-        version = item.current
-        if form.kind == "takedown" or (form.kind == "change" and _files(version) != _posted_files(item, live)):
-            for row_id in live[1 if form.kind == "change" else 0 :]:
-                await uow.outbox.add(
-                    key=f"{ENTITY}:{form.id}:{channel}:delete:{row_id}",
-                    chat_id=chat_id,
-                    method="deleteMessage",
-                    payload={"chat_id": chat_id},
-                    now=now,
-                    edit_of=row_id,
-                )
-            live = live[:1] if form.kind == "change" else []
-            if form.kind == "change":
-                live += await self._send_files(uow, f"{ENTITY}:{form.id}:{channel}", chat_id, version, now)
+        version, key = item.current, f"{ENTITY}:{form.id}:{channel}"
         text, entities = post_text(version)
         if form.kind == "new":
-            key = f"{ENTITY}:{form.id}:{channel}"
             row = await uow.outbox.add(
                 key=f"{key}:text",
                 chat_id=chat_id,
                 method="sendMessage",
                 payload={"chat_id": chat_id, "text": text, "entities": entities},
                 now=now,
+                on_failure=POST_FAILURE,
+                ref=key,
             )
-            live = [row, *await self._send_files(uow, key, chat_id, version, now)]
-        elif form.kind == "change" and live:
+            live = [row, *await self._send_files(uow, key, chat_id, version, now)] if row else live
+        elif form.kind == "takedown":
+            await self._delete(uow, key, chat_id, live)
+            live = []
+        elif live:  # a change: edit the text in place; replace the files if they changed
             await uow.outbox.add(
-                key=f"{ENTITY}:{form.id}:{channel}:edit",
+                key=f"{key}:edit",
                 chat_id=chat_id,
                 method="editMessageText",
                 payload={"chat_id": chat_id, "text": text, "entities": entities},
                 now=now,
                 edit_of=live[0],
             )
-        item.posts = {**item.posts, channel: [row for row in live if row is not None]}
+            previous = item.numbered(item.version - 1)
+            if previous is not None and _files(previous) != _files(version):
+                await self._delete(uow, key, chat_id, live[1:])
+                live = [live[0], *await self._send_files(uow, key, chat_id, version, now)]
+        item.posts = {**item.posts, channel: live}
+
+    async def _delete(self, uow: UnitOfWork, key: str, chat_id: int, rows: list[int]) -> None:
+        for row_id in rows:
+            await uow.outbox.add(
+                key=f"{key}:delete:{row_id}",
+                chat_id=chat_id,
+                method="deleteMessage",
+                payload={"chat_id": chat_id},
+                now=self._clock.now(),
+                edit_of=row_id,
+            )
 
     async def _send_files(
         self, uow: UnitOfWork, key: str, chat_id: int, version: PublicationVersion, now: datetime
@@ -196,13 +187,47 @@ class ChannelDesk:
                 rows.append(row)
         return rows
 
+    async def on_post_failure(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+        """The bot could not post to its channel (removed from it, no right to post): its record is
+        withdrawn, the channel waits for a person to post and record it, and the drafter is told (D5, D6)."""
+        _entity, form_id, channel = (row.ref or "").split(":")
+        form = await uow.publications.get(int(form_id), for_update=True)
+        if form is None:
+            return
+        await uow.publications.remove_bot_record(form.id, channel)
+        form.posts = {**form.posts, channel: []}  # tried and failed: a person records it now
+        remaining = await uow.publications.records_of_form(form.id)
+        form.published_at = min((r.at for r in remaining), default=None)
+        if form.state == "published" and not remaining:
+            form.state = "approved"
+        await record(
+            uow,
+            self._clock,
+            Actor.command_line(),
+            ENTITY,
+            form.id,
+            "channel_post_failed",
+            channel=channel,
+            error=row.last_error,
+        )
+        await self._tell_drafter(
+            uow,
+            form,
+            f"failed:{channel}",
+            now,
+            N_(
+                "⚠️ The bot could not post your form #{id} «{title}» to its Telegram channel. Post it there by "
+                "hand and record it in /publications, or ask an administrator to give the bot the right to post."
+            ),
+        )
+
     # Recording other channels (D5, D6) ----------------------------------------------------------------
     async def record_channel(self, actor: Actor, form_id: int, channel: str, at: datetime, link: str | None) -> None:
         """The drafter or an information officer records when (and where) the form went out on a channel."""
         async with self._uow() as uow:
-            member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
+            member = await self._publications.member(uow, actor)
             form = await uow.publications.get(form_id, for_update=True)
-            if form is None or member is None or not member.active:
+            if form is None:
                 raise NotFound(N_("This form does not exist or is not yours to see."))
             if form.drafter_id != member.id and RECORDER_ROLE not in member.roles:
                 await refuse(
@@ -236,19 +261,7 @@ class ChannelDesk:
                     channel=self._render.channel_names(designated, self._language(member)),
                 )
             item = await self._item(uow, form)
-            uow.publications.add_record(
-                PublicationRecord(
-                    item_id=item.id,
-                    form_id=form.id,
-                    channel=channel,
-                    action=ACTIONS[form.kind],
-                    at=at,
-                    link=link,
-                    recorded_by=member.id,
-                    recorded_at=now,
-                )
-            )
-            self._published(form, at)
+            self._add_record(uow, form, item, channel, at, link, member.id, now)
             await record(
                 uow,
                 self._clock,
@@ -282,7 +295,29 @@ class ChannelDesk:
         return first is not None and (at is None or at >= first.at)
 
     @staticmethod
-    def _published(form: Publication, at: datetime) -> None:
+    def _add_record(
+        uow: UnitOfWork,
+        form: Publication,
+        item: Publication,
+        channel: str,
+        at: datetime,
+        link: str | None,
+        by: int | None,
+        now: datetime,
+    ) -> None:
+        """A channel carried the form out (by: None for the bot); a new item is published from its first."""
+        uow.publications.add_record(
+            PublicationRecord(
+                item_id=item.id,
+                form_id=form.id,
+                channel=channel,
+                action=ACTIONS[form.kind],
+                at=at,
+                link=link,
+                recorded_by=by,
+                recorded_at=now,
+            )
+        )
         if form.kind == "new":
             form.state = "published"
             if form.published_at is None or at < form.published_at:
@@ -312,26 +347,6 @@ class ChannelDesk:
         )
 
 
-_VERSION_COLUMNS = (
-    "title",
-    "body",
-    "entities",
-    "attachments",
-    "channels",
-    "audience",
-    "quantity",
-    "planned_at",
-    "embargo_until",
-    "disclosure",
-    "designated_first",
-    "flags",
-    "checklist",
-    "note",
-    "created_by",
-    "created_at",
-)
-
-
 def post_text(version: PublicationVersion) -> tuple[str, list[dict[str, Any]]]:
     """The channel message: the title in bold, then the body with the drafter's own formatting."""
     title = version.title
@@ -349,9 +364,3 @@ def _utf16(text: str) -> int:
 
 def _files(version: PublicationVersion) -> list[str]:
     return [attachment["file_id"] for attachment in version.attachments]
-
-
-def _posted_files(item: Publication, live: list[int]) -> list[str]:
-    """The files of the version before the current one (what the channel shows until the change)."""
-    previous = item.numbered(item.version - 1)
-    return _files(previous) if previous else []

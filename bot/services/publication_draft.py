@@ -79,7 +79,7 @@ class Draft:
 
     def content(self) -> tuple[Any, ...]:
         """What reviewers approve: a change here resets earlier approvals (D2). The note is not content."""
-        return tuple(value for name, value in asdict(replace(self, note=None, checklist=[])).items())
+        return tuple(asdict(replace(self, note=None, checklist=[])).values())
 
 
 # Field checks: each raises InvalidInput with a message the drafter reads ------------------------

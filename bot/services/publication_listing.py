@@ -18,6 +18,7 @@ from bot.services.actor import Actor
 from bot.services.audit import refuse
 from bot.services.errors import N_, InvalidInput, NotAllowed
 from bot.services.publications import ENTITY, REVIEWER_ROLES, SEE_ALL_ROLES, PublicationService
+from storage.models import Member
 from storage.publication_models import Publication
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -87,17 +88,9 @@ class PublicationListing:
     async def in_review(self, actor: Actor) -> list[FormLine]:
         """For reviewers and managers: everything in review that concerns them (F3)."""
         async with self._uow() as uow:
-            member = await self._publications.member(uow, actor)
-            if not member.roles & set(REVIEWER_ROLES):
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    "-",
-                    NotAllowed(N_("Only reviewers and managers can see what is in review.")),
-                )
-            forms = await uow.publications.in_review(None, limit=200)
+            denied = NotAllowed(N_("Only reviewers and managers can see what is in review."))
+            member = await self._holder(uow, actor, REVIEWER_ROLES, denied)
+            forms = await uow.publications.in_review(limit=200)
             return [line_of(form) for form in forms if self._publications.may_see(member, form)][: LIST_LIMIT * 2]
 
     async def search(self, actor: Actor, text: str, start: datetime | None, end: datetime | None) -> list[FormLine]:
@@ -111,17 +104,7 @@ class PublicationListing:
         """Everything that happened to a form, oldest first: versions, decisions (who, when, for whom),
         publications per channel; for an item, its changes and take-downs too (D2, D6, F1)."""
         async with self._uow() as uow:
-            member = await self._publications.member(uow, actor)
-            form = await uow.publications.get(form_id)
-            if form is None or not self._publications.may_see(member, form):
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    form_id,
-                    NotAllowed(N_("This form does not exist or is not yours to see.")),
-                )
+            _member, form = await self._publications.visible_form(uow, actor, form_id)
             forms = [form, *(await uow.publications.forms_of(form.id))]
             entries: list[HistoryEntry] = []
             for each in forms:
@@ -165,6 +148,13 @@ class PublicationListing:
         ]
         return entries
 
+    async def _holder(self, uow: UnitOfWork, actor: Actor, roles: tuple[str, ...], denied: NotAllowed) -> Member:
+        """The caller, if they hold one of ``roles``; anyone else is refused and audited (F3)."""
+        member = await self._publications.member(uow, actor)
+        if not member.roles & set(roles):
+            await refuse(uow, self._clock, actor, ENTITY, "-", denied)
+        return member
+
     async def _names(self, uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int, str]:
         people = [await uow.members.get(i) for i in set(ids) if i]
         return {m.id: m.name for m in people if m is not None}
@@ -175,16 +165,8 @@ class PublicationListing:
         if end <= start or (end - start).days > EXPORT_DAYS_LIMIT or fmt not in ("csv", "xlsx"):
             raise InvalidInput(N_("Please send a period of at most three years, e.g. 2026-03-01 2026-03-31."))
         async with self._uow() as uow:
-            member = await self._publications.member(uow, actor)
-            if not member.roles & set(MANAGER_ROLES):
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    "-",
-                    NotAllowed(N_("Only department heads, leaders and information officers can export.")),
-                )
+            denied = NotAllowed(N_("Only department heads, leaders and information officers can export."))
+            member = await self._holder(uow, actor, MANAGER_ROLES, denied)
             forms = [
                 f for f in await uow.publications.submitted_between(start, end) if self._publications.may_see(member, f)
             ]

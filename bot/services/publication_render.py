@@ -31,6 +31,7 @@ STATE_NAMES = {
     "published": N_("published"),
     "taken_down": N_("taken down"),
     "applied": N_("carried out"),
+    "withdrawn": N_("withdrawn"),
 }
 ACTION_NAMES = {"published": N_("published"), "changed": N_("changed"), "removed": N_("removed")}
 FIELD_NAMES = {
@@ -66,7 +67,16 @@ class Renderer:
     def state(self, state: str, t: Translate) -> str:
         return t(STATE_NAMES.get(state, state))
 
-    def summary(self, draft: Draft, kind: str, t: Translate, language: str, *, body_limit: int | None = None) -> str:
+    def summary(
+        self,
+        draft: Draft,
+        kind: str,
+        t: Translate,
+        language: str,
+        *,
+        body_limit: int | None = None,
+        shortened: str = N_("(shortened here; open the form in /publications for the whole text)"),
+    ) -> str:
         """Every field of the form, the pre-check flags (D3) and the checklist (D4)."""
         if kind == "takedown":
             lines = [t(N_("Title: {title}")).format(title=draft.title)]
@@ -76,7 +86,7 @@ class Renderer:
             return "\n".join(lines)
         body = draft.body
         if body_limit is not None and len(body) > body_limit:
-            body = body[:body_limit] + "…\n" + t(N_("(shortened here; /publications shows the whole text)"))
+            body = body[:body_limit] + "…\n" + t(shortened)
         lines = [t(N_("Title: {title}")).format(title=draft.title or "—")]
         lines.append(t(N_("Text:")) + ("\n" + body if body else " —"))
         if draft.attachments:

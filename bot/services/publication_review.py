@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram.utils.i18n import I18n
-
-from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalKind, ApprovalService, ApprovalStatus, StepWindow
@@ -35,11 +32,9 @@ SEEN = ("approved", "rejected", "returned")  # decisions taken with a version in
 
 
 class PublicationReview:
-    def __init__(self, engine: ApprovalService, clock: Clock, policy: Policy, i18n: I18n) -> None:
+    def __init__(self, engine: ApprovalService, policy: Policy) -> None:
         self._engine = engine
-        self._clock = clock
         self._policy = policy
-        self._i18n = i18n
         self._render = Renderer(policy)
 
     def register(self, desk: ChannelDesk) -> None:
@@ -53,6 +48,7 @@ class PublicationReview:
                 on_approved=self._approved,
                 on_rejected=self._rejected,
                 on_returned=self._returned,
+                on_withdrawn=self._withdrawn,
                 window=StepWindow(hours=self._policy.publication.step_window_hours),
             )
         )
@@ -72,6 +68,14 @@ class PublicationReview:
         """Where the form's chain is and who holds it, for the drafter's answer in chat."""
         await uow.session.flush()
         return (await self._engine.status(uow, KIND, [form_id], language)).get(form_id)
+
+    async def involves(self, uow: UnitOfWork, form_id: int, member_id: int) -> bool:
+        """Whether the member was asked to review the form (escalated to, or a delegate)."""
+        request = await uow.approvals.by_subject(KIND, form_id)
+        for step in request.steps if request else []:
+            if any(a.member_id == member_id for a in await uow.approvals.assignees(step.id)):
+                return True
+        return False
 
     async def decisions(self, uow: UnitOfWork, form_id: int, language: str) -> list[HistoryEntry]:
         """Who decided what, when and for whom, on which version (D6)."""
@@ -103,7 +107,7 @@ class PublicationReview:
 
     # The engine's hooks -------------------------------------------------------------------------------
     async def _form(self, uow: UnitOfWork, request: ApprovalRequest) -> Publication:
-        form = await uow.publications.get(request.subject_id, for_update=True)
+        form = await uow.publications.get(request.subject_id)
         assert form is not None
         return form
 
@@ -115,7 +119,7 @@ class PublicationReview:
         """The form for a reviewer: every field, the flags, the checklist, and the changes since the
         version this step last decided on (D2, D3, D4)."""
         form = await self._form(uow, request)
-        t = self._translator(language)
+        t = self._engine.notices.translator(language)
         drafter = await uow.members.get(form.drafter_id)
         department = self._policy.department(form.department).name.get(language)
         draft = draft_of(form.current)
@@ -157,6 +161,11 @@ class PublicationReview:
         form = await self._form(uow, request)
         form.state, form.decided_at = "rejected", now
 
+    async def _withdrawn(self, uow: UnitOfWork, request: ApprovalRequest, now: datetime) -> None:
+        """The drafter left (their open requests are withdrawn): the form is closed, not left in review."""
+        form = await self._form(uow, request)
+        form.state, form.decided_at = "withdrawn", now
+
     async def _returned(self, uow: UnitOfWork, request: ApprovalRequest, comment: str, now: datetime) -> None:
         """Back to the drafter with the comment and a button to revise (D2)."""
         form = await self._form(uow, request)
@@ -164,8 +173,7 @@ class PublicationReview:
         drafter = await uow.members.get(form.drafter_id)
         if drafter is None or not drafter.active:
             return
-        language = drafter.language or self._policy.organisation.default_language
-        t = self._translator(language)
+        t = self._engine.notices.translator(self._engine.notices.language(drafter))
         text = t(
             N_(
                 "↩️ Your form #{id} «{title}» was returned for revision.\nComment: {comment}\nChange what is "
@@ -180,6 +188,3 @@ class PublicationReview:
             text=text,
             markup=revise_keyboard(form.id, t),
         )
-
-    def _translator(self, language: str):  # noqa: ANN202
-        return lambda msgid: self._i18n.gettext(msgid, locale=language)

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
+from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, NotAllowed
 from bot.services.publication_draft import Draft, Flag, check_complete, exaggeration_flags
 from storage.models import Member
@@ -72,43 +73,22 @@ class FormView:
 
 
 def draft_of(version: PublicationVersion) -> Draft:
-    return Draft(
-        title=version.title,
-        body=version.body,
-        entities=list(version.entities),
-        attachments=list(version.attachments),
-        channels=list(version.channels),
-        audience=version.audience,
-        quantity=version.quantity,
-        planned_at=version.planned_at,
-        embargo_until=version.embargo_until,
-        disclosure=version.disclosure,
-        designated_first=version.designated_first,
-        checklist=list(version.checklist),
-        note=version.note,
-    )
+    """A stored version as a draft (the form's fields have the columns' names)."""
+    return Draft(**{name: _copy(getattr(version, name)) for name in Draft.__dataclass_fields__})
 
 
-def version_of(draft: Draft, number: int, flags: list[Flag], member: Member, now: datetime) -> PublicationVersion:
+def version_of(draft: Draft, number: int, flags: list[Flag], author_id: int, now: datetime) -> PublicationVersion:
     return PublicationVersion(
+        **{name: _copy(getattr(draft, name)) for name in Draft.__dataclass_fields__},
         number=number,
-        title=draft.title,
-        body=draft.body,
-        entities=draft.entities,
-        attachments=draft.attachments,
-        channels=draft.channels,
-        audience=draft.audience,
-        quantity=draft.quantity,
-        planned_at=draft.planned_at,
-        embargo_until=draft.embargo_until,
-        disclosure=draft.disclosure,
-        designated_first=draft.designated_first,
         flags=[{"word": flag.word, "context": flag.context} for flag in flags],
-        checklist=draft.checklist,
-        note=draft.note,
-        created_by=member.id,
+        created_by=author_id,
         created_at=now,
     )
+
+
+def _copy(value: object) -> object:
+    return list(value) if isinstance(value, list) else value  # JSON lists are not shared between rows
 
 
 class PublicationService:
@@ -119,11 +99,6 @@ class PublicationService:
         self._review = review
 
     # Drafting --------------------------------------------------------------------------------
-    async def check_drafter(self, actor: Actor) -> None:
-        """For wizard steps that change nothing yet: refuse (and audit) a member who may not draft."""
-        async with self._uow() as uow:
-            await self._drafter(uow, actor)
-
     def precheck(self, draft: Draft) -> list[Flag]:
         """The exaggeration pre-check (D3) over the title and the text."""
         return exaggeration_flags(self._policy.publication.exaggeration_words, draft.title, draft.body)
@@ -149,7 +124,8 @@ class PublicationService:
         async with self._uow() as uow:
             member = await self._drafter(uow, actor)
             form = await self._own_returned(uow, actor, member, form_id)
-            return form.kind, form.target_id, replace(draft_of(form.current), note=None)
+            draft = draft_of(form.current)  # a take-down's note is its reason; otherwise a fresh note
+            return form.kind, form.target_id, draft if form.kind == "takedown" else replace(draft, note=None)
 
     async def submit(self, actor: Actor, kind: str, target_id: int | None, draft: Draft, language: str) -> Submitted:
         """Store the form as version 1 and start its review chain (D1–D5)."""
@@ -171,7 +147,7 @@ class PublicationService:
                     posts={},
                     created_at=now,
                     submitted_at=now,
-                    versions=[version_of(draft, 1, flags, member, now)],
+                    versions=[version_of(draft, 1, flags, member.id, now)],
                 )
             )
             await uow.session.flush()
@@ -188,7 +164,7 @@ class PublicationService:
                 flags=len(flags),
                 checklist=len(draft.checklist),
             )
-            await self._review.start(uow, actor, form, member, self.chain(kind, draft))
+            await self._review.start(uow, actor, form, member, self.chain(kind, draft, member.department))
             submitted = Submitted(form.id, True, await self._review.status(uow, form.id, language))
             await uow.commit()
             return submitted
@@ -200,10 +176,11 @@ class PublicationService:
             member = await self._drafter(uow, actor)
             form = await self._own_returned(uow, actor, member, form_id)
             check_complete(draft, form.kind, self._policy.publication)
-            changed = draft_of(form.current).content() != draft.content()
+            before = draft_of(form.current)
+            changed = before.content() != draft.content() or (form.kind == "takedown" and before.note != draft.note)
             now = self._clock.now()
             flags = self.precheck(draft)
-            form.versions.append(version_of(draft, form.version + 1, flags, member, now))
+            form.versions.append(version_of(draft, form.version + 1, flags, member.id, now))
             form.version += 1
             form.state = "review"
             await record(
@@ -222,25 +199,25 @@ class PublicationService:
             await uow.commit()
             return submitted
 
-    def chain(self, kind: str, draft: Draft) -> tuple[str, ...]:
-        """The review steps from the policy; disclosures add the external review (D2, D5)."""
-        return self._policy.publication.chain_for(kind, disclosure=draft.disclosure)  # type: ignore[arg-type]
+    def chain(self, kind: str, draft: Draft, department: str) -> tuple[str, ...]:
+        """The review steps from the policy by kind and department; disclosures add the external review (D2, D5)."""
+        policy = self._policy.publication
+        return policy.chain_for(kind, disclosure=draft.disclosure, department=department)  # type: ignore[arg-type]
 
     # Reading one form ------------------------------------------------------------------------------
     async def view(self, actor: Actor, form_id: int) -> FormView:
         async with self._uow() as uow:
-            member = await self.member(uow, actor)
-            form = await uow.publications.get(form_id)
-            if form is None or not self.may_see(member, form):
-                await refuse(
-                    uow,
-                    self._clock,
-                    actor,
-                    ENTITY,
-                    form_id,
-                    NotAllowed(N_("This form does not exist or is not yours to see.")),
-                )
+            member, form = await self.visible_form(uow, actor, form_id)
             return await self.form_view(uow, form, member)
+
+    async def visible_form(self, uow: UnitOfWork, actor: Actor, form_id: int) -> tuple[Member, Publication]:
+        """The caller and a form they may see; anything else is refused and audited (F3)."""
+        member = await self.member(uow, actor)
+        form = await uow.publications.get(form_id)
+        if form is None or not (self.may_see(member, form) or await self._review.involves(uow, form.id, member.id)):
+            denied = NotAllowed(N_("This form does not exist or is not yours to see."))
+            await refuse(uow, self._clock, actor, ENTITY, form_id, denied)
+        return member, form
 
     async def form_view(self, uow: UnitOfWork, form: Publication, member: Member) -> FormView:
         records = await uow.publications.records_of_form(form.id)
@@ -275,11 +252,12 @@ class PublicationService:
     def awaiting(
         self, form: Publication, records: list[PublicationRecord] | tuple[PublicationRecord, ...]
     ) -> list[str]:
-        """Channels a person still has to record for an approved form (the bot's own are not listed)."""
+        """Channels a person still has to record for an approved form (the bot's own only if it could not post)."""
         if form.state not in ("approved", "published", "applied"):
             return []
         done = {r.channel for r in records}
-        return [code for code in form.current.channels if code not in done and not self.bot_chat(code)]
+        failed = {code for code, rows in form.posts.items() if not rows}  # the bot tried and could not post
+        return [c for c in form.current.channels if c not in done and (not self.bot_chat(c) or c in failed)]
 
     def bot_chat(self, channel: str) -> int | None:
         """The Telegram chat the bot posts a channel's items to itself, if any (D5)."""
@@ -301,17 +279,7 @@ class PublicationService:
 
     # Checks ------------------------------------------------------------------------------------------
     async def member(self, uow: UnitOfWork, actor: Actor) -> Member:
-        member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
-        if member is None or not member.active:
-            await refuse(
-                uow,
-                self._clock,
-                actor,
-                ENTITY,
-                "-",
-                NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation.")),
-            )
-        return member
+        return await active_member(uow, self._clock, actor, ENTITY)
 
     async def _drafter(self, uow: UnitOfWork, actor: Actor) -> Member:
         member = await self.member(uow, actor)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from storage.publication_models import Publication, PublicationRecord, PublicationVersion
 from storage.repositories.base import Repository
@@ -49,11 +49,9 @@ class PublicationRepository(Repository):
         )
         return (await self.session.scalars(query)).all()
 
-    async def in_review(self, departments: Sequence[str] | None, limit: int) -> Sequence[Publication]:
-        """Forms waiting for a decision or for their drafter's revision; None: every department."""
+    async def in_review(self, limit: int) -> Sequence[Publication]:
+        """Forms waiting for a decision or for their drafter's revision, oldest first."""
         query = select(Publication).where(Publication.state.in_(("review", "returned")))
-        if departments is not None:
-            query = query.where(Publication.department.in_(departments))
         return (await self.session.scalars(query.order_by(Publication.submitted_at).limit(limit))).all()
 
     async def search_published(
@@ -96,14 +94,15 @@ class PublicationRepository(Repository):
         self.session.add(record)
         return record
 
+    async def remove_bot_record(self, form_id: int, channel: str) -> None:
+        await self.session.execute(
+            delete(PublicationRecord).where(
+                PublicationRecord.form_id == form_id,
+                PublicationRecord.channel == channel,
+                PublicationRecord.recorded_by.is_(None),
+            )
+        )
+
     async def records_of_form(self, form_id: int) -> Sequence[PublicationRecord]:
         query = select(PublicationRecord).where(PublicationRecord.form_id == form_id).order_by(PublicationRecord.at)
-        return (await self.session.scalars(query)).all()
-
-    async def records_of_item(self, item_id: int) -> Sequence[PublicationRecord]:
-        query = (
-            select(PublicationRecord)
-            .where(PublicationRecord.item_id == item_id)
-            .order_by(PublicationRecord.at, PublicationRecord.id)
-        )
         return (await self.session.scalars(query)).all()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiogram.types import MessageEntity
 from sqlalchemy import select
 
+from bot.services.actor import Actor
+from bot.services.publication_draft import Draft, parse_moment
 from handlers.approval_buttons import ApprovalCb
-from handlers.callbacks import LanguageCb
 from handlers.publication_buttons import FormCb
 from storage.approval_models import ApprovalStep
 from tests.conftest import Harness
@@ -33,10 +34,13 @@ COLLEAGUE = 7006  # another member of marketing, no reviewer role
 OFFICER = 7007  # an information officer, who may record publication (D5)
 
 
-async def member(h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = "") -> int:
-    """A member who reads English."""
-    joined = await h.join(user_id, roles, department=department, name=name)
-    await h.press(user_id, LanguageCb(code="en"))
+async def member(
+    h: Harness, user_id: int, roles: list[str], department: str = "marketing", name: str = "", language: str = "en"
+) -> int:
+    """A member (reading English unless told); joined through the service (joining is the foundation's to test)."""
+    name = name or f"Member {user_id}"
+    invitation = await h.app.members.invite(Actor.command_line(), roles=roles, department=department, name=name)
+    joined = await h.app.members.join(invitation.code, telegram_id=user_id, name=name, username=None, language=language)
     return joined.id
 
 
@@ -120,6 +124,42 @@ async def tick_checklist(h: Harness, user_id: int) -> list[str]:
 
 
 async def submit_form(h: Harness, user_id: int, **fields: object) -> list[str]:
+    """The whole wizard, for tests about the form itself."""
     await fill_form(h, user_id, **fields)  # type: ignore[arg-type]
     await tick_checklist(h, user_id)
     return await h.press(user_id, FormCb(action="submit"))
+
+
+async def submit(
+    h: Harness,
+    user_id: int,
+    *,
+    title: str = "Spring open day",
+    body: str = "Visit our branch on Saturday.",
+    channels: tuple[str, ...] = ("website",),
+    planned: str | None = None,
+    embargo: str | None = None,
+    options: tuple[str, ...] = (),
+    photo: bool = False,
+    bold: bool = False,
+) -> int:
+    """A form submitted as the wizard's last step does, for tests about what happens next."""
+    zone, now = h.app.policy.organisation.zone, h.clock.now()
+    draft = Draft(
+        title=title,
+        body=body,
+        entities=[{"type": "bold", "offset": 0, "length": 5}] if bold else [],
+        attachments=[{"kind": "photo", "file_id": "poster", "name": "photo 1"}] if photo else [],
+        channels=list(channels),
+        audience="customers",
+        quantity=1,
+        planned_at=parse_moment(planned, zone, now) if planned else None,
+        embargo_until=parse_moment(embargo, zone, now) if embargo else None,
+        disclosure="disclosure" in options,
+        designated_first="designated_first" in options,
+        checklist=list(CHECKLIST),
+    )
+    service = h.app.dispatcher.workflow_data["publications"]
+    submitted = await service.submit(Actor(user_id, user_id), "new", None, draft, "en")
+    await h.app.outbox.drain()
+    return submitted.form_id
