@@ -135,9 +135,9 @@ class BotApiProcess:
         return await self._call("GET", "/stats", after=after)
 
     async def first_call_after(self, moment: float, method: str = "getUpdates", within: float = 60.0) -> float:
-        """When a bot started at `moment` first called the server (any method: imports done, app built;
-        getUpdates: ready for updates)."""
-        field = "first_get_updates" if method == "getUpdates" else "first_request"
+        """When a bot started at `moment` first called the server: "any" method (imports done, app built),
+        or "getUpdates" (ready for updates)."""
+        field = {"getUpdates": "first_get_updates", "any": "first_request"}[method]
         deadline = time.monotonic() + within
         while (polled := (await self.stats(moment))[field]) is None:
             if time.monotonic() > deadline:

@@ -148,7 +148,7 @@ async def kill_and_restart(server: BotApiProcess, report: Report, burst: int, ov
         started = time.time()
         second = await _spawn_child(database, environment)
         try:
-            built = await server.first_call_after(started, method="getMe", within=120)
+            built = await server.first_call_after(started, method="any", within=120)
             ready = await server.first_call_after(started, within=120)
             total = burst + overdue
             fired, fired_at = await _wait_all_fired(database, total, within=60)

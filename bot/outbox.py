@@ -147,9 +147,10 @@ class OutboxSender:
                 await self._finish(row.id, state="cancelled", error="original message was never delivered")
                 return
             if self._pacer is not None:
-                delay = self._pacer.reserve(row.chat_id)
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await asyncio.sleep(self._pacer.reserve(row.chat_id))
+                while (wait := self._pacer.hold_off()) > 0:
+                    await asyncio.sleep(wait)
+                self._pacer.sent()
             try:
                 result = await self._bot(call)
             except TelegramRetryAfter as exc:
