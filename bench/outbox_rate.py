@@ -62,10 +62,7 @@ async def bare_run(server: BotApiProcess, messages: list[tuple[int, str]]) -> di
     async def send(chat: int, text: str) -> None:
         async with slots:
             while True:
-                await asyncio.sleep(pacer.reserve(chat))
-                while (wait := pacer.hold_off()) > 0:
-                    await asyncio.sleep(wait)
-                pacer.sent()
+                await pacer.wait_turn(chat)
                 try:
                     await bot.send_message(chat, text)
                     return

@@ -147,10 +147,7 @@ class OutboxSender:
                 await self._finish(row.id, state="cancelled", error="original message was never delivered")
                 return
             if self._pacer is not None:
-                await asyncio.sleep(self._pacer.reserve(row.chat_id))
-                while (wait := self._pacer.hold_off()) > 0:
-                    await asyncio.sleep(wait)
-                self._pacer.sent()
+                await self._pacer.wait_turn(row.chat_id)
             try:
                 result = await self._bot(call)
             except TelegramRetryAfter as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,6 +48,15 @@ class Pacer:
         if len(self._next_chat) > 10_000:  # forget chats whose slot has long passed
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         return slot - now
+
+    async def wait_turn(self, chat_id: int) -> None:
+        """Wait for the chat's slot and until the last second's sends leave room, then count this send."""
+        await asyncio.sleep(self.reserve(chat_id))
+        wait = self.hold_off()
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = self.hold_off()
+        self.sent()
 
     def hold_off(self) -> float:
         """Seconds to wait before sending now. Slots are planned ahead; when the loop was held up, sends

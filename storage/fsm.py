@@ -47,5 +47,17 @@ class SqlStorage(BaseStorage):
         row = await self._load(key)
         return dict(row.data) if row else {}
 
+    async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Read and write in one transaction (aiogram's default takes two; each costs round trips to SQLite)."""
+        async with self._uow() as uow:
+            row = await uow.session.get(WizardState, self._keys.build(key))
+            if row is None:
+                row = WizardState(key=self._keys.build(key), state=None, data={})
+                uow.session.add(row)
+            row.data = {**row.data, **data}
+            merged = dict(row.data)
+            await uow.commit()
+            return merged
+
     async def close(self) -> None:
         """The engine is closed by the application, not by the storage."""
