@@ -146,15 +146,14 @@ def _fsm_storage(settings: Settings, uow: UnitOfWorkFactory) -> BaseStorage:
 
 
 async def publish_commands(app: App) -> None:
-    """The command menu in each language (setMyCommands); /help shows the role-specific list."""
+    """The command menu in each language (setMyCommands), and the organisation's default language
+    for everyone else; /help shows the full list for the member's roles."""
     everyone = [command for command in app.commands if not command.roles]
-    for language in LANGUAGES:
+    default = app.policy.organisation.default_language
+    for language, code in [*((language, TELEGRAM_LANGUAGE[language]) for language in LANGUAGES), (default, None)]:
         with app.i18n.context(), app.i18n.use_locale(language):
             commands = [BotCommand(command=c.name, description=str(c.description)) for c in everyone]
-        code = None if language == app.policy.organisation.default_language else TELEGRAM_LANGUAGE[language]
         await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
-        if code is None and language == "zh_Hans":
-            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code="zh")
 
 
 async def run(app: App) -> None:

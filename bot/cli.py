@@ -7,12 +7,22 @@ import asyncio
 import csv
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import load_catalogues
 from bot.policy import PolicyError, load_policy
 from bot.services.actor import Actor
+from bot.services.audit import AuditService
 from bot.services.errors import DomainError
+from bot.services.members import MembershipService
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.uow import UnitOfWorkFactory
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,9 +92,6 @@ async def cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from storage.db import create_engine
-    from storage.migrate import upgrade
-
     engine = create_engine(load_settings().database_url)
     await upgrade(engine)
     await engine.dispose()
@@ -151,33 +158,30 @@ def _read_staff(path: Path) -> list[dict]:
     return rows
 
 
-class _services:
-    """The services the command line needs, on the same database as the bot."""
+@dataclass
+class CliServices:
+    uow: UnitOfWorkFactory
+    audit: AuditService
+    members: MembershipService
 
-    async def __aenter__(self):  # noqa: ANN204
-        from bot.clock import SystemClock
-        from bot.i18n import load_catalogues
-        from bot.services.audit import AuditService
-        from bot.services.members import MembershipService
-        from storage.db import create_engine, create_session_factory
-        from storage.migrate import upgrade
-        from storage.uow import UnitOfWorkFactory
 
-        settings: Settings = load_settings()
-        policy = load_policy(settings.bot_policy)
-        self.engine = create_engine(settings.database_url)
-        await upgrade(self.engine)
-        uow = UnitOfWorkFactory(create_session_factory(self.engine))
+@asynccontextmanager
+async def _services() -> AsyncIterator[tuple[CliServices, Settings]]:
+    """The services the command line needs, on the same database and policy as the bot."""
+    settings = load_settings()
+    policy = load_policy(settings.bot_policy)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = UnitOfWorkFactory(create_session_factory(engine))
         clock = SystemClock()
-        members = MembershipService(uow, clock, policy, load_catalogues(policy.organisation.default_language))
-        services = argparse.Namespace(uow=uow, audit=AuditService(uow, clock), members=members)
-        return services, settings
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.engine.dispose()
+        i18n = load_catalogues(policy.organisation.default_language)
+        yield CliServices(uow, AuditService(uow, clock), MembershipService(uow, clock, policy, i18n)), settings
+    finally:
+        await engine.dispose()
 
 
-async def _link(services: argparse.Namespace, settings: Settings, code: str) -> str:
+async def _link(services: CliServices, settings: Settings, code: str) -> str:
     """The bot's username is remembered at start; otherwise asked from Telegram when a token is set."""
     async with services.uow() as uow:
         username = await uow.key_values.get("bot_username")

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.app import App
 
-STOP_KEY = web.AppKey("stop", asyncio.Event)
+STOP_EVENT = "webhook_stop"  # in the dispatcher's workflow data, set by a signal handler
 
 
 def build_web_app(app: App) -> web.Application:
@@ -41,7 +41,7 @@ async def serve_webhook(app: App) -> None:
     if not settings.webhook_secret:
         raise SystemExit("WEBHOOK_SECRET must be set in webhook mode, so that only Telegram can post updates.")
     stop = asyncio.Event()
-    app.dispatcher[STOP_KEY.name] = stop
+    app.dispatcher.workflow_data[STOP_EVENT] = stop
     runner = web.AppRunner(build_web_app(app))
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
@@ -55,6 +55,6 @@ async def serve_webhook(app: App) -> None:
 
 
 def request_stop(app: App) -> None:
-    stop = app.dispatcher.workflow_data.get(STOP_KEY.name)
+    stop = app.dispatcher.workflow_data.get(STOP_EVENT)
     if stop is not None:
         stop.set()

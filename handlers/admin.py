@@ -7,7 +7,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import format_moment
@@ -80,13 +80,7 @@ async def invite_roles_done(
         return
     await state.set_state(InviteWizard.department)
     await query.answer()
-    await _replace(
-        query,
-        _("Step 2 of 3: which department?"),
-        keyboards.invite_departments_keyboard(
-            (d.code, department_name(policy, d.code, language)) for d in policy.departments
-        ),
-    )
+    await _show_departments(query, policy, language)
 
 
 async def invite_department(
@@ -126,13 +120,7 @@ async def invite_back(query: CallbackQuery, state: FSMContext, policy: Policy, l
         )
     elif current in (InviteWizard.name.state, InviteWizard.confirm.state):
         await state.set_state(InviteWizard.department)
-        await _replace(
-            query,
-            _("Step 2 of 3: which department?"),
-            keyboards.invite_departments_keyboard(
-                (d.code, department_name(policy, d.code, language)) for d in policy.departments
-            ),
-        )
+        await _show_departments(query, policy, language)
 
 
 async def invite_create(
@@ -154,6 +142,11 @@ async def invite_create(
     )
 
 
+async def _show_departments(query: CallbackQuery, policy: Policy, language: str) -> None:
+    departments = ((d.code, department_name(policy, d.code, language)) for d in policy.departments)
+    await _replace(query, _("Step 2 of 3: which department?"), keyboards.invite_departments_keyboard(departments))
+
+
 async def _ask_confirmation(message: Message, state: FSMContext, policy: Policy, language: str) -> None:
     data = await state.get_data()
     await state.set_state(InviteWizard.confirm)
@@ -165,13 +158,13 @@ async def _ask_confirmation(message: Message, state: FSMContext, policy: Policy,
     await message.answer(summary, reply_markup=keyboards.invite_confirm_keyboard())
 
 
-def _roles_keyboard(policy: Policy, language: str, chosen: set[str]):  # noqa: ANN202
+def _roles_keyboard(policy: Policy, language: str, chosen: set[str]) -> InlineKeyboardMarkup:
     return keyboards.invite_roles_keyboard(
         ((r.code, role_name(policy, r.code, language)) for r in policy.roles), chosen
     )
 
 
-async def _replace(query: CallbackQuery, text: str, markup=None) -> None:  # noqa: ANN001
+async def _replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     if query.message:
         try:
             await query.message.edit_text(text, reply_markup=markup)
@@ -251,7 +244,9 @@ async def deactivate_member(
     await _replace(query, *_member_card(member, policy, language))
 
 
-async def _members_page(members: MembershipService, actor: Actor, page: int, policy: Policy, language: str):  # noqa: ANN202
+async def _members_page(
+    members: MembershipService, actor: Actor, page: int, policy: Policy, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
     rows, total = await members.page(actor, page)
     pages = max(1, -(-total // PAGE_SIZE))
     labels = [
@@ -264,7 +259,7 @@ async def _members_page(members: MembershipService, actor: Actor, page: int, pol
     return text, keyboards.members_page_keyboard(labels, page, pages)
 
 
-def _member_card(member: MemberView, policy: Policy, language: str):  # noqa: ANN202
+def _member_card(member: MemberView, policy: Policy, language: str) -> tuple[str, InlineKeyboardMarkup]:
     status = _("active") if member.active else _("deactivated")
     text = _("{name}\nDepartment: {department}\nStatus: {status}\nTap a role to give or take it.").format(
         name=member.name, department=department_name(policy, member.department, language), status=status
