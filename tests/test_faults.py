@@ -9,18 +9,15 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from bot.app import build_app
 from bot.clock import ManualClock
-from bot.outbox import OutboxSender
 from bot.pacer import Limits, Pacer
 from bot.services.messages import queue_text
 from bot.webhook import build_web_app
@@ -28,28 +25,21 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import OutboxMessage, Timer
 from storage.uow import UnitOfWork, UnitOfWorkFactory
-from tests.conftest import POSTGRES_URL, TOKEN, reset_postgres, settings_for
+from tests.conftest import POSTGRES_URL, reset_postgres, settings_for
 from tests.support.botapi_server import FakeBotApi, post_update
 from tests.support.updates import UpdateFactory
+from tests.test_outbox import Rig
 
 CLIENT_TIMEOUT = 0.3  # seconds the HTTP session waits for an answer in these tests
 
 
-@dataclass
-class Line:
+class Line(Rig):
     """The real outbox sender on a real database, speaking HTTP to the fake Bot API server."""
 
-    uow: UnitOfWorkFactory
-    sender: OutboxSender
-    server: FakeBotApi
-    clock: ManualClock
-
-    async def queue(self, chat_id: int, text: str, **kwargs: object) -> int:
-        async with self.uow() as uow:
-            row_id = await queue_text(uow, self.clock.now(), key=text, chat_id=chat_id, text=text, **kwargs)
-            await uow.commit()
-        assert row_id is not None
-        return row_id
+    def __init__(self, uow: UnitOfWorkFactory, server: FakeBotApi, clock: ManualClock) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url), timeout=CLIENT_TIMEOUT)
+        super().__init__(uow, session, clock)  # type: ignore[arg-type]
+        self.server = server
 
     async def deliver_everything(self, rounds: int = 12) -> None:
         """Send what is due, then move the clock past any retry backoff, until nothing is left."""
@@ -60,23 +50,15 @@ class Line:
                     return
             self.clock.advance(seconds=301)
 
-    async def row(self, row_id: int) -> OutboxMessage:
-        async with self.uow() as uow:
-            row = await uow.outbox.get(row_id)
-        assert row is not None
-        return row
-
 
 @pytest.fixture
 async def line(database_url: str, clock: ManualClock) -> AsyncIterator[Line]:
     engine = create_engine(database_url)
     await upgrade(engine)
     async with FakeBotApi() as server:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url), timeout=CLIENT_TIMEOUT)
-        bot = Bot(TOKEN, session=session)
-        uow = UnitOfWorkFactory(create_session_factory(engine))
-        yield Line(uow, OutboxSender(uow, bot, clock), server, clock)
-        await session.close()
+        line = Line(UnitOfWorkFactory(create_session_factory(engine)), server, clock)
+        yield line
+        await line.bot.session.close()
     await engine.dispose()
 
 
