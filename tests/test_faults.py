@@ -77,18 +77,6 @@ async def test_a_transient_fault_ends_in_exactly_one_delivery(line: Line, fault:
     assert line.server.duplicates() == []
 
 
-async def test_retry_after_holds_the_message_back_for_as_long_as_telegram_asks(line: Line) -> None:
-    line.server.inject("sendMessage", "429:30")
-    await line.queue(10, "Reminder: report due")
-    await line.sender.drain()
-    line.clock.advance(seconds=29)
-    await line.sender.drain()
-    assert line.server.sent_messages(10) == []
-    line.clock.advance(seconds=2)
-    await line.sender.drain()
-    assert line.server.texts(10) == ["Reminder: report due"]
-
-
 @pytest.mark.parametrize("fault", ["blocked", "chat_not_found"])
 async def test_an_unreachable_recipient_is_marked_and_the_escalation_moves_on(line: Line, fault: str) -> None:
     """"Bot was blocked by the user" (403) or "chat not found" (400): no retry, the row is undeliverable,
