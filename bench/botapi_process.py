@@ -29,15 +29,6 @@ def _control_app(fake: FakeBotApi) -> web.Application:
             fake.disable_limits()
         return web.json_response({})
 
-    async def updates(request: web.Request) -> web.Response:
-        ids = [fake.push_update(update) for update in await request.json()]
-        return web.json_response(ids)
-
-    async def faults(request: web.Request) -> web.Response:
-        body = await request.json()
-        fake.inject(body["method"], body["fault"], body.get("times", 1), body.get("chat_id"))
-        return web.json_response({})
-
     async def deliveries(request: web.Request) -> web.Response:
         since = int(request.query.get("since", 0))
         items = [[d.time, d.method, d.chat_id, d.text] for d in fake.deliveries[since:]]
@@ -55,7 +46,6 @@ def _control_app(fake: FakeBotApi) -> web.Application:
                 "first_request": calls[0] if calls else None,
                 "rate_limit_hits": [[hit.time, hit.scope] for hit in fake.rate_limit_hits],
                 "duplicates": sum(len(group) - 1 for group in fake.duplicates()),
-                "pending_updates": len(fake.pending_updates),
             }
         )
 
@@ -65,8 +55,6 @@ def _control_app(fake: FakeBotApi) -> web.Application:
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/limits", limits)
-    app.router.add_post("/updates", updates)
-    app.router.add_post("/faults", faults)
     app.router.add_get("/deliveries", deliveries)
     app.router.add_get("/stats", stats)
     app.router.add_post("/clear", clear)
@@ -124,20 +112,14 @@ class BotApiProcess:
     async def enforce_limits(self, global_per_second: int, per_chat: int, per_group_minute: int) -> None:
         await self._call("POST", "/limits", {"global": global_per_second, "chat": per_chat, "group": per_group_minute})
 
-    async def push_updates(self, updates: list[dict[str, Any]]) -> list[int]:
-        return await self._call("POST", "/updates", updates)
-
-    async def inject(self, method: str, fault: str, times: int = 1) -> None:
-        await self._call("POST", "/faults", {"method": method, "fault": fault, "times": times})
-
     async def stats(self, after: float = 0.0) -> dict[str, Any]:
         """Counts, rate-limit hits, duplicates, and the first getUpdates at or after `after` (wall clock)."""
         return await self._call("GET", "/stats", after=after)
 
     async def first_call_after(self, moment: float, method: str = "getUpdates", within: float = 60.0) -> float:
-        """When a bot started at `moment` first called the server (any method: imports done, app built;
-        getUpdates: ready for updates)."""
-        field = "first_get_updates" if method == "getUpdates" else "first_request"
+        """When a bot started at `moment` first called the server: "any" method (imports done, app built),
+        or "getUpdates" (ready for updates)."""
+        field = {"getUpdates": "first_get_updates", "any": "first_request"}[method]
         deadline = time.monotonic() + within
         while (polled := (await self.stats(moment))[field]) is None:
             if time.monotonic() > deadline:

@@ -4,6 +4,12 @@ Rows are claimed in the database before sending, so two processes never send the
 each chat's rows go out in order; Telegram's limits are respected; RetryAfter is honoured;
 5xx and network errors are retried with backoff; unreachable recipients are marked
 undeliverable and the row's failure hook runs (escalations move on).
+
+Delivery is exactly once except in one case the Bot API leaves open: Telegram processed a send but
+its answer never arrived (the request timed out, or the connection dropped after the request was
+read; a crash between Telegram's answer and our commit is the same). Telegram has no idempotency
+key, so the sender cannot tell this from a send that never arrived, and it deliberately sends
+again: a duty officer may read an alert twice, but never misses one (tests/test_faults.py).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 from aiogram import Bot, methods
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -149,9 +156,7 @@ class OutboxSender:
                 await self._finish(row.id, state="cancelled", error="original message was never delivered")
                 return
             if self._pacer is not None:
-                delay = self._pacer.reserve(row.chat_id)
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await self._pacer.wait_turn(row.chat_id)
             try:
                 result = await self._bot(call)
             except TelegramRetryAfter as exc:
@@ -169,7 +174,7 @@ class OutboxSender:
                 else:
                     log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
                     await self._finish(row.id, state="failed", error=str(exc))
-            except (TelegramAPIError, OSError, TimeoutError) as exc:
+            except (TelegramAPIError, ClientDecodeError, OSError, TimeoutError) as exc:  # a proxy's HTML error page too
                 await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
             else:
                 await self._finish(row.id, state="sent", message_id=_message_id(result))

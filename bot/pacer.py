@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Limits:
-    per_second: float = 30.0
-    per_chat_seconds: float = 1.0
+    """Slightly under Telegram's limits: a send planned for its slot leaves a few milliseconds late
+    when the loop is busy, and at the exact limit that lateness provoked 429s and a pause for everyone
+    (bench/outbox_rate.py)."""
+
+    per_second: float = 29.0
+    per_chat_seconds: float = 1.1
     per_group_minute: int = 20
 
 
@@ -27,6 +33,7 @@ class Pacer:
         self._next_chat: dict[int, float] = {}
         self._group_sends: dict[int, list[float]] = {}
         self._paused_until = 0.0
+        self._sent: deque[float] = deque()
 
     def reserve(self, chat_id: int) -> float:
         now = self._monotonic()
@@ -41,6 +48,29 @@ class Pacer:
         if len(self._next_chat) > 10_000:  # forget chats whose slot has long passed
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         return slot - now
+
+    async def wait_turn(self, chat_id: int) -> None:
+        """Wait for the chat's slot and until the last second's sends leave room, then count this send."""
+        await asyncio.sleep(self.reserve(chat_id))
+        wait = self.hold_off()
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = self.hold_off()
+        self.sent()
+
+    def hold_off(self) -> float:
+        """Seconds to wait before sending now. Slots are planned ahead; when the loop was held up, sends
+        planned for different moments leave together, and Telegram counts the sends of any one second."""
+        now = self._monotonic()
+        while self._sent and self._sent[0] <= now - 1.0:
+            self._sent.popleft()
+        if len(self._sent) >= int(self.limits.per_second):
+            return self._sent[0] + 1.0 - now
+        return 0.0
+
+    def sent(self) -> None:
+        """A send leaves now (counted by `hold_off`)."""
+        self._sent.append(self._monotonic())
 
     def pause(self, seconds: float) -> None:
         """Telegram said RetryAfter: nobody sends until it has passed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -12,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import format_moment
 from bot.policy import Policy
 from bot.services.actor import Actor
-from bot.services.members import PAGE_SIZE, InvitationView, MembershipService, MemberView
+from bot.services.members import PAGE_SIZE, InvitationView, MembershipService, MemberView, clean_name
 from handlers import keyboards
 from handlers.callbacks import InviteCb, MemberCb
 from handlers.filters import IsMember
@@ -93,7 +94,7 @@ async def invite_department(
 
 
 async def invite_name(message: Message, state: FSMContext, policy: Policy, language: str) -> None:
-    name = " ".join((message.text or "").split())
+    name = clean_name(message.text or "")
     if len(name) > 128:
         await message.answer(_("The name is too long: at most {limit} characters.").format(limit=128))
         return
@@ -165,7 +166,11 @@ def _roles_keyboard(policy: Policy, language: str, chosen: set[str]) -> InlineKe
 
 async def _replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     if query.message:
-        await query.message.edit_text(text, reply_markup=markup)
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as error:  # a double tap: the message already says this
+            if "message is not modified" not in str(error):
+                raise
 
 
 # /members ------------------------------------------------------------------------------------

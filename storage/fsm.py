@@ -24,16 +24,16 @@ class SqlStorage(BaseStorage):
     async def _save(self, key: StorageKey, **changes: Any) -> None:
         async with self._uow() as uow:
             row = await uow.session.get(WizardState, self._keys.build(key))
-            if row is None:
-                row = WizardState(key=self._keys.build(key), state=None, data={})
-                uow.session.add(row)
+            stored = row is not None
+            row = row or WizardState(key=self._keys.build(key), state=None, data={})
             for name, value in changes.items():
                 setattr(row, name, value)
             if row.state is None and not row.data:
-                if row in uow.session.new:  # clearing a key that was never saved: nothing to delete
-                    uow.session.expunge(row)
-                else:
-                    await uow.session.delete(row)
+                if not stored:
+                    return  # clearing a wizard that was never stored (a stale Cancel button)
+                await uow.session.delete(row)
+            elif not stored:
+                uow.session.add(row)
             await uow.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -49,6 +49,18 @@ class SqlStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row = await self._load(key)
         return dict(row.data) if row else {}
+
+    async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Read and write in one transaction (aiogram's default takes two; each costs round trips to SQLite)."""
+        async with self._uow() as uow:
+            row = await uow.session.get(WizardState, self._keys.build(key))
+            if row is None:
+                row = WizardState(key=self._keys.build(key), state=None, data={})
+                uow.session.add(row)
+            row.data = {**row.data, **data}
+            merged = dict(row.data)
+            await uow.commit()
+            return merged
 
     async def close(self) -> None:
         """The engine is closed by the application, not by the storage."""

@@ -169,3 +169,17 @@ def test_pacer_pauses_everyone_after_retry_after() -> None:
     pacer = Pacer(monotonic=lambda: now[0])
     pacer.pause(7)
     assert pacer.reserve(1) == pytest.approx(7.0)
+
+
+def test_pacer_holds_off_when_sends_bunched_up() -> None:
+    """Planned slots are spaced, but sends held up by a busy loop leave together: the pacer still
+    never lets more than the limit go out in any one second (Telegram counts actual sends)."""
+    now = [0.0]
+    pacer = Pacer(Limits(per_second=29), monotonic=lambda: now[0])
+    for _ in range(29):
+        assert pacer.hold_off() == 0.0
+        pacer.sent()
+    now[0] = 0.4
+    assert pacer.hold_off() == pytest.approx(0.6)
+    now[0] = 1.0
+    assert pacer.hold_off() == 0.0

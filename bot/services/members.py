@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +24,16 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 ADMIN = "administrator"
 MAX_NAME = 128
 PAGE_SIZE = 10
+MAX_PAGE = 100_000
+MAX_ID = 2**31 - 1  # ids are INTEGER columns
+CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+def clean_name(text: str) -> str:
+    """A name as it is stored and shown back: whitespace collapsed, other control characters (which
+    nobody can see, and PostgreSQL cannot store: NUL) dropped; everything else exactly as typed."""
+    visible = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
+    return " ".join(visible.split())
+
 
 # Later flows veto a deactivation (B2: open items first) or act on it (C6: revoke grants).
 DeactivationBlocker = Callable[[UnitOfWork, Member], Awaitable[list[str]]]
@@ -76,7 +88,8 @@ class MembershipService:
     async def page(self, actor: Actor, page: int) -> tuple[list[MemberView], int]:
         async with self._uow() as uow:
             await self._require_admin(uow, actor)
-            rows, total = await uow.members.page(max(page, 0) * PAGE_SIZE, PAGE_SIZE)
+            page = min(max(page, 0), MAX_PAGE)  # a forged page number stays a number the database can take
+            rows, total = await uow.members.page(page * PAGE_SIZE, PAGE_SIZE)
             return [MemberView.of(row) for row in rows], total
 
     async def get(self, actor: Actor, member_id: int) -> MemberView:
@@ -94,7 +107,7 @@ class MembershipService:
         self, actor: Actor, *, roles: Iterable[str], department: str, name: str | None = None
     ) -> InvitationView:
         roles = tuple(sorted(set(roles)))
-        name = " ".join(name.split()) if name else None
+        name = clean_name(name) or None if name else None
         async with self._uow() as uow:
             creator = None if actor.is_command_line else await self._require_admin(uow, actor)
             self.validate_invitation(roles, department, name)
@@ -139,8 +152,11 @@ class MembershipService:
         self, code: str, *, telegram_id: int, name: str, username: str | None, language: str | None
     ) -> MemberView:
         """Redeem an invitation: single use, bound to the first account that uses it, expiring (F2)."""
+        code = code.strip()
         async with self._uow() as uow:
-            invitation = await uow.invitations.by_code(code.strip(), for_update=True)
+            # Telegram's deep links carry at most 64 of [A-Za-z0-9_-]; anything else is no code of ours
+            # (and NUL would not even reach PostgreSQL).
+            invitation = await uow.invitations.by_code(code, for_update=True) if CODE.fullmatch(code) else None
             if invitation is None:
                 raise NotFound(N_("This invitation link is not valid. Ask your administrator for a new one."))
             now = self._clock.now()
@@ -153,7 +169,7 @@ class MembershipService:
                 raise Conflict(N_("This invitation has expired. Ask your administrator for a new one."))
             if existing and existing.active:
                 raise Conflict(N_("You are already a member; this invitation was left unused."))
-            display_name = (invitation.name or " ".join(name.split()) or str(telegram_id))[:MAX_NAME]
+            display_name = (invitation.name or clean_name(name) or str(telegram_id))[:MAX_NAME]
             if existing:  # a former member comes back with the new invitation's roles
                 member = existing
                 member.active, member.deactivated_at = True, None
@@ -348,7 +364,7 @@ class MembershipService:
         return member
 
     async def _member(self, uow: UnitOfWork, member_id: int) -> Member:
-        member = await uow.members.get(member_id)
+        member = await uow.members.get(member_id) if 0 < member_id <= MAX_ID else None  # forged ids too
         if member is None:
             raise NotFound(N_("This member does not exist."))
         return member
