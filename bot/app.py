@@ -6,8 +6,10 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -40,6 +42,14 @@ log = logging.getLogger(__name__)
 TELEGRAM_LANGUAGE = {"zh_Hans": "zh", "en": "en"}
 
 
+class Worker(Protocol):
+    """A flow's own background loop (e.g. provisioning webhook deliveries), started and stopped with the app."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class App:
     settings: Settings
@@ -57,15 +67,28 @@ class App:
     flow_router: Router
     commands: list[CommandInfo]
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    # Flows' work at every start (e.g. generating deadlines ahead, scheduling their first timers);
+    # each hook opens its own unit of work.
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def run_startup(self) -> None:
+        for hook in self.startup:
+            await hook()
 
     async def start_background(self) -> None:
-        """Start delivering the outbox and firing timers (including those that fell due while down)."""
+        """Run the flows' start hooks, then deliver the outbox and fire timers (including those that
+        fell due while down)."""
+        await self.run_startup()
         await self.timers.start()
         self.background.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self.background += [asyncio.create_task(worker.run(), name=type(worker).__name__) for worker in self.workers]
 
     async def close(self) -> None:
         """Graceful stop: let in-flight sends and timers finish, then close the database and session."""
         self.outbox.stop()
+        for worker in self.workers:
+            worker.stop()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.timers.stop()
         await self.dispatcher.storage.close()

@@ -1,4 +1,5 @@
-"""Command line: run the bot, check a policy, import staff, create invitations, verify the audit chain."""
+"""Command line: run the bot, check a policy, import staff, create invitations, verify the audit chain, export
+incidents."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+
+from aiogram.utils.i18n import I18n
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import load_catalogues
-from bot.policy import PolicyError, load_policy
+from bot.policy import Policy, PolicyError, load_policy
 from bot.services.actor import Actor
 from bot.services.audit import AuditService
 from bot.services.errors import DomainError
@@ -66,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log tools").add_subparsers(required=True)
     audit.add_parser("verify", help="check the hash chain of the audit log").set_defaults(handler=cmd_audit_verify)
+
+    incidents = commands.add_parser("incidents", help="incident tools").add_subparsers(required=True)
+    export = incidents.add_parser(
+        "export", help="write the incidents of a period, with their timelines, to a CSV or XLSX file (A5, A6)"
+    )
+    export.add_argument("--from", dest="first", required=True, type=_day, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, type=_day, help="last day (included), YYYY-MM-DD")
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument("--language", choices=("zh_Hans", "en"), help="of the headings (default: the policy's)")
+    export.set_defaults(handler=cmd_incidents_export)
 
     db = commands.add_parser("db", help="database tools").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
@@ -141,6 +156,29 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_incidents_export(args: argparse.Namespace) -> int:
+    from bot.services.incidents import IncidentServices, Words
+    from bot.services.incidents.files import table_bytes
+    from bot.services.incidents.periods import day_bounds
+
+    async with _services() as (services, _settings):
+        policy, i18n = services.policy, services.i18n
+        language = args.language or policy.organisation.default_language
+        incidents = IncidentServices.build(services.uow, services.clock, policy, i18n, lambda: None)
+        start, end = day_bounds(args.first, args.last, policy.organisation.zone)
+        cards = [c async for batch in incidents.queries.export(Actor.command_line(), start, end) for c in batch]
+        args.out.write_bytes(table_bytes(Words(i18n, policy, language), cards, args.format))
+    print(f"{len(cards)} incidents written to {args.out}")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a day; write YYYY-MM-DD, e.g. 2026-03-01") from None
+
+
 def _read_staff(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8-sig") as source:
         reader = csv.DictReader(source)
@@ -163,6 +201,9 @@ class CliServices:
     uow: UnitOfWorkFactory
     audit: AuditService
     members: MembershipService
+    policy: Policy
+    clock: SystemClock
+    i18n: I18n
 
 
 @asynccontextmanager
@@ -176,7 +217,8 @@ async def _services() -> AsyncIterator[tuple[CliServices, Settings]]:
         uow = UnitOfWorkFactory(create_session_factory(engine))
         clock = SystemClock()
         i18n = load_catalogues(policy.organisation.default_language)
-        yield CliServices(uow, AuditService(uow, clock), MembershipService(uow, clock, policy, i18n)), settings
+        members = MembershipService(uow, clock, policy, i18n)
+        yield CliServices(uow, AuditService(uow, clock), members, policy, clock, i18n), settings
     finally:
         await engine.dispose()
 

@@ -15,6 +15,7 @@ again: a duty officer may read an alert twice, but never misses one (tests/test_
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 
 from bot.clock import Clock
 from bot.pacer import Pacer
@@ -51,6 +52,7 @@ METHODS: dict[str, type[methods.TelegramMethod[Any]]] = {
 }
 UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate")
 NOT_MODIFIED = "message is not modified"
+FILE_FIELDS = ("photo", "document")
 
 FailureHook = Callable[[UnitOfWork, OutboxMessage, datetime], Awaitable[None]]
 
@@ -185,6 +187,10 @@ class OutboxSender:
             if original is None or original.message_id is None:
                 raise LookupError(row.edit_of)
             payload["message_id"] = original.message_id
+        for name in FILE_FIELDS:  # a file queued as bytes (see bot.services.messages.queue_file)
+            value = payload.get(name)
+            if isinstance(value, dict) and "base64" in value:
+                payload[name] = BufferedInputFile(base64.b64decode(value["base64"]), value["filename"])
         return METHODS[row.method].model_validate(payload)
 
     async def _retry(self, row: OutboxMessage, error: str, seconds: float, *, count_attempt: bool) -> None:

@@ -60,10 +60,15 @@ class TimerRunner:
             if not timers:
                 return 0
             try:
+                handled = 0
                 for timer in timers:
-                    await self._fire(uow, timer, now)
+                    if uow.earliest_timer is not None and uow.earliest_timer <= timer.due_at:
+                        break  # a handler scheduled something due sooner: claim again, to fire in due order
+                    if timer.state == "pending" and timer.due_at <= now:  # not moved or cancelled by an earlier one
+                        await self._fire(uow, timer, now)
+                    handled += 1
                 await uow.commit()
-                return len(timers)
+                return handled
             except Exception as exc:
                 ids = [timer.id for timer in timers]
                 if len(ids) == 1:

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.policy import Policy
 from bot.services.members import MembershipService, MemberView
 from handlers.commands import CommandInfo
+from handlers.incident_keyboards import main_keyboard
 from handlers.keyboards import language_keyboard
 from handlers.texts import help_text, not_a_member
 
@@ -37,7 +38,8 @@ async def join(
     await message.answer(
         _("Welcome, {name}! You have joined as a member.").format(name=joined.name)
         + "\n\n"
-        + help_text(joined, policy, commands)
+        + help_text(joined, policy, commands),
+        reply_markup=main_keyboard(),  # the persistent "Report incident" button from the first moment (A1)
     )
     await message.answer(_("Which language do you prefer?"), reply_markup=language_keyboard())
 

@@ -167,3 +167,11 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+import storage.access_models  # noqa: E402,F401  (registers the tables)
+import storage.approval_models  # noqa: E402,F401  (registers the tables)
+import storage.deadlines_models  # noqa: E402,F401  (registers the tables)
+import storage.incidents_models  # noqa: E402,F401  (registers the tables)
+import storage.publication_models  # noqa: E402,F401  (registers the tables)
+import storage.roster_models  # noqa: E402,F401  (registers the tables)

@@ -9,9 +9,15 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.access import AccessRepository
+from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.deadlines import DeadlineRepository
+from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.publication import PublicationRepository
+from storage.repositories.roster import HandoverRepository, RosterRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 
@@ -91,6 +97,34 @@ class UnitOfWork:
     @cached_property
     def processed_updates(self) -> ProcessedUpdateRepository:
         return ProcessedUpdateRepository(self.session)
+
+    @cached_property
+    def roster(self) -> RosterRepository:
+        return RosterRepository(self.session)
+
+    @cached_property
+    def handover_notes(self) -> HandoverRepository:
+        return HandoverRepository(self.session)
+
+    @cached_property
+    def incidents(self) -> IncidentRepository:
+        return IncidentRepository(self.session)
+
+    @cached_property
+    def approvals(self) -> ApprovalRepository:
+        return ApprovalRepository(self.session)
+
+    @cached_property
+    def access(self) -> AccessRepository:
+        return AccessRepository(self.session)
+
+    @cached_property
+    def deadlines(self) -> DeadlineRepository:
+        return DeadlineRepository(self.session)
+
+    @cached_property
+    def publications(self) -> PublicationRepository:
+        return PublicationRepository(self.session)
 
 
 class UnitOfWorkFactory:

@@ -96,6 +96,12 @@ class Harness:
         await self.app.timers.run_due()
         await self.app.outbox.drain()
 
+    async def start(self) -> None:
+        """What a real start does before taking updates: the flows' start hooks, then due timers."""
+        await self.app.run_startup()
+        await self.app.timers.run_due()
+        await self.app.outbox.drain()
+
     async def join(self, user_id: int, roles: list[str], department: str = "office", name: str = "") -> MemberView:
         invitation = await self.app.members.invite(
             Actor.command_line(), roles=roles, department=department, name=name or f"Member {user_id}"

@@ -637,3 +637,77 @@ def test_e1_property_anchor_dates_superset_and_next_instances_ordered(
     last = upcoming[-1][1].local.date()
     between = anchor_dates(rule, start, last - timedelta(days=1), fye, calendar=cal)
     assert set(between) <= {a for a, _ in upcoming}
+
+
+# -- more dated examples: Spring Festival 2024/2026, leap years, fiscal years (E1-E3) ----------------
+
+
+def test_e2_e3_spring_festival_2026_disclosure_and_notice(cal: WorkCalendar) -> None:
+    """E2: a resolution on Thu 12 Feb 2026: trading Fri 13 Feb (1), closed 14-23 Feb, Tue 24 Feb (2);
+    counted in working days instead, the make-up Saturday 14 Feb is the 2nd. A meeting on Thu 12 Mar
+    2026: 20 days before is Fri 20 Feb (a holiday) -> preceding -> Sat 14 Feb, a make-up working day."""
+    disclosure = DueRule(anchor="event", offset=2, unit="trading_days")
+    assert due_at(disclosure, date(2026, 2, 12), cal, SHANGHAI).local == local(date(2026, 2, 24))
+    assert due_date(DueRule(anchor="event", offset=2, unit="working_days"), date(2026, 2, 12), cal) == date(2026, 2, 14)
+    notice = DueRule(anchor="event", offset=20, direction="before")
+    assert due_date(notice, date(2026, 3, 12), cal) == date(2026, 2, 14)
+
+
+@pytest.mark.parametrize(
+    ("month_end", "offset", "expected"),
+    [
+        (date(2026, 1, 31), 4, date(2026, 2, 5)),  # Sat 31 Jan: Mon 2 .. Thu 5 Feb, before the break
+        (date(2026, 1, 31), 7, date(2026, 2, 10)),  # Feb 2-6 (5), 9 (6), 10 (7)
+        (date(2026, 2, 28), 4, date(2026, 3, 5)),  # the anchor is a make-up Saturday; counting starts after it
+        (date(2024, 1, 31), 7, date(2024, 2, 8)),  # 2024: Sun 4 Feb is a make-up working day, Sat 3 Feb is not
+        (date(2024, 2, 29), 4, date(2024, 3, 6)),  # leap day anchor: Fri 1, Mon 4, Tue 5, Wed 6 Mar
+    ],
+)
+def test_e3_working_days_around_spring_festival_and_leap_day(
+    cal: WorkCalendar, month_end: date, offset: int, expected: date
+) -> None:
+    rule = DueRule(anchor="month_end", offset=offset, unit="working_days")
+    assert due_date(rule, month_end, cal) == expected
+
+
+def test_e1_leap_year_month_end_anchor_and_fiscal_year_ending_in_february(cal: WorkCalendar) -> None:
+    """E1: the February month end is the 29th in 2024; a fiscal year ending "02-28" ends on 29 Feb
+    2024, and its annual report (4 months) falls on Sun 30 Jun 2024 -> Mon 1 Jul 2024."""
+    monthly = DueRule(anchor="month_end", offset=4, unit="working_days")
+    [(anchor, _)] = next_instances(monthly, local(date(2024, 3, 1), 0, 0), 1, cal, SHANGHAI)
+    assert anchor == date(2024, 2, 29)
+    annual = DueRule(anchor="fiscal_year_end", offset=4, unit="months")
+    [(anchor, due)] = next_instances(annual, local(date(2024, 3, 1), 0, 0), 1, cal, SHANGHAI, "02-28")
+    assert anchor == date(2024, 2, 29)
+    assert due.local == local(date(2024, 7, 1))
+    assert due.period_label == "FY2024"
+
+
+def test_e3_before_rule_with_time_of_day(cal: WorkCalendar) -> None:
+    """E2/E6: "notice 15 days before, by 17:00": meeting Mon 20 Oct 2025 -> Sun 5 Oct (holiday)
+    -> preceding -> Tue 30 Sep 2025 at 17:00 Shanghai, 09:00 UTC."""
+    rule = DueRule(anchor="event", offset=15, direction="before", time="17:00")
+    due = due_at(rule, date(2025, 10, 20), cal, SHANGHAI)
+    assert due.local == local(date(2025, 9, 30), 17, 0)
+    assert due.utc == datetime(2025, 9, 30, 9, 0, tzinfo=UTC)
+
+
+@FAST
+@given(
+    anchor=official_days,
+    n=st.integers(min_value=1, max_value=20),
+    at=st.sampled_from(["00:00", "09:30", "12:00", "23:59"]),
+    trading=st.booleans(),
+)
+def test_e3_property_counted_deadline_is_a_business_day_at_the_rules_time(
+    cal: WorkCalendar, anchor: date, n: int, at: str, trading: bool
+) -> None:
+    """E2/E3: an N working/trading-day deadline lands on such a day, at the rule's time of day, and
+    strictly after the anchor; it is provisional only when a year without a notice is touched."""
+    rule = DueRule(anchor="event", offset=n, unit="trading_days" if trading else "working_days", time=at)
+    due = due_at(rule, anchor, cal, SHANGHAI)
+    day = due.local.date()
+    assert (cal.is_trading_day if trading else cal.is_working_day)(day)
+    assert day > anchor
+    assert due.local.strftime("%H:%M") == at
+    assert due.provisional == (day.year >= 2027)

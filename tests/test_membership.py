@@ -48,6 +48,8 @@ async def test_admin_invites_with_buttons_and_the_new_member_joins(harness: Harn
 
     replies = await h.send(2001, "/start " + link.split("start=")[1], language_code="en")
     assert replies[0].startswith("Welcome, Wang Fang!")
+    welcome = h.session.sent(2001, "sendMessage")[0]
+    assert [b.text for row in welcome.reply_markup.keyboard for b in row] == ["🚨 Report incident"]  # A1
     assert "acknowledge incident alerts" in replies[0]  # what the duty officer role allows
     member = await h.app.members.find(2001)
     assert member is not None and member.roles == {"staff", "duty_officer"} and member.department == "security"

@@ -161,3 +161,41 @@ async def test_one_failing_timer_in_a_batch_costs_the_others_nothing(
     async with uow() as work:
         (failed,) = await work.timers.pending("remind")
         assert failed.ref == "c" and failed.attempts == 1
+
+
+async def test_timers_fire_in_due_order_even_when_one_schedules_another_due_sooner(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """After a long pause (downtime, a clock jump), effects still happen in the order they were due."""
+    fired: list[str] = []
+
+    async def chain(work: UnitOfWork, timer: Timer, now: datetime) -> None:
+        fired.append(timer.ref)
+        if timer.ref == "a":  # schedules b, due before c
+            await work.timers.schedule(kind="chain", ref="b", due_at=timer.due_at + timedelta(minutes=1), now=now)
+
+    runner = TimerRunner(uow, clock)
+    runner.register("chain", chain)
+    await schedule(uow, clock, "a", minutes=1, kind="chain")
+    await schedule(uow, clock, "c", minutes=3, kind="chain")
+    clock.advance(minutes=10)
+    await runner.run_due()
+    assert fired == ["a", "b", "c"]
+
+
+async def test_a_timer_cancelled_by_an_earlier_one_in_the_same_round_does_not_fire(
+    uow: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    fired: list[str] = []
+
+    async def cancel_the_next(work: UnitOfWork, timer: Timer, now: datetime) -> None:
+        fired.append(timer.ref)
+        await work.timers.cancel("chain:late")
+
+    runner = TimerRunner(uow, clock)
+    runner.register("chain", cancel_the_next)
+    await schedule(uow, clock, "early", minutes=1, kind="chain")
+    await schedule(uow, clock, "late", minutes=2, kind="chain")
+    clock.advance(minutes=10)
+    await runner.run_due()
+    assert fired == ["early"]

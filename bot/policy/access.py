@@ -96,6 +96,13 @@ class Access(PolicyModel):
     provisioning_webhook: str | None = Field(
         default=None, description="an http(s) URL told about every grant and revocation"
     )
+    provisioning_department: Code | None = Field(
+        default=None,
+        description="the information centre: its provisioning_role holders carry out grants and revocations",
+    )
+    provisioning_role: RoleCode = Field(
+        default="information_officer", description="the role in provisioning_department that provisions access"
+    )
     datasets: tuple[Dataset, ...] = Field(default=(), description="the data-set catalogue (rule C1)")
 
     @field_validator("provisioning_webhook")
@@ -119,7 +126,11 @@ class Access(PolicyModel):
     def chain_for(self, dataset: str, mode: str) -> tuple[str, ...]:
         """Approval steps for ``mode`` access to ``dataset``: the classification's chain,
         plus the top step for full and export access (rules C2, C4, C5)."""
-        chain = self.chains[self.dataset(dataset).classification]
+        return self.chain(self.dataset(dataset).classification, mode)
+
+    def chain(self, classification: str, mode: str) -> tuple[str, ...]:
+        """Approval steps for ``mode`` access to data of ``classification`` (C2, C4, C5)."""
+        chain = self.chains[classification]
         if mode in TOP_STEP_MODES and self.top_step not in chain:
             return (*chain, self.top_step)
         return chain

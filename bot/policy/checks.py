@@ -98,7 +98,7 @@ def reference_issues(parts: Mapping[str, Any]) -> list[Issue]:
     _duty_rooms(report, parts, roles, departments)
     _incidents(report, parts, roles, departments)
     _access(report, parts, roles, departments)
-    _publication(report, parts, roles)
+    _publication(report, parts, roles, departments)
     _deadlines(report, parts, roles, departments)
     _languages(report, parts)
     return report.issues
@@ -199,6 +199,11 @@ def _incidents(
     )
     for name, steps in incidents.chains.items():
         report.role_steps(("incidents", "chains", name), steps, roles)
+    report.unique(incidents.external_report.bodies, ("incidents", "external_report", "bodies"), "outside body")
+    categories = [category.code for category in incidents.categories]
+    report.ref(("incidents", "urgent_category"), incidents.urgent_category, categories, "category")
+    severities = [severity.code for severity in incidents.severities]
+    report.ref(("incidents", "urgent_severity"), incidents.urgent_severity, severities, "severity level")
     for index, category in enumerate(incidents.categories):
         loc: Loc = ("incidents", "categories", index)
         report.ref((*loc, "duty_room"), category.duty_room, rooms, "duty room")
@@ -223,6 +228,8 @@ def _access(report: _Report, parts: Mapping[str, Any], roles: list[str] | None, 
                 f'add {level} = ["department_head"] (or the steps you need) under [access.chains] (rule C2)',
             )
     report.ref(("access", "top_step"), step_role(access.top_step), roles, "role")
+    report.ref(("access", "provisioning_department"), access.provisioning_department, departments, "department")
+    report.ref(("access", "provisioning_role"), access.provisioning_role, roles, "role")
     report.unique(access.datasets, ("access", "datasets"), "data set")
     for index, dataset in enumerate(access.datasets):
         loc: Loc = ("access", "datasets", index)
@@ -233,12 +240,20 @@ def _access(report: _Report, parts: Mapping[str, Any], roles: list[str] | None, 
             report.ref((*loc, "modes", position), mode, list(access.modes), "access mode")
 
 
-def _publication(report: _Report, parts: Mapping[str, Any], roles: list[str] | None) -> None:
+def _publication(
+    report: _Report, parts: Mapping[str, Any], roles: list[str] | None, departments: list[str] | None
+) -> None:
     publication = parts.get("publication")
     if publication is None:
         return
     for kind in ("new", "change", "takedown"):
         report.role_steps(("publication", "chains", kind), getattr(publication.chains, kind), roles)
+    report.unique(publication.department_chains, ("publication", "department_chains"), "department", "department")
+    for index, own in enumerate(publication.department_chains):
+        loc: Loc = ("publication", "department_chains", index)
+        report.ref((*loc, "department"), own.department, departments, "department")
+        for kind in ("new", "change", "takedown"):
+            report.role_steps((*loc, kind), getattr(own, kind) or (), roles)
     report.ref(("publication", "external_review_step"), step_role(publication.external_review_step), roles, "role")
     report.unique(publication.channels, ("publication", "channels"), "channel")
     report.unique(publication.prohibited_checklist, ("publication", "prohibited_checklist"), "checklist item")

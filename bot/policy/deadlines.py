@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ._base import (
     ClockText,
+    ClockTime,
     Code,
     I18nText,
     MonthDay,
@@ -167,6 +168,13 @@ class Deadlines(PolicyModel):
     holiday_overrides: tuple[HolidayOverride, ...] = Field(
         default=(), description="days that differ from the official calendar"
     )
+    complete_years: tuple[int, ...] = Field(
+        default=(),
+        description="years whose whole official schedule is entered in holiday_overrides (no longer provisional)",
+    )
+    report_time: ClockTime = Field(
+        default=dt.time(9, 0), description='when the monthly timeliness report goes out, "HH:MM" (E4)'
+    )
     obligations: tuple[Obligation, ...] = Field(default=(), description="recurring obligations (E1, E3, E5)")
     events: tuple[Event, ...] = Field(default=(), description="events that create deadlines (E2, E6)")
 
@@ -178,6 +186,18 @@ class Deadlines(PolicyModel):
         if obligation.notify_late_roles is not None:
             return obligation.notify_late_roles
         return self.notify_late_roles
+
+    @field_validator("complete_years")
+    @classmethod
+    def _complete_years_have_overrides(cls, years: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        entered = {override.date.year for override in info.data.get("holiday_overrides", ())}
+        for year in years:
+            if year not in entered:
+                raise invalid(
+                    f"{year} is listed, but holiday_overrides has no day of {year}",
+                    f"enter {year}'s holidays and make-up working days (调休) in holiday_overrides first",
+                )
+        return years
 
     def working_overrides(self) -> dict[dt.date, bool]:
         """holiday_overrides as the due-date calendar takes them: day -> is a working day."""

@@ -11,6 +11,10 @@ from ._base import Code, I18nText, IncidentStep, PolicyModel, RoleCode, invalid
 
 PHONE_RE = re.compile(r"\+?[0-9][0-9 -]{1,30}")
 DEFAULT_INCIDENT_CHAIN: tuple[str, ...] = ("on_duty_backup", "department_head", "role:leader")
+DEFAULT_REPORT_BODIES: tuple[tuple[str, str, str], ...] = (
+    ("coordination_office", "社会治安综合治理联席会议办公室", "Joint office for public order (coordinating office)"),
+    ("police", "公安机关", "Police"),
+)
 DEFAULT_SEVERITIES: tuple[tuple[str, str, str], ...] = (
     ("low", "一般", "Low"),
     ("medium", "较大", "Medium"),
@@ -53,6 +57,15 @@ class ThirdCase(PolicyModel):
         return self.per_department.get(department) or CaseLimit(count=self.count, window_days=self.window_days)
 
 
+class ReportBody(PolicyModel):
+    code: Code = Field(description="the outside body's code, e.g. police")
+    name: I18nText = Field(description="the outside body's name in every language")
+
+
+def default_report_bodies() -> tuple[ReportBody, ...]:
+    return tuple(ReportBody(code=c, name=I18nText(zh_Hans=zh, en=en)) for c, zh, en in DEFAULT_REPORT_BODIES)
+
+
 class ExternalReport(PolicyModel):
     hours: int = Field(
         default=24, ge=1, le=24 * 30, description="hours after occurrence the outside report is due (A4)"
@@ -60,7 +73,16 @@ class ExternalReport(PolicyModel):
     reminders_hours: tuple[int, ...] = Field(
         default=(12, 4, 1), description="hours before the due time the responsible officer is reminded"
     )
-    responsible_role: RoleCode = Field(default="duty_officer", description="the role that files the outside report")
+    responsible_role: RoleCode = Field(
+        default="duty_officer",
+        description="files the outside report when nobody handles the incident yet and nobody is on duty "
+        "(holders in the duty room's department)",
+    )
+    bodies: tuple[ReportBody, ...] = Field(
+        default_factory=default_report_bodies,
+        min_length=1,
+        description="the outside bodies an officer picks from when recording a filing (another may be typed)",
+    )
 
     @field_validator("reminders_hours")
     @classmethod
@@ -117,6 +139,14 @@ class Incidents(PolicyModel):
     loss_threshold: int = Field(
         default=10000, ge=1, description="a loss of this many yuan or more is reportable (rule A4(3))"
     )
+    urgent_category: Code | None = Field(
+        default=None,
+        description="the category of an urgent quick report until the reporter picks one; "
+        "left out: 'other' when listed, else the first category",
+    )
+    urgent_severity: Code | None = Field(
+        default=None, description="the severity of an urgent quick report; left out: the highest"
+    )
     third_case: ThirdCase = Field(default_factory=ThirdCase, description="rule A4(4) detection")
     external_report: ExternalReport = Field(
         default_factory=ExternalReport, description="the outside report deadline (rule A4)"
@@ -136,3 +166,19 @@ class Incidents(PolicyModel):
     def chain_for(self, category: str) -> tuple[str, ...]:
         """The steps that follow the primary on duty for ``category``."""
         return self.chains[self.category(category).chain]
+
+    def severity(self, code: str) -> Severity:
+        for severity in self.severities:
+            if severity.code == code:
+                return severity
+        raise KeyError(code)
+
+    @property
+    def quick_category(self) -> str:
+        """The category an urgent report starts with (rule A1: report at once, details later)."""
+        codes = [category.code for category in self.categories]
+        return self.urgent_category or ("other" if "other" in codes else codes[0])
+
+    @property
+    def quick_severity(self) -> str:
+        return self.urgent_severity or self.severities[-1].code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import difflib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -159,5 +160,8 @@ class DutyRoom(PolicyModel):
     group_chat_id: int | None = Field(default=None, description="a Telegram group that also receives the room's alerts")
     gap_lookahead_hours: int = Field(
         default=48, ge=1, le=24 * 31, description="how far ahead roster gaps are reported (rule B1)"
+    )
+    gap_report_at: ClockTime = Field(
+        default=dt.time(9, 0), description='when the daily roster-gap report goes to the owners, "HH:MM" (rule B1)'
     )
     shifts: tuple[Shift, ...] = Field(min_length=1, description="the shifts of the room's roster")

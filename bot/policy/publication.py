@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from ._base import Code, I18nText, PolicyModel, PublicationStep, invalid
+from ._base import Code, DepartmentCode, I18nText, PolicyModel, PublicationStep, invalid
 
 PublicationKind = Literal["new", "change", "takedown"]
 DEFAULT_PUBLICATION_CHAIN: tuple[str, ...] = ("department_head", "role:leader")
@@ -70,6 +70,15 @@ class PublicationChains(PolicyModel):
     takedown: PublicationChain = _chain_field("taking a published item down")
 
 
+class DepartmentChains(PolicyModel):
+    """A department whose forms follow their own chains (kinds left out use publication.chains)."""
+
+    department: DepartmentCode = Field(description="the department's code")
+    new: PublicationChain | None = Field(default=None, description="review steps for a new publication")
+    change: PublicationChain | None = Field(default=None, description="review steps for changing a published item")
+    takedown: PublicationChain | None = Field(default=None, description="review steps for a take-down")
+
+
 class Channel(PolicyModel):
     code: Code = Field(description="the channel's code, e.g. wechat")
     name: I18nText = Field(description="the channel's name in every language")
@@ -100,6 +109,9 @@ class Publication(PolicyModel):
         default=24, ge=1, le=24 * 30, description="hours a reviewer has before a reminder and escalation"
     )
     chains: PublicationChains = Field(default_factory=PublicationChains, description="review chains by kind (rule D2)")
+    department_chains: tuple[DepartmentChains, ...] = Field(
+        default=(), description="departments whose forms follow other chains (rule D2)"
+    )
     external_review_step: PublicationStep = Field(
         default="role:external_reviewer", description="the step added for disclosures (rule D5)"
     )
@@ -137,9 +149,13 @@ class Publication(PolicyModel):
                 return channel
         raise KeyError(code)
 
-    def chain_for(self, kind: PublicationKind, disclosure: bool = False) -> tuple[str, ...]:
-        """Review steps for ``kind``; disclosures end with the external review (rule D5)."""
-        chain: tuple[str, ...] = getattr(self.chains, kind)
+    def chain_for(
+        self, kind: PublicationKind, disclosure: bool = False, department: str | None = None
+    ) -> tuple[str, ...]:
+        """Review steps for ``kind`` (the department's own, if it has them); disclosures end with the
+        external review (rules D2, D5)."""
+        own = next((d for d in self.department_chains if d.department == department), None)
+        chain: tuple[str, ...] = (own and getattr(own, kind)) or getattr(self.chains, kind)
         if disclosure and self.disclosure_adds_external_review and self.external_review_step not in chain:
             return (*chain, self.external_review_step)
         return chain

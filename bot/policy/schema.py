@@ -57,6 +57,7 @@ from .incidents import (
     ExternalContact,
     ExternalReport,
     Incidents,
+    ReportBody,
     Severity,
     ThirdCase,
 )
@@ -74,6 +75,7 @@ from .organisation import (
 from .publication import (
     Channel,
     ChecklistItem,
+    DepartmentChains,
     Publication,
     PublicationChains,
     PublicationKind,
@@ -154,6 +156,7 @@ __all__ = [
     "Dataset",
     "Deadlines",
     "Department",
+    "DepartmentChains",
     "Direction",
     "DueRuleSpec",
     "DutyRoom",
@@ -178,6 +181,7 @@ __all__ = [
     "PublicationChains",
     "PublicationKind",
     "PublicationStep",
+    "ReportBody",
     "Role",
     "RoleCode",
     "Roll",

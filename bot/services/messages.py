@@ -1,10 +1,13 @@
 """Outgoing messages as outbox rows: services queue them, the outbox sender delivers them.
 
 Texts are sent without a parse mode, so whatever a member typed is shown back exactly.
+Files a service produces (a chart, an export) travel in the row itself, base64-encoded: they are
+small, and the row stays the one durable record of what is to be sent.
 """
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -61,3 +64,24 @@ async def queue_edit(
     return await uow.outbox.add(
         key=key, chat_id=chat_id, method="editMessageText", payload=payload, now=now, edit_of=original_id
     )
+
+
+async def queue_file(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    key: str,
+    chat_id: int,
+    data: bytes,
+    filename: str,
+    as_photo: bool = False,
+    caption: str | None = None,
+    ref: str | None = None,
+) -> int | None:
+    """Send bytes produced by a service as a photo (PNG, JPEG) or a document; keep them small (< 1 MB)."""
+    field, method = ("photo", "sendPhoto") if as_photo else ("document", "sendDocument")
+    attachment = {"base64": base64.b64encode(data).decode(), "filename": filename}
+    payload: dict[str, Any] = {"chat_id": chat_id, field: attachment}
+    if caption:
+        payload["caption"] = caption
+    return await uow.outbox.add(key=key, chat_id=chat_id, method=method, payload=payload, now=now, ref=ref)

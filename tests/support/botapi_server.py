@@ -44,22 +44,69 @@ ChatId = int | str
 # they look like numbers or JSON ("text": "123" stays the string "123").
 _STRING_FIELDS = frozenset(
     {
-        "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "url",
-        "secret_token", "file_id", "emoji", "business_connection_id", "action", "title",
-        "description", "short_description", "phone_number", "first_name", "last_name", "vcard",
-        "address", "foursquare_id", "foursquare_type", "google_place_id", "google_place_type",
-        "question", "name", "language_code", "ip_address", "message_effect_id", "photo",
-        "document", "video", "voice", "audio", "animation", "sticker", "video_note", "thumbnail",
-        "certificate", "data", "query", "offset_text", "switch_pm_text", "switch_pm_parameter",
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "url",
+        "secret_token",
+        "file_id",
+        "emoji",
+        "business_connection_id",
+        "action",
+        "title",
+        "description",
+        "short_description",
+        "phone_number",
+        "first_name",
+        "last_name",
+        "vcard",
+        "address",
+        "foursquare_id",
+        "foursquare_type",
+        "google_place_id",
+        "google_place_type",
+        "question",
+        "name",
+        "language_code",
+        "ip_address",
+        "message_effect_id",
+        "photo",
+        "document",
+        "video",
+        "voice",
+        "audio",
+        "animation",
+        "sticker",
+        "video_note",
+        "thumbnail",
+        "certificate",
+        "data",
+        "query",
+        "offset_text",
+        "switch_pm_text",
+        "switch_pm_parameter",
         "cache_key",
     }
 )
 
 _SEND_METHODS = frozenset(
     {
-        "sendmessage", "sendphoto", "senddocument", "sendlocation", "sendmediagroup", "sendvideo",
-        "sendvoice", "sendaudio", "sendanimation", "sendcontact", "sendvenue", "sendsticker",
-        "forwardmessage", "copymessage",
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendlocation",
+        "sendmediagroup",
+        "sendvideo",
+        "sendvoice",
+        "sendaudio",
+        "sendanimation",
+        "sendcontact",
+        "sendvenue",
+        "sendsticker",
+        "forwardmessage",
+        "copymessage",
     }
 )
 _EDIT_METHODS = frozenset({"editmessagetext", "editmessagecaption", "editmessagereplymarkup"})
@@ -81,13 +128,39 @@ _NOT_MODIFIED = (
 _CANONICAL_NAMES = {
     name.lower(): name
     for name in (
-        "getMe", "getUpdates", "sendMessage", "sendPhoto", "sendDocument", "sendLocation",
-        "sendMediaGroup", "sendVideo", "sendVoice", "sendAudio", "sendAnimation", "sendContact",
-        "sendVenue", "sendSticker", "sendChatAction", "forwardMessage", "copyMessage",
-        "editMessageText", "editMessageCaption", "editMessageReplyMarkup", "deleteMessage",
-        "answerCallbackQuery", "setMyCommands", "getMyCommands", "deleteMyCommands",
-        "setChatMenuButton", "getChatMenuButton", "getFile", "setWebhook", "deleteWebhook",
-        "getWebhookInfo", "close", "logOut",
+        "getMe",
+        "getUpdates",
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendLocation",
+        "sendMediaGroup",
+        "sendVideo",
+        "sendVoice",
+        "sendAudio",
+        "sendAnimation",
+        "sendContact",
+        "sendVenue",
+        "sendSticker",
+        "sendChatAction",
+        "forwardMessage",
+        "copyMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+        "answerCallbackQuery",
+        "setMyCommands",
+        "getMyCommands",
+        "deleteMyCommands",
+        "setChatMenuButton",
+        "getChatMenuButton",
+        "getFile",
+        "setWebhook",
+        "deleteWebhook",
+        "getWebhookInfo",
+        "close",
+        "logOut",
     )
 }
 
@@ -365,8 +438,10 @@ class FakeBotApi:
         kind, _, arg = fault.partition(":")
         known = {"429", "500", "502", "timeout", "reset", "reset_after", "blocked", "chat_not_found"}
         if kind not in known or (kind in ("429", "timeout") and not arg) or (kind == "502" and arg not in ("", "html")):
-            raise ValueError(f"unknown fault {fault!r}; use one of 429:N, 500, 502, 502:html, timeout:S, "
-                             "reset, reset_after, blocked, chat_not_found")
+            raise ValueError(
+                f"unknown fault {fault!r}; use one of 429:N, 500, 502, 502:html, timeout:S, "
+                "reset, reset_after, blocked, chat_not_found"
+            )
         if kind == "502" and arg == "html":
             kind, arg = "502html", "0"
         name = "*" if method == "*" else method.replace("_", "").lower()
@@ -459,12 +534,23 @@ class FakeBotApi:
             media = {
                 name: (hashlib.sha256(value.data).hexdigest() if isinstance(value, UploadedFile) else value)
                 for name, value in d.params.items()
-                if name in ("photo", "document", "video", "voice", "audio", "animation", "sticker", "media",
-                            "latitude", "longitude", "from_chat_id", "message_id")
+                if name
+                in (
+                    "photo",
+                    "document",
+                    "video",
+                    "voice",
+                    "audio",
+                    "animation",
+                    "sticker",
+                    "media",
+                    "latitude",
+                    "longitude",
+                    "from_chat_id",
+                    "message_id",
+                )
             }
-            key = _canonical(
-                [self._resolve_chat(d.chat_id), d.method, d.text, d.reply_markup, _canonical(media)]
-            )
+            key = _canonical([self._resolve_chat(d.chat_id), d.method, d.text, d.reply_markup, _canonical(media)])
             groups.setdefault(key, []).append(d)
         return [group for group in groups.values() if len(group) > 1]
 
@@ -500,9 +586,7 @@ class FakeBotApi:
                 await self._changed.wait_for(ready)
         except TimeoutError:
             recent = ", ".join(f"{r.method}({r.params.get('chat_id', '')})" for r in self.requests[-10:])
-            raise TimeoutError(
-                f"condition not met within {timeout}s; last requests: {recent or 'none'}"
-            ) from None
+            raise TimeoutError(f"condition not met within {timeout}s; last requests: {recent or 'none'}") from None
         return result
 
     # ================================================================== internals: plumbing
@@ -803,8 +887,11 @@ class FakeBotApi:
             return [
                 self._new_message(
                     {"chat_id": p.get("chat_id")},
-                    {item["type"]: self._media(item["type"], item.get("media")), "caption": item.get("caption"),
-                     "media_group_id": group_id},
+                    {
+                        item["type"]: self._media(item["type"], item.get("media")),
+                        "caption": item.get("caption"),
+                        "media_group_id": group_id,
+                    },
                 )
                 for item in media
             ]
@@ -855,8 +942,11 @@ class FakeBotApi:
             path, data = self._files[file_id]
             return {"file_id": file_id, "file_unique_id": f"{file_id}-u", "file_size": len(data), "file_path": path}
         if name == "setwebhook":
-            self.webhook = {"url": p.get("url") or "", "secret_token": p.get("secret_token"),
-                            "allowed_updates": p.get("allowed_updates")}
+            self.webhook = {
+                "url": p.get("url") or "",
+                "secret_token": p.get("secret_token"),
+                "allowed_updates": p.get("allowed_updates"),
+            }
             if p.get("drop_pending_updates"):
                 self._updates.clear()
             return True
@@ -881,8 +971,11 @@ class FakeBotApi:
 
     async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook.get("url"):
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = p.get("offset")
         if isinstance(offset, int) and offset != 0:
             if offset > 0:

@@ -167,9 +167,7 @@ class RecordingSession(BaseSession):
         """Calls that raised (injected faults, blocked chats, not-modified edits...)."""
         return [call for call in self.calls if not call.ok]
 
-    def sent(
-        self, chat_id: int | str | None = None, method: MethodFilter | None = None
-    ) -> list[TelegramMethod[Any]]:
+    def sent(self, chat_id: int | str | None = None, method: MethodFilter | None = None) -> list[TelegramMethod[Any]]:
         """Successfully answered method objects, optionally filtered.
 
         :param chat_id: keep only methods whose ``chat_id`` field equals this.
@@ -205,9 +203,7 @@ class RecordingSession(BaseSession):
                 result.append(text)
         return result
 
-    def last(
-        self, chat_id: int | str | None = None, method: MethodFilter | None = None
-    ) -> TelegramMethod[Any] | None:
+    def last(self, chat_id: int | str | None = None, method: MethodFilter | None = None) -> TelegramMethod[Any] | None:
         """The last successful method object (see :meth:`sent`), or ``None``."""
         sent = self.sent(chat_id, method)
         return sent[-1] if sent else None
@@ -429,8 +425,11 @@ class RecordingSession(BaseSession):
             return [
                 self._new_message(
                     m.chat_id,
-                    {item.type: self._media(item.type, item.media), "caption": item.caption,
-                     "media_group_id": group_id},
+                    {
+                        item.type: self._media(item.type, item.media),
+                        "caption": item.caption,
+                        "media_group_id": group_id,
+                    },
                 )
                 for item in m.media
             ]

@@ -232,9 +232,7 @@ class UpdateFactory:
             )
         if voice:
             file_id = voice if isinstance(voice, str) else self._file_id("voice")
-            fields["voice"] = Voice(
-                file_id=file_id, file_unique_id=f"{file_id}-u", duration=3, mime_type="audio/ogg"
-            )
+            fields["voice"] = Voice(file_id=file_id, file_unique_id=f"{file_id}-u", duration=3, mime_type="audio/ogg")
         if contact is not None:
             fields["contact"] = contact
         if location is not None:

@@ -1,0 +1,56 @@
+"""The incident flow (A1–A7): reporting, alerting and escalation, the response, the outside report, figures.
+
+Installs the services, their timers and outbox failure hook, the chat routers and the commands, the B2
+deactivation check (open incidents must be handed over first) and the incidents' lines of the roster's
+shift handover."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.i18n import LANGUAGES
+from bot.services.incidents import IncidentServices
+from bot.services.incidents.common import DUTY_OFFICER, MANAGERS
+from bot.services.incidents.escalation import ALERT_FAILURE, ESCALATE
+from bot.services.incidents.external import DUE, REMINDER
+from handlers import incident_lists, incident_report, incident_respond, incident_urgent
+from handlers.commands import CommandInfo
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+COMMANDS = (
+    CommandInfo("report", __("Report an incident")),
+    CommandInfo("myreports", __("Your incident reports")),
+    CommandInfo("incident", __("One incident and its timeline: /incident INC-…")),
+    CommandInfo("incidents", __("Open incidents"), (DUTY_OFFICER, *MANAGERS)),
+    CommandInfo("stats", __("Incident figures for a period"), MANAGERS),
+    CommandInfo("export", __("Export incidents with timelines (CSV or XLSX)"), MANAGERS),
+)
+
+
+def install(app: App) -> None:
+    services = IncidentServices.build(
+        app.uow, app.clock, app.policy, app.i18n, lambda: app.dispatcher.workflow_data.get("roster")
+    )
+    app.dispatcher.workflow_data.update(
+        incidents=services,
+        reporting=services.reporting,
+        response=services.response,
+        queries=services.queries,
+    )
+    app.timers.register(ESCALATE, services.escalation.on_timer)
+    app.timers.register(REMINDER, services.external.on_reminder)
+    app.timers.register(DUE, services.external.on_due)
+    app.outbox.on_failure(ALERT_FAILURE, services.escalation.on_unreachable)
+    app.members.deactivation_blockers.append(services.queries.deactivation_blockers)
+    roster = app.dispatcher.workflow_data.get("roster")
+    if roster is not None and hasattr(roster, "handover_sources"):
+        roster.handover_sources.append(services.queries.handover_lines)
+    labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in LANGUAGES}
+    app.flow_router.include_routers(
+        incident_lists.build(), incident_respond.build(), incident_report.build(labels), incident_urgent.build()
+    )
+    app.commands.extend(COMMANDS)

@@ -1,0 +1,40 @@
+"""The duty roster flow (B1, B2): the service other flows ask who is on duty, /duty, roster editing
+in chat, daily gap reports, shift-change handovers and the deactivation check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.services.roster import GAP_TIMER, SHIFT_TIMER, RosterService
+from bot.services.roster_import import RosterImport
+from bot.services.roster_texts import RosterTexts
+from bot.services.roster_watch import ShiftWatch
+from handlers import roster as roster_handlers
+from handlers.commands import CommandInfo
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+def install(app: App) -> None:
+    roster = RosterService(app.uow, app.clock, app.policy, RosterTexts(app.i18n, app.policy))
+    watch = ShiftWatch(app.uow, app.clock, app.policy, roster)
+    app.dispatcher.workflow_data.update(
+        roster=roster, roster_watch=watch, roster_import=RosterImport(app.uow, app.clock, app.policy, roster)
+    )
+    app.timers.register(SHIFT_TIMER, watch.on_shift_start)
+    app.timers.register(GAP_TIMER, watch.on_gap_check)
+    app.members.deactivation_blockers.append(watch.future_shifts)
+    # Plans shift changes and gap checks at every start, polling or webhook (the daily check and
+    # every roster change renew them).
+    app.startup.append(watch.start)
+    app.flow_router.include_router(roster_handlers.build())
+    app.commands.extend(
+        [
+            CommandInfo("duty", __("Who is on duty now and next")),
+            CommandInfo("handover", __("Leave a handover note for the next shift"), ("duty_officer",)),
+            CommandInfo("roster", __("Change the duty roster"), ("administrator", "department_head")),
+        ]
+    )

@@ -1,0 +1,293 @@
+"""Alerting and escalation (A2): the primary on duty first, then the category's chain, one step per missed
+acknowledgement window, then repeats to the last step; unreachable recipients are skipped at once.
+
+Everything here runs inside the caller's unit of work (a report, a timer, an outbox failure hook)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.policy.schema import DutyRoom
+from bot.services.actor import Actor
+from bot.services.incidents import render
+from bot.services.incidents.buttons import alert_markup
+from bot.services.incidents.common import ENTITY, Context, Words, names
+from bot.services.messages import queue_text
+from storage.incidents_models import REPORTED, Incident, IncidentAlert
+from storage.models import Member, OutboxMessage, Timer
+from storage.uow import UnitOfWork
+
+ESCALATE = "incident.escalate"
+ALERT_FAILURE = "incident.alert"
+SYSTEM = Actor.command_line()
+Render = Callable[[Words], str]
+Markup = Callable[[Words], InlineKeyboardMarkup]
+MEDIA_METHODS = {
+    "photo": ("sendPhoto", "photo"),
+    "document": ("sendDocument", "document"),
+    "voice": ("sendVoice", "voice"),
+}
+
+
+def alert_ref(incident_id: int) -> str:
+    """Alerts, pins and media of an incident share this ref, so unsent ones are dropped on acknowledgement."""
+    return f"incident-alert:{incident_id}"
+
+
+def escalate_key(incident_id: int, round: int) -> str:
+    return f"{ESCALATE}:{incident_id}:{round}"
+
+
+class Escalation:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # Alerting --------------------------------------------------------------------------------
+    async def alert_round(self, uow: UnitOfWork, incident: Incident, round: int, now: datetime) -> list[Member]:
+        """Alert the step of `round`. A step with nobody to alert is skipped at once (and said so), so a
+        roster gap never costs a window. Schedules the next round. Returns who was alerted."""
+        steps = self.ctx.steps(incident)
+        alerts = await uow.incidents.alerts(incident.id)
+        alerted = {alert.member_id for alert in alerts if alert.member_id}
+        unreachable = {alert.member_id for alert in alerts if alert.member_id and not alert.reachable}
+        while True:
+            repeat = round >= len(steps)
+            step = steps[min(round, len(steps) - 1)]
+            candidates = await self.ctx.step_members(uow, incident, step, now)
+            members = [m for m in candidates if m.id not in unreachable and (repeat or m.id not in alerted)]
+            incident.alert_round = round
+            if members or repeat:
+                break
+            await self.ctx.record(uow, SYSTEM, incident, "step_empty", step=step, round=round)
+            round += 1
+        for member in members:
+            await self._alert(uow, incident, member, round, steps, now, first=member.id not in alerted)
+        if members:
+            await self.ctx.record(uow, SYSTEM, incident, "alerted", step=step, round=round, names=names(members))
+        if round == len(steps):  # the whole chain passed without an acknowledgement: administrators are told
+            await self.ctx.record(uow, SYSTEM, incident, "chain_exhausted")
+            await self._tell_administrators(uow, incident, now, reached=bool(members))
+        rules = self.ctx.policy.incidents  # every step gets the window; then repeats at the policy's pace
+        minutes = rules.ack_window_minutes if round < len(steps) else rules.repeat_minutes
+        await uow.timers.schedule(
+            kind=ESCALATE,
+            ref=str(incident.id),
+            due_at=now + timedelta(minutes=minutes),
+            now=now,
+            key=escalate_key(incident.id, round + 1),
+        )
+        return members
+
+    async def alert_group(self, uow: UnitOfWork, incident: Incident, now: datetime) -> None:
+        """The duty room's Telegram group, when it has one, gets the first alert too (presses there are
+        authorised per member). The outbox paces groups at 20 messages a minute."""
+        room = self._room(incident)
+        if room is None or room.group_chat_id is None:
+            return
+        w = self.ctx.words()
+        reporter = await self._reporter_name(uow, incident)
+        text = render.alert_text(w, incident, reporter, round=0, steps=self.ctx.steps(incident), skipped=[])
+        await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_markup(w, incident.id), 0, now)
+        await self._queue_media(uow, incident, room.group_chat_id, now)
+        await self.ctx.record(uow, SYSTEM, incident, "group_alerted")
+
+    async def _alert(
+        self,
+        uow: UnitOfWork,
+        incident: Incident,
+        member: Member,
+        round: int,
+        steps: tuple[str, ...],
+        now: datetime,
+        *,
+        first: bool,
+    ) -> None:
+        w = self.ctx.words(member)
+        reporter = await self._reporter_name(uow, incident)
+        skipped = await self._skipped(uow, incident, w)
+        text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped)
+        queued = await self._queue_alert(
+            uow, incident, member.id, member.telegram_id, text, alert_markup(w, incident.id), round, now
+        )
+        if queued and first:  # the pin and the media once per recipient, not with every repeat
+            await self._queue_media(uow, incident, member.telegram_id, now)
+
+    async def _queue_alert(
+        self,
+        uow: UnitOfWork,
+        incident: Incident,
+        member_id: int | None,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup,
+        round: int,
+        now: datetime,
+    ) -> bool:
+        outbox_id = await queue_text(
+            uow,
+            now,
+            key=f"incident:{incident.id}:alert:{round}:{member_id or chat_id}",
+            chat_id=chat_id,
+            text=text,
+            markup=markup,
+            ref=alert_ref(incident.id),
+            on_failure=ALERT_FAILURE,
+        )
+        if outbox_id is None:  # queued before (idempotent)
+            return False
+        uow.incidents.add_alert(
+            IncidentAlert(
+                incident_id=incident.id,
+                round=round,
+                member_id=member_id,
+                chat_id=chat_id,
+                outbox_id=outbox_id,
+                reachable=True,
+                created_at=now,
+            )
+        )
+        return True
+
+    async def _queue_media(self, uow: UnitOfWork, incident: Incident, chat_id: int, now: datetime) -> None:
+        """The location as a map pin and the photos, files and voice notes, re-sent by file id (A2)."""
+        ref = alert_ref(incident.id)
+        prefix = f"incident:{incident.id}:media:{chat_id}"
+        if incident.latitude is not None and incident.longitude is not None:
+            payload = {"chat_id": chat_id, "latitude": incident.latitude, "longitude": incident.longitude}
+            await uow.outbox.add(
+                key=f"{prefix}:pin", chat_id=chat_id, method="sendLocation", payload=payload, now=now, ref=ref
+            )
+        for media in await uow.incidents.media(incident.id):
+            method, field = MEDIA_METHODS.get(media.kind, MEDIA_METHODS["document"])
+            payload = {"chat_id": chat_id, field: media.file_id, "caption": incident.number}
+            await uow.outbox.add(
+                key=f"{prefix}:{media.id}", chat_id=chat_id, method=method, payload=payload, now=now, ref=ref
+            )
+
+    async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Words) -> list[str]:
+        """What the next step should know was skipped: unreachable members and steps with nobody in them."""
+        skipped = []
+        for entry in await uow.audit.for_entity(ENTITY, incident.id):
+            if entry.action == "unreachable":
+                skipped.append(entry.details.get("name", ""))
+            elif entry.action == "step_empty":
+                skipped.append(w._("nobody as {step}").format(step=render.step_name(w, entry.details.get("step", ""))))
+        return skipped
+
+    async def _tell_administrators(self, uow: UnitOfWork, incident: Incident, now: datetime, *, reached: bool) -> None:
+        minutes = self.ctx.policy.incidents.repeat_minutes
+
+        def text(w: Words) -> str:
+            if reached:
+                message = w._(
+                    "🔁 {number}: nobody acknowledged after the whole chain. The alert repeats to the "
+                    "last step every {minutes} minutes."
+                )
+            else:
+                message = w._(
+                    "❗ {number}: nobody could be alerted — no one is on duty or in the chain. Check "
+                    "the roster; alerting is tried again every {minutes} minutes."
+                )
+            return message.format(number=incident.number, minutes=minutes)
+
+        await self.notify(uow, incident, await self.ctx.administrators(uow), text, now, purpose="exhausted")
+
+    # Timers and failures -----------------------------------------------------------------------
+    async def on_timer(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
+        """The window of a round passed: alert the next round unless someone acknowledged meanwhile."""
+        round = int(timer.key.rsplit(":", 1)[1])
+        incident = await uow.incidents.get(int(timer.ref), lock=True)
+        if incident is None or incident.status != REPORTED or incident.alert_round >= round:
+            return
+        await self.alert_round(uow, incident, round, now)
+
+    async def on_unreachable(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+        """Telegram refused an alert (never started the bot, blocked it): skip the recipient at once, tell the
+        administrators, and when nobody of the step is left, alert the next step now instead of after the window."""
+        alert = await uow.incidents.alert_for_outbox(row.id)
+        if alert is None or not alert.reachable:
+            return
+        alert.reachable = False
+        incident = await self.ctx.incident(uow, alert.incident_id, lock=True)
+        member = await uow.members.get(alert.member_id) if alert.member_id else None
+        who = member.name if member else str(alert.chat_id)
+        await self.ctx.record(uow, SYSTEM, incident, "unreachable", name=who, round=alert.round)
+        await self.notify(
+            uow,
+            incident,
+            await self.ctx.administrators(uow),
+            lambda w: w._(
+                "⚠️ {number}: could not reach {name} (they never started the bot or blocked it). They were skipped."
+            ).format(number=incident.number, name=who),
+            now,
+            purpose=f"unreachable:{alert.id}",
+        )
+        steps = self.ctx.steps(incident)
+        if incident.status != REPORTED or alert.member_id is None or alert.round != incident.alert_round:
+            return
+        if alert.round >= len(steps):  # repeats go on at their pace; an unreachable member is not retried
+            return
+        if not await self._others_reachable(uow, alert):
+            await uow.timers.cancel(escalate_key(incident.id, alert.round + 1))
+            await self.alert_round(uow, incident, alert.round + 1, now)
+
+    @staticmethod
+    async def _others_reachable(uow: UnitOfWork, failed: IncidentAlert) -> bool:
+        alerts: Sequence[IncidentAlert] = await uow.incidents.alerts(failed.incident_id)
+        return any(a.round == failed.round and a.member_id and a.reachable and a.id != failed.id for a in alerts)
+
+    # Shared helpers ------------------------------------------------------------------------------
+    def _room(self, incident: Incident) -> DutyRoom | None:
+        try:
+            return self.ctx.policy.duty_room(incident.duty_room)
+        except KeyError:
+            return None
+
+    async def _reporter_name(self, uow: UnitOfWork, incident: Incident) -> str:
+        reporter = await uow.members.get(incident.reporter_id)
+        return reporter.name if reporter else "-"
+
+    async def notify(
+        self,
+        uow: UnitOfWork,
+        incident: Incident,
+        members: Iterable[Member],
+        text: Render,
+        now: datetime,
+        *,
+        purpose: str,
+        markup: Markup | None = None,
+    ) -> None:
+        """A message about the incident to each member once, in that member's language."""
+        token = secrets.token_hex(4)  # several changes may share one moment; each is its own message
+        seen: set[int] = set()
+        for member in members:
+            if member.id in seen:
+                continue
+            seen.add(member.id)
+            w = self.ctx.words(member)
+            await queue_text(
+                uow,
+                now,
+                key=f"incident:{incident.id}:{purpose}:{member.id}:{token}",
+                chat_id=member.telegram_id,
+                text=text(w),
+                markup=markup(w) if markup else None,
+            )
+
+    async def post_to_group(self, uow: UnitOfWork, incident: Incident, text: Render, now: datetime) -> None:
+        """Status changes go to the duty room's group too, when it has one."""
+        room = self._room(incident)
+        if room is None or room.group_chat_id is None:
+            return
+        await queue_text(
+            uow,
+            now,
+            key=f"incident:{incident.id}:group:{secrets.token_hex(6)}",
+            chat_id=room.group_chat_id,
+            text=text(self.ctx.words()),
+        )

@@ -1,0 +1,143 @@
+"""Incidents: numbering, lookups, lists (paginated) and figures computed by the database (A5)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.incidents_models import (
+    CLOSED,
+    EXTERNAL_FILED,
+    EXTERNAL_MISSED,
+    EXTERNAL_OPEN,
+    EXTERNAL_PENDING,
+    Incident,
+    IncidentAlert,
+    IncidentCounter,
+    IncidentMedia,
+)
+from storage.repositories.base import Repository
+
+
+class IncidentRepository(Repository):
+    async def next_sequence(self, year: int) -> int:
+        """The next number of `year`, allocated inside the caller's transaction (the row stays locked)."""
+        await self.session.execute(self.insert_ignoring_conflict(IncidentCounter, ["year"], year=year, last=0))
+        result = await self.session.execute(
+            update(IncidentCounter)
+            .where(IncidentCounter.year == year)
+            .values(last=IncidentCounter.last + 1)
+            .returning(IncidentCounter.last)
+        )
+        return int(result.scalar_one())
+
+    def add(self, incident: Incident) -> Incident:
+        self.session.add(incident)
+        return incident
+
+    async def get(self, incident_id: int, *, lock: bool = False) -> Incident | None:
+        """With `lock`, other processes wait for this transaction (an acknowledgement racing an escalation)."""
+        query = select(Incident).where(Incident.id == incident_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def by_number(self, number: str) -> Incident | None:
+        return await self.session.scalar(select(Incident).where(Incident.number == number))
+
+    # Media and alerts -----------------------------------------------------------------------
+    def add_media(self, media: IncidentMedia) -> None:
+        self.session.add(media)
+
+    async def media(self, incident_id: int) -> Sequence[IncidentMedia]:
+        query = select(IncidentMedia).where(IncidentMedia.incident_id == incident_id).order_by(IncidentMedia.id)
+        return (await self.session.scalars(query)).all()
+
+    def add_alert(self, alert: IncidentAlert) -> None:
+        self.session.add(alert)
+
+    async def alerts(self, incident_id: int) -> Sequence[IncidentAlert]:
+        query = select(IncidentAlert).where(IncidentAlert.incident_id == incident_id).order_by(IncidentAlert.id)
+        return (await self.session.scalars(query)).all()
+
+    async def alert_for_outbox(self, outbox_id: int) -> IncidentAlert | None:
+        return await self.session.scalar(select(IncidentAlert).where(IncidentAlert.outbox_id == outbox_id))
+
+    # Lists ---------------------------------------------------------------------------------------
+    async def count_same_category(
+        self, category: str, since: datetime, until: datetime, department: str | None = None
+    ) -> int:
+        """Incidents of `category` that occurred in [since, until] (rule A4(4))."""
+        query = select(func.count()).where(
+            Incident.category == category, Incident.occurred_at >= since, Incident.occurred_at <= until
+        )
+        if department is not None:
+            query = query.where(Incident.department == department)
+        return int(await self.session.scalar(query) or 0)
+
+    async def page(
+        self, where: Sequence[ColumnElement[bool]], offset: int, limit: int
+    ) -> tuple[Sequence[Incident], int]:
+        total = await self.session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
+        rows = await self.session.scalars(
+            select(Incident).where(*where).order_by(Incident.id.desc()).offset(offset).limit(limit)
+        )
+        return rows.all(), int(total)
+
+    async def open_assigned_to(self, member_id: int) -> Sequence[Incident]:
+        query = select(Incident).where(Incident.assignee_id == member_id, Incident.status != CLOSED)
+        return (await self.session.scalars(query.order_by(Incident.id))).all()
+
+    async def open_in_room(self, room: str) -> Sequence[Incident]:
+        """Open incidents of a duty room, and closed ones whose outside report is still not filed (B2)."""
+        query = select(Incident).where(
+            Incident.duty_room == room,
+            (Incident.status != CLOSED) | Incident.external_state.in_(EXTERNAL_OPEN),
+        )
+        return (await self.session.scalars(query.order_by(Incident.id))).all()
+
+    async def in_period(self, where: Sequence[ColumnElement[bool]], after_id: int, batch: int) -> Sequence[Incident]:
+        query = select(Incident).where(*where, Incident.id > after_id).order_by(Incident.id).limit(batch)
+        return (await self.session.scalars(query)).all()
+
+    # Figures (A5): aggregates over the period, never rows loaded into Python ------------------
+    async def counts_by(self, column: str, where: Sequence[ColumnElement[bool]]) -> list[tuple[str, int]]:
+        field = getattr(Incident, column)
+        query = select(field, func.count()).where(*where).group_by(field).order_by(func.count().desc(), field)
+        return [(key, int(count)) for key, count in (await self.session.execute(query)).all()]
+
+    async def summary(self, where: Sequence[ColumnElement[bool]]) -> dict[str, int]:
+        def count_if(condition: ColumnElement[bool]) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        query = select(
+            func.count().label("total"),
+            func.count(Incident.ack_seconds).label("acknowledged"),
+            count_if(Incident.ack_in_window.is_(True)).label("in_window"),
+            count_if(Incident.external_due_at.is_not(None)).label("reportable"),
+            count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(False)).label("met"),
+            count_if(Incident.external_state == EXTERNAL_MISSED).label("missed"),
+            count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(True)).label("late"),
+            count_if(Incident.external_state == EXTERNAL_PENDING).label("pending"),
+        ).where(*where)
+        row = (await self.session.execute(query)).one()
+        return {key: int(value or 0) for key, value in row._mapping.items()}
+
+    async def ack_percentile(self, where: Sequence[ColumnElement[bool]], share: float, count: int) -> int | None:
+        """The nearest-rank percentile of the time to acknowledge, found by the database's ordering."""
+        if count == 0:
+            return None
+        rank = max(1, math.ceil(share * count))
+        query: Select[tuple[int | None]] = (
+            select(Incident.ack_seconds)
+            .where(*where, Incident.ack_seconds.is_not(None))
+            .order_by(Incident.ack_seconds)
+            .offset(rank - 1)
+            .limit(1)
+        )
+        return await self.session.scalar(query)

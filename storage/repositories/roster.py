@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+
+from storage.models import Member
+from storage.repositories.base import Repository
+from storage.roster_models import HandoverNote, RosterAssignment
+
+
+class RosterRepository(Repository):
+    async def slot(self, room: str, day: date, shift: str) -> Sequence[RosterAssignment]:
+        """Everyone on one shift, primaries first, in the order they were assigned."""
+        rows = await self.session.scalars(
+            select(RosterAssignment)
+            .where(RosterAssignment.room == room, RosterAssignment.day == day, RosterAssignment.shift == shift)
+            .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
+        )
+        return rows.all()
+
+    async def of_member_from(self, member_id: int, first: date) -> Sequence[RosterAssignment]:
+        rows = await self.session.scalars(
+            select(RosterAssignment)
+            .where(RosterAssignment.member_id == member_id, RosterAssignment.day >= first)
+            .order_by(RosterAssignment.day, RosterAssignment.room, RosterAssignment.shift)
+        )
+        return rows.all()
+
+    def add(self, assignment: RosterAssignment) -> RosterAssignment:
+        self.session.add(assignment)
+        return assignment
+
+    async def remove(self, assignment: RosterAssignment) -> None:
+        await self.session.delete(assignment)
+
+    async def members_matching(self, key: str) -> Sequence[Member]:
+        """Active members whose Telegram id or exact name is `key` (CSV rows name people either way)."""
+        query = select(Member).where(Member.active.is_(True))
+        query = (
+            query.where(Member.telegram_id == int(key))
+            if key.lstrip("-").isdigit()
+            else query.where(Member.name == key)
+        )
+        return (await self.session.scalars(query)).all()
+
+
+class HandoverRepository(Repository):
+    def add(self, note: HandoverNote) -> HandoverNote:
+        self.session.add(note)
+        return note
+
+    async def pending(self, room: str) -> Sequence[HandoverNote]:
+        rows = await self.session.scalars(
+            select(HandoverNote)
+            .where(HandoverNote.room == room, HandoverNote.delivered_at.is_(None))
+            .order_by(HandoverNote.id)
+        )
+        return rows.all()
+
+    async def mark_delivered(self, ids: Iterable[int], at: datetime) -> None:
+        await self.session.execute(update(HandoverNote).where(HandoverNote.id.in_(list(ids))).values(delivered_at=at))
