@@ -24,16 +24,16 @@ class SqlStorage(BaseStorage):
     async def _save(self, key: StorageKey, **changes: Any) -> None:
         async with self._uow() as uow:
             row = await uow.session.get(WizardState, self._keys.build(key))
-            stored = row is not None
-            row = row or WizardState(key=self._keys.build(key), state=None, data={})
+            if row is None:
+                row = WizardState(key=self._keys.build(key), state=None, data={})
+                uow.session.add(row)
             for name, value in changes.items():
                 setattr(row, name, value)
             if row.state is None and not row.data:
-                if not stored:
-                    return  # clearing a wizard that was never stored (a stale Cancel button)
-                await uow.session.delete(row)
-            elif not stored:
-                uow.session.add(row)
+                if row in uow.session.new:  # clearing a key that was never saved: nothing to delete
+                    uow.session.expunge(row)
+                else:
+                    await uow.session.delete(row)
             await uow.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
