@@ -10,19 +10,26 @@ race is real and the clock is moved, never slept."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bench.common import bench_environment
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.policy import Policy, load_policy
+from bot.services.approval_walk import TIMER as STEP_TIMER
 from storage.models import Timer
 from tests.conftest import POSTGRES_URL, Harness, reset_postgres, settings_for
 from tests.support.access import member, submit
+from tests.support.botapi_server import FakeBotApi
 from tests.support.deadlines import HEAD, LEADER_ID, OWNER, deadline_policy, join_en, local
 from tests.support.org import COMPANY_HEAD, LEADER, REQUESTER, organisation
 from tests.support.org import HEAD as MARKETING_HEAD
@@ -144,3 +151,62 @@ async def test_two_processes_send_each_approval_reminder_and_escalation_once(app
         once_each(texts)
     once_each(two.texts(REQUESTER))
     once_each(two.texts(3011))
+
+
+async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(tmp_path: Path) -> None:
+    """Two `python -m bot` processes, started together on one PostgreSQL database against the fake Bot API
+    server: both plan their start-up timers at once (the shift timers: this once failed one process's start on
+    the timers' unique key) and both fire what fell due while no bot ran. Five requests have waited longer than
+    the step window (their step timers are moved into the past): the head is reminded of each exactly once."""
+    assert POSTGRES_URL
+    await reset_postgres(POSTGRES_URL)
+    async with FakeBotApi() as server:
+        app = await build_app(settings_for(POSTGRES_URL), session=RecordingSession())
+        try:
+            h = SimpleNamespace(app=app)
+            await organisation(h, "company_head")  # type: ignore[arg-type]
+            requesters = [3101 + n for n in range(5)]
+            for user_id in requesters:
+                await member(h, user_id, ["staff"], "marketing", f"Requester {user_id}")  # type: ignore[arg-type]
+                until = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+                await submit(h, user_id, "financial_reports", until=until)  # type: ignore[arg-type]
+            async with app.uow() as uow:  # a working day has passed while no bot ran
+                past = datetime.now(UTC) - timedelta(seconds=1)
+                await uow.session.execute(
+                    update(Timer).where(Timer.kind == STEP_TIMER, Timer.state == "pending").values(due_at=past)
+                )
+                await uow.commit()
+        finally:
+            await app.close()
+        environment = {**bench_environment(tmp_path / "unused.sqlite3", server.base_url), "DATABASE_URL": POSTGRES_URL}
+        processes = []
+        try:
+            for n in range(2):
+                log = (tmp_path / f"bot{n}.log").open("w")
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "bot", env=environment, stdout=log, stderr=log
+                    )
+                )
+
+            def reminded() -> list[str]:
+                return [t for t in server.texts(MARKETING_HEAD) if t.startswith("⏰ Reminder")]
+
+            await server.wait_for(lambda: len(reminded()) >= len(requesters), timeout=120)
+            # both reached polling (deleteWebhook comes right before it), so SIGTERM finds their signal handlers
+            await server.wait_for(lambda: sum(r.method == "deleteWebhook" for r in server.requests) >= 2, timeout=120)
+            await asyncio.sleep(2.0)  # a bounded while for a second copy to arrive, if there were one
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=15)
+                except TimeoutError:
+                    process.kill()
+        logs = "\n".join((tmp_path / f"bot{n}.log").read_text() for n in range(2))
+        assert [p.returncode for p in processes] == [0, 0], logs  # both started, worked and stopped cleanly
+        assert len(reminded()) == len(requesters), reminded()
+        assert all(any(f"Requester {user_id}" in text for text in reminded()) for user_id in requesters)
+        assert server.duplicates() == []
