@@ -402,6 +402,8 @@ async def check(world: World, db: Stored, ended: datetime, log: Path) -> None:
         if (text := d.text or "").startswith("Reported: INC-")
     }
     assert all(db.incidents.get(number) == chat for number, chat in told.items()), context
+    confirmations = [text for text in server.texts(include_edits=False) if text.startswith("Reported: INC-")]
+    assert len(confirmations) == len(told), f"a report confirmed twice\n{context}"
     per_reporter = Counter(told.values())
     assert all(per_reporter[user] >= REPORTS_EACH for user in REPORTERS), f"{per_reporter}: not all told\n{context}"
 
@@ -419,7 +421,9 @@ async def check(world: World, db: Stored, ended: datetime, log: Path) -> None:
         assert any("was approved" in text for text in server.texts(requester)), context
 
     # Every timer due by the end fired; the escalations that fell due while the bot was down alerted the backup.
-    overdue = [t for t in db.timers if t.state != "fired" and t.due_at.replace(tzinfo=UTC) <= ended - timedelta(2)]
+    overdue = [
+        t for t in db.timers if t.state != "fired" and t.due_at.replace(tzinfo=UTC) <= ended - timedelta(seconds=2)
+    ]
     assert overdue == [], f"{overdue}\n{context}"
     escalated = {db.numbers[int(t.ref)] for t in db.timers if t.kind == ESCALATE and t.state == "fired"}
     assert escalated, f"no escalation timer fell due while the bot was down\n{context}"
