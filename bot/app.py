@@ -127,11 +127,10 @@ async def build_app(
     members = MembershipService(uow, clock, policy, i18n)
     outbox = OutboxSender(uow, bot, clock, pacer)
     timers = TimerRunner(uow, clock)
-    storage = fsm_storage or _fsm_storage(settings, uow)
-    # aiogram's wizard middleware comes after ours, so a redelivered update never reads its wizard
-    dispatcher = Dispatcher(storage=storage, disable_fsm=True)
+    # aiogram's wizard middleware goes after ours, which reads the wizard with the member
+    dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow), disable_fsm=True)
     dispatcher.update.outer_middleware(
-        UpdateContext(uow, clock, members, i18n, policy.organisation.default_language, storage)
+        UpdateContext(uow, clock, members, i18n, policy.organisation.default_language, dispatcher.fsm)
     )
     dispatcher.update.outer_middleware(dispatcher.fsm)
     root, flow_router = build_routers()

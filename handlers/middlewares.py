@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
@@ -26,8 +26,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class UpdateContext(BaseMiddleware):
     """In one transaction: skips a redelivered update (webhook retry, polling overlap) and loads the member
     behind it from the database (fresh roles on every update). Then picks the language, and turns domain
-    errors into a polite, translated answer. The wizard state in the database is read once and written
-    once for the whole update."""
+    errors into a polite, translated answer. The update's wizard state is read in that same transaction,
+    and written once, when the update is done."""
 
     def __init__(
         self,
@@ -36,10 +36,10 @@ class UpdateContext(BaseMiddleware):
         members: MembershipService,
         i18n: I18n,
         default_language: str,
-        wizards: BaseStorage,
+        fsm: FSMContextMiddleware,
     ) -> None:
         self._uow = uow
-        self._wizards = wizards
+        self._fsm = fsm
         self._clock = clock
         self._members = members
         self._i18n = i18n
@@ -48,18 +48,20 @@ class UpdateContext(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         user: User | None = data.get("event_from_user")
+        wizards = self._fsm.storage if isinstance(self._fsm.storage, SqlStorage) else None
+        wizard = self._fsm.resolve_event_context(data["bot"], data) if wizards else None
         async with self._uow() as uow:
             if not await uow.processed_updates.first_time(event.update_id, self._clock.now()):
                 log.info("update %s seen before; skipped", event.update_id)
                 return None
             member = await self._members.find_in(uow, user.id) if user else None
+            batch = await wizards.preload(uow, wizard.key if wizard else None) if wizards else None
             await uow.commit()
         language = pick_language(
             member.language if member else None, user.language_code if user else None, self._default
         )
         data["member"], data["language"] = member, language
-        batch = self._wizards.batched() if isinstance(self._wizards, SqlStorage) else nullcontext()
-        async with batch:
+        async with wizards.batched(batch) if wizards else nullcontext():
             with self._i18n.context(), self._i18n.use_locale(language):
                 try:
                     return await handler(event, data)

@@ -11,7 +11,8 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 
-from storage.uow import UnitOfWorkFactory
+from storage.models import WizardState
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass
@@ -19,6 +20,10 @@ class _Wizard:
     state: str | None
     data: dict[str, Any]
     changed: bool = False
+
+    @classmethod
+    def of(cls, row: WizardState | None) -> _Wizard:
+        return cls(row.state, dict(row.data)) if row else cls(None, {})
 
 
 @dataclass
@@ -35,11 +40,19 @@ class SqlStorage(BaseStorage):
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._batch: ContextVar[_Batch | None] = ContextVar("wizard_batch", default=None)
 
+    async def preload(self, uow: UnitOfWork, key: StorageKey | None) -> _Batch:
+        """A batch for one update, its wizard read in the caller's transaction instead of one of its own."""
+        batch = _Batch()
+        if key is not None:
+            built = self._keys.build(key)
+            batch.wizards[built] = _Wizard.of(await uow.wizards.get(built))
+        return batch
+
     @asynccontextmanager
-    async def batched(self) -> AsyncIterator[None]:
+    async def batched(self, batch: _Batch | None = None) -> AsyncIterator[None]:
         """Within the block, a wizard is read from the database once and its changes are written in one
         transaction at the end (a wizard step reads and writes its state ~4 times; each costs a transaction)."""
-        batch = _Batch()
+        batch = batch or _Batch()
         token = self._batch.set(batch)
         try:
             yield
@@ -61,7 +74,7 @@ class SqlStorage(BaseStorage):
         if built not in batch.wizards:
             async with self._uow() as uow:
                 row = await uow.wizards.get(built)
-            batch.wizards[built] = _Wizard(row.state, dict(row.data)) if row else _Wizard(None, {})
+            batch.wizards[built] = _Wizard.of(row)
         return batch.wizards[built]
 
     @asynccontextmanager
