@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Protocol
 
 from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
@@ -29,10 +28,11 @@ from bot.pacer import Pacer
 from bot.policy import Policy, load_policy
 from bot.services.audit import AuditService
 from bot.services.members import MembershipService
+from bot.telegram_session import TelegramSession
 from bot.timers import TimerRunner
 from handlers import build_routers
 from handlers.commands import CORE_COMMANDS, CommandInfo
-from handlers.middlewares import MemberContext, OncePerUpdate
+from handlers.middlewares import UpdateContext
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade
@@ -99,7 +99,7 @@ class App:
 def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     """Every Bot API call and file download goes to TELEGRAM_API_BASE when it is set."""
     if session is None:
-        session = AiohttpSession()
+        session = TelegramSession()
         if settings.telegram_api_base:
             session.api = TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/"))
     return Bot(settings.require_token(), session=session)
@@ -127,9 +127,12 @@ async def build_app(
     members = MembershipService(uow, clock, policy, i18n)
     outbox = OutboxSender(uow, bot, clock, pacer)
     timers = TimerRunner(uow, clock)
-    dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow))
-    dispatcher.update.outer_middleware(OncePerUpdate(uow, clock))
-    dispatcher.update.outer_middleware(MemberContext(members, i18n, policy.organisation.default_language))
+    # aiogram's wizard middleware goes after ours, which reads the wizard with the member
+    dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow), disable_fsm=True)
+    dispatcher.update.outer_middleware(
+        UpdateContext(uow, clock, members, i18n, policy.organisation.default_language, dispatcher.fsm)
+    )
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     root, flow_router = build_routers()
     dispatcher.include_router(root)
     commands = list(CORE_COMMANDS)

@@ -2,65 +2,114 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 
 from storage.models import WizardState
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass
+class _Wizard:
+    state: str | None
+    data: dict[str, Any]
+    changed: bool = False
+
+    @classmethod
+    def of(cls, row: WizardState | None) -> _Wizard:
+        return cls(row.state, dict(row.data)) if row else cls(None, {})
+
+
+@dataclass
+class _Batch:
+    """The wizards one update touched: each read once, written together when the update is done."""
+
+    wizards: dict[str, _Wizard] = field(default_factory=dict)
+    open: bool = True
 
 
 class SqlStorage(BaseStorage):
     def __init__(self, uow: UnitOfWorkFactory, key_builder: KeyBuilder | None = None) -> None:
         self._uow = uow
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._batch: ContextVar[_Batch | None] = ContextVar("wizard_batch", default=None)
 
-    async def _load(self, key: StorageKey) -> WizardState | None:
-        async with self._uow() as uow:
-            return await uow.session.get(WizardState, self._keys.build(key))
+    async def preload(self, uow: UnitOfWork, key: StorageKey | None) -> _Batch:
+        """A batch for one update, its wizard read in the caller's transaction instead of one of its own."""
+        batch = _Batch()
+        if key is not None:
+            built = self._keys.build(key)
+            batch.wizards[built] = _Wizard.of(await uow.wizards.get(built))
+        return batch
 
-    async def _save(self, key: StorageKey, **changes: Any) -> None:
-        async with self._uow() as uow:
-            row = await uow.session.get(WizardState, self._keys.build(key))
-            if row is None:
-                row = WizardState(key=self._keys.build(key), state=None, data={})
-                uow.session.add(row)
-            for name, value in changes.items():
-                setattr(row, name, value)
-            if row.state is None and not row.data:
-                if row in uow.session.new:  # clearing a key that was never saved: nothing to delete
-                    uow.session.expunge(row)
-                else:
-                    await uow.session.delete(row)
-            await uow.commit()
+    @asynccontextmanager
+    async def batched(self, batch: _Batch | None = None) -> AsyncIterator[None]:
+        """Within the block, a wizard is read from the database once and its changes are written in one
+        transaction at the end (a wizard step reads and writes its state ~4 times; each costs a transaction)."""
+        batch = batch or _Batch()
+        token = self._batch.set(batch)
+        try:
+            yield
+        finally:
+            self._batch.reset(token)
+            batch.open = False  # a task started inside and still running afterwards gets a batch of its own
+            changed = {key: wizard for key, wizard in batch.wizards.items() if wizard.changed}
+            if changed:
+                async with self._uow() as uow:
+                    for key, wizard in changed.items():
+                        await uow.wizards.put(key, wizard.state, wizard.data)
+                    await uow.commit()
+
+    async def _wizard(self, key: StorageKey) -> _Wizard:
+        """The wizard as this batch sees it (read from the database on first use)."""
+        batch = self._batch.get()
+        assert batch is not None and batch.open
+        built = self._keys.build(key)
+        if built not in batch.wizards:
+            async with self._uow() as uow:
+                row = await uow.wizards.get(built)
+            batch.wizards[built] = _Wizard.of(row)
+        return batch.wizards[built]
+
+    @asynccontextmanager
+    async def _in_batch(self) -> AsyncIterator[None]:
+        """The update's batch, or, outside an update, a batch of this one call."""
+        batch = self._batch.get()
+        if batch is not None and batch.open:
+            yield
+        else:
+            async with self.batched():
+                yield
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        await self._save(key, state=state.state if isinstance(state, State) else state)
+        async with self._in_batch():
+            wizard = await self._wizard(key)
+            wizard.state, wizard.changed = state.state if isinstance(state, State) else state, True
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._load(key)
-        return row.state if row else None
+        async with self._in_batch():
+            return (await self._wizard(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._save(key, data=dict(data))
+        async with self._in_batch():
+            wizard = await self._wizard(key)
+            wizard.data, wizard.changed = dict(data), True
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._load(key)
-        return dict(row.data) if row else {}
+        async with self._in_batch():
+            return dict((await self._wizard(key)).data)
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Read and write in one transaction (aiogram's default takes two; each costs round trips to SQLite)."""
-        async with self._uow() as uow:
-            row = await uow.session.get(WizardState, self._keys.build(key))
-            if row is None:
-                row = WizardState(key=self._keys.build(key), state=None, data={})
-                uow.session.add(row)
-            row.data = {**row.data, **data}
-            merged = dict(row.data)
-            await uow.commit()
-            return merged
+        async with self._in_batch():
+            wizard = await self._wizard(key)
+            wizard.data, wizard.changed = {**wizard.data, **data}, True
+            return dict(wizard.data)
 
     async def close(self) -> None:
         """The engine is closed by the application, not by the storage."""

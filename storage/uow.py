@@ -20,6 +20,7 @@ from storage.repositories.publication import PublicationRepository
 from storage.repositories.roster import HandoverRepository, RosterRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
+from storage.repositories.wizards import WizardRepository
 
 
 class CommitSignals:
@@ -97,6 +98,10 @@ class UnitOfWork:
     @cached_property
     def processed_updates(self) -> ProcessedUpdateRepository:
         return ProcessedUpdateRepository(self.session)
+
+    @cached_property
+    def wizards(self) -> WizardRepository:
+        return WizardRepository(self.session)
 
     @cached_property
     def roster(self) -> RosterRepository:

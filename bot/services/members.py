@@ -28,6 +28,7 @@ MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1  # ids are INTEGER columns
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
+
 def clean_name(text: str) -> str:
     """A name as it is stored and shown back: whitespace collapsed, other control characters (which
     nobody can see, and PostgreSQL cannot store: NUL) dropped; everything else exactly as typed."""
@@ -82,8 +83,13 @@ class MembershipService:
     async def find(self, telegram_id: int) -> MemberView | None:
         """The active member behind a Telegram account, or None for strangers."""
         async with self._uow() as uow:
-            member = await uow.members.by_telegram_id(telegram_id)
-            return MemberView.of(member) if member and member.active else None
+            return await self.find_in(uow, telegram_id)
+
+    @staticmethod
+    async def find_in(uow: UnitOfWork, telegram_id: int) -> MemberView | None:
+        """`find` within a unit of work the caller holds."""
+        member = await uow.members.by_telegram_id(telegram_id)
+        return MemberView.of(member) if member and member.active else None
 
     async def page(self, actor: Actor, page: int) -> tuple[list[MemberView], int]:
         async with self._uow() as uow:

@@ -14,7 +14,16 @@ class Repository:
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
+    def _insert(self, model: type, **values: Any) -> Any:
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return insert(model).values(**values)
+
     def insert_ignoring_conflict(self, model: type, index: list[str], **values: Any) -> Any:
         """INSERT ... ON CONFLICT DO NOTHING for both supported databases."""
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        return insert(model).values(**values).on_conflict_do_nothing(index_elements=index)
+        return self._insert(model, **values).on_conflict_do_nothing(index_elements=index)
+
+    def upsert(self, model: type, index: list[str], **values: Any) -> Any:
+        """INSERT ... ON CONFLICT DO UPDATE (the other columns) for both supported databases."""
+        statement = self._insert(model, **values)
+        changes = {name: statement.excluded[name] for name in values if name not in index}
+        return statement.on_conflict_do_update(index_elements=index, set_=changes)

@@ -1,0 +1,83 @@
+"""Wizard state in the database (aiogram's FSM storage): nothing lost, and one write per update."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from storage.db import create_engine, create_session_factory
+from storage.fsm import SqlStorage
+from storage.migrate import upgrade
+from storage.uow import UnitOfWorkFactory
+
+KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
+
+
+@pytest.fixture
+async def storages(database_url: str) -> AsyncIterator[tuple[SqlStorage, SqlStorage]]:
+    """Two storages on one database, as two processes would see it."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    uow = UnitOfWorkFactory(create_session_factory(engine))
+    yield SqlStorage(uow), SqlStorage(uow)
+    await engine.dispose()
+
+
+async def test_outside_an_update_every_change_is_stored_at_once(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    writer, reader = storages
+    await writer.set_state(KEY, "Report:place")
+    await writer.set_data(KEY, {"category": "quality"})
+    assert await writer.update_data(KEY, {"severity": "high"}) == {"category": "quality", "severity": "high"}
+    assert await reader.get_state(KEY) == "Report:place"
+    assert await reader.get_data(KEY) == {"category": "quality", "severity": "high"}
+
+
+async def test_an_update_writes_its_wizard_once_when_it_is_done(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    writer, reader = storages
+    async with writer.batched():
+        await writer.set_state(KEY, "Report:severity")
+        await writer.update_data(KEY, {"category": "fire"})
+        assert await writer.get_data(KEY) == {"category": "fire"}  # the update sees its own changes
+        assert await reader.get_state(KEY) is None  # others see them when the update is done
+    assert await reader.get_state(KEY) == "Report:severity"
+    assert await reader.get_data(KEY) == {"category": "fire"}
+
+
+async def test_a_finished_wizard_leaves_no_row_behind(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    writer, reader = storages
+    await writer.set_state(KEY, "Report:place")
+    async with writer.batched():
+        await writer.set_state(KEY, None)
+        await writer.set_data(KEY, {})
+    async with reader._uow() as uow:
+        assert await uow.wizards.get(reader._keys.build(KEY)) is None
+
+
+async def test_an_update_that_fails_keeps_the_changes_it_made_before(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    writer, reader = storages
+    with pytest.raises(RuntimeError):
+        async with writer.batched():
+            await writer.set_state(KEY, "Report:place")
+            raise RuntimeError("the handler failed after moving the wizard on")
+    assert await reader.get_state(KEY) == "Report:place"
+
+
+async def test_two_updates_starting_the_same_wizard_at_once_both_succeed(
+    storages: tuple[SqlStorage, SqlStorage],
+) -> None:
+    """A double tap: both updates found no wizard and both save one; the later one wins, neither fails."""
+    first, second = storages
+
+    async def tap(storage: SqlStorage, category: str) -> None:
+        async with storage.batched():
+            await storage.get_state(KEY)
+            await asyncio.sleep(0)  # let the other update read too
+            await storage.set_state(KEY, "Report:severity")
+            await storage.update_data(KEY, {"category": category})
+
+    await asyncio.gather(tap(first, "fire"), tap(second, "quality"))
+    assert await first.get_state(KEY) == "Report:severity"
+    assert (await first.get_data(KEY))["category"] in {"fire", "quality"}
