@@ -32,11 +32,11 @@ def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
             time(int(hour), int(minute)),
             tzinfo=zone,
         )
-    except ValueError:
+        if month is None and moment > local_now:
+            moment -= timedelta(days=1)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-02-30; 0001-01-01 00:00 east of UTC is before year 1 in UTC
         return None
-    if month is None and moment > local_now:
-        moment -= timedelta(days=1)
-    return moment.astimezone(UTC)
 
 
 def parse_loss(text: str) -> int | None:

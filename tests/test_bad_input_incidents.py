@@ -23,8 +23,8 @@ from storage.incidents_models import Incident
 from tests.conftest import Harness
 from tests.support.incidents import REPORTER, WANG, alerts, crew, started
 
-examples = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-fewer = settings(examples, max_examples=8)
+examples = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+fewer = settings(examples, max_examples=5)
 INJECTIONS = [
     "<b>bold</b> </code> <a href='tg://user?id=1'>link</a> &amp; &lt;",
     "*bold* _italic_ `code` [link](http://example.com) ||spoiler|| *_[",
