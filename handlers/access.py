@@ -115,7 +115,11 @@ async def _offer_datasets(message: Message, found: list[DatasetView]) -> None:
 async def choose_dataset(
     query: CallbackQuery, callback_data: AskCb, state: FSMContext, access: AccessService, language: str
 ) -> None:
-    view = await access.dataset(actor_of(query), int(callback_data.value), language)
+    # a forged value finds no data set (id 0) rather than failing int() or PostgreSQL's integer range (F3)
+    value = callback_data.value
+    view = await access.dataset(
+        actor_of(query), int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0, language
+    )
     mode = "read_only" if "read_only" in view.modes else view.modes[0]  # C4: read-only unless asked
     await state.update_data(dataset_id=view.id, mode=mode)
     await query.answer()
@@ -212,9 +216,14 @@ async def _ask_duration(
 
 
 async def duration_chosen(query: CallbackQuery, callback_data: AskCb, state: FSMContext, access: AccessService) -> None:
+    try:
+        day = date.fromisoformat(callback_data.value)
+    except ValueError:  # a forged button
+        await query.answer(_("That is not a date I understand. Send it like {example}.").format(example="2026-03-31"))
+        return
     await query.answer()
     if query.message:
-        await _take_until(query.message, actor_of(query), state, access, date.fromisoformat(callback_data.value))
+        await _take_until(query.message, actor_of(query), state, access, day)
 
 
 async def duration_typed(

@@ -16,6 +16,7 @@ from bot.policy import Policy
 from bot.policy.deadlines import END_OF_DAY
 from bot.services.deadlines.service import MAX_REASON, DeadlineService
 from bot.services.deadlines.views import DeadlineTexts
+from bot.services.members import visible_text
 from handlers.admin import actor_of
 from handlers.deadline_ui import (
     DeadlineCb,
@@ -42,7 +43,7 @@ class GrantForm(StatesGroup):
 
 
 def _reason_or_error(text: str) -> tuple[str | None, str | None]:
-    reason = " ".join(text.split())
+    reason = " ".join(visible_text(text).split())  # as the service stores it (no NUL for PostgreSQL)
     if not reason:
         return None, _("Please give a reason.")
     if len(reason) > MAX_REASON:

@@ -15,6 +15,7 @@ from bot.services.deadlines.reporting import report_chart, report_text
 from bot.services.deadlines.service import MAX_NOTE, DeadlineService
 from bot.services.deadlines.timeliness import TimelinessService
 from bot.services.deadlines.views import DeadlineTexts, DeadlineView
+from bot.services.members import visible_text
 from handlers.admin import actor_of
 from handlers.deadline_ui import (
     DeadlineCb,
@@ -139,7 +140,7 @@ def _done_text(line: str, view: DeadlineView) -> str:
 
 
 async def evidence_given(message: Message, state: FSMContext) -> None:
-    note = (message.text or message.caption or "").strip() or None
+    note = visible_text(message.text or message.caption or "").strip() or None  # as the service stores it
     file_id = message.document.file_id if message.document else message.photo[-1].file_id if message.photo else None
     if not note and not file_id:
         await message.answer(_("Send a note, a document or a photo as evidence."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from bot.services.incidents import Attachment
 
 TIME_RE = re.compile(r"(?:(?:(\d{4})-)?(\d{1,2})-(\d{1,2})\s+)?(\d{1,2})[:：](\d{2})")
 DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+LOSS_CAP = Decimal(10**18)  # above any loss the service accepts, so it refuses with its own answer
 
 
 def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -31,11 +32,11 @@ def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
             time(int(hour), int(minute)),
             tzinfo=zone,
         )
-    except ValueError:
+        if month is None and moment > local_now:
+            moment -= timedelta(days=1)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-02-30; 0001-01-01 00:00 east of UTC is before year 1 in UTC
         return None
-    if month is None and moment > local_now:
-        moment -= timedelta(days=1)
-    return moment.astimezone(UTC)
 
 
 def parse_loss(text: str) -> int | None:
@@ -46,9 +47,11 @@ def parse_loss(text: str) -> int | None:
         cleaned, factor = cleaned[:-1], 10_000
     try:
         value = Decimal(cleaned) * factor
-    except InvalidOperation:
+    except ArithmeticError:  # not a number, or beyond Decimal's range ("1e999999999")
         return None
-    return int(value) if value == value.to_integral_value() and value >= 0 else None
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+        return None  # "Infinity" and "NaN" parse as Decimals too
+    return int(min(value, LOSS_CAP))  # a bound first: "1e999999" would be a million-digit int
 
 
 def parse_day(text: str) -> date | None:

@@ -28,6 +28,7 @@ from bot.services.publication_draft import (
     clean_title,
     parse_moment,
     parse_quantity,
+    visible_body,
 )
 from handlers import publication_sheet as sheet
 from handlers.filters import IsMember
@@ -74,11 +75,10 @@ async def body_step(message: Message, state: FSMContext, policy: Policy, languag
     _data, draft = await load(state)
     text = message.text if message.text is not None else (message.caption or "")
     entities = message.entities if message.text is not None else message.caption_entities
-    draft = replace(
-        draft,
-        body=check_body(text),
-        entities=[entity.model_dump(mode="json", exclude_none=True) for entity in entities or []],
+    text, formatting = visible_body(
+        text, [entity.model_dump(mode="json", exclude_none=True) for entity in entities or []]
     )
+    draft = replace(draft, body=check_body(text), entities=formatting)
     if message.photo or message.document:
         draft = _with_file(draft, message)
     await save(state, draft)

@@ -16,6 +16,7 @@ from bot.services.approvals import ApprovalService, ApprovalStatus, Resolution
 from bot.services.audit import record, refuse
 from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.members import visible_text
 from storage.access_models import AccessGrant, AccessRequest, DatasetRow
 from storage.approval_models import ApprovalRequest
 from storage.models import Member
@@ -108,8 +109,9 @@ class AccessService:
 
     # Checking the answers ------------------------------------------------------------------------
     def check_purpose(self, text: str) -> str:
-        """At least a sentence (C1); for full access the written reason of C4."""
-        text = text.strip()
+        """At least a sentence (C1); for full access the written reason of C4. Invisible control
+        characters are dropped (PostgreSQL cannot store NUL)."""
+        text = visible_text(text).strip()
         if len(text) < MIN_PURPOSE:
             raise InvalidInput(
                 N_("Please write at least one full sentence ({limit} characters or more)."), limit=MIN_PURPOSE

@@ -29,11 +29,15 @@ MAX_ID = 2**31 - 1  # ids are INTEGER columns
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def clean_name(text: str) -> str:
-    """A name as it is stored and shown back: whitespace collapsed, other control characters (which
+def visible_text(text: str) -> str:
+    """A typed text as it is stored and shown back: control characters other than whitespace (which
     nobody can see, and PostgreSQL cannot store: NUL) dropped; everything else exactly as typed."""
-    visible = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
-    return " ".join(visible.split())
+    return "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
+
+
+def clean_name(text: str) -> str:
+    """A name as it is stored and shown back: visible text with whitespace collapsed."""
+    return " ".join(visible_text(text).split())
 
 
 # Later flows veto a deactivation (B2: open items first) or act on it (C6: revoke grants).

@@ -8,6 +8,7 @@ database, so nothing is lost); :class:`Draft` is its checked form, built by :met
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.policy.schema import Publication as PublicationPolicy
 from bot.services.errors import N_, InvalidInput
+from bot.services.members import visible_text
 
 KINDS = ("new", "change", "takedown")
 TITLE_LIMIT = 200
@@ -84,12 +86,36 @@ class Draft:
 
 # Field checks: each raises InvalidInput with a message the drafter reads ------------------------
 def clean_title(text: str) -> str:
-    title = " ".join(text.split())
+    title = " ".join(visible_text(text).split())
     if not title:
         raise InvalidInput(N_("Please send the title as text."))
     if len(title) > TITLE_LIMIT:
         raise InvalidInput(N_("The title is too long: at most {limit} characters."), limit=TITLE_LIMIT)
     return title
+
+
+def visible_body(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The text without invisible control characters (PostgreSQL cannot store NUL), its formatting moved
+    with it: entity offsets count UTF-16 units, and every dropped character is one unit."""
+    dropped: list[int] = []
+    position = 0
+    for ch in text:
+        if not ch.isspace() and unicodedata.category(ch) == "Cc":
+            dropped.append(position)
+        position += 2 if ord(ch) > 0xFFFF else 1
+    if not dropped:
+        return text, entities
+
+    def before(offset: int) -> int:
+        return sum(1 for at in dropped if at < offset)
+
+    moved = []
+    for entity in entities:
+        start, end = entity["offset"], entity["offset"] + entity["length"]
+        length = end - start - (before(end) - before(start))
+        if length > 0:
+            moved.append({**entity, "offset": start - before(start), "length": length})
+    return visible_text(text), moved
 
 
 def check_body(text: str) -> str:
@@ -103,7 +129,7 @@ def check_body(text: str) -> str:
 
 
 def clean_audience(text: str) -> str:
-    audience = " ".join(text.split())
+    audience = " ".join(visible_text(text).split())
     if not audience:
         raise InvalidInput(N_("Please say who the information is for."))
     if len(audience) > AUDIENCE_LIMIT:
@@ -119,7 +145,7 @@ def parse_quantity(text: str) -> int:
 
 
 def clean_note(text: str) -> str:
-    note = text.strip()
+    note = visible_text(text).strip()
     if not note:
         raise InvalidInput(N_("Please write a few words."))
     if len(note) > NOTE_LIMIT:
@@ -142,7 +168,7 @@ def parse_moment(text: str, zone: ZoneInfo, now: datetime, *, future: bool = Tru
             raise ValueError(text)
         year, month, day, hour, minute = (int(part) for part in match.groups())
         moment = datetime(year, month, day, hour, minute, tzinfo=zone).astimezone(now.tzinfo)
-    except ValueError:
+    except (ValueError, OverflowError):  # 2026-02-30; 0001-01-01 00:00 east of UTC is before year 1 in UTC
         raise InvalidInput(N_("Please send a date and time like 2026-03-05 09:30.")) from None
     if future and moment <= now:
         raise InvalidInput(N_("That time has already passed. Please send a time in the future."))

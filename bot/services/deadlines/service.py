@@ -14,6 +14,7 @@ from bot.services.deadlines.people import LEADER, MANAGER
 from bot.services.deadlines.scheduling import MemberFacing
 from bot.services.deadlines.views import DeadlineView
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.members import visible_text
 from storage.deadlines_models import DeadlineInstance
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -99,7 +100,7 @@ class DeadlineService(MemberFacing):
     async def submit_evidence(
         self, actor: Actor, instance_id: int, *, note: str | None, file_id: str | None
     ) -> DeadlineView:
-        note = (note or "").strip() or None
+        note = visible_text(note or "").strip() or None  # PostgreSQL cannot store NUL
         if note is None and file_id is None:
             raise InvalidInput(N_("Send a note or a file as evidence."))
         if note is not None and len(note) > MAX_NOTE:
@@ -240,7 +241,7 @@ class DeadlineService(MemberFacing):
 
 
 def _reason(text: str) -> str:
-    reason = " ".join(text.split())
+    reason = " ".join(visible_text(text).split())
     if not reason:
         raise InvalidInput(N_("Please give a reason."))
     if len(reason) > MAX_REASON:

@@ -140,7 +140,8 @@ class Context:
         return member
 
     async def incident(self, uow: UnitOfWork, incident_id: int, *, lock: bool = False) -> Incident:
-        incident = await uow.incidents.get(incident_id, lock=lock)
+        # a forged button's id beyond PostgreSQL's integer would fail the query, not find nothing (F3)
+        incident = await uow.incidents.get(incident_id, lock=lock) if 0 < incident_id < 2**31 else None
         if incident is None:
             raise NotFound(N_("This incident does not exist."))
         return incident

@@ -12,6 +12,7 @@ from bot.services.incidents.common import Context, Words
 from bot.services.incidents.escalation import Escalation
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.views import Attachment, Draft, Submitted
+from bot.services.members import visible_text
 from storage.incidents_models import REPORTED, Incident, IncidentMedia
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -45,7 +46,7 @@ class Reporting:
 
     @staticmethod
     def check_text(text: str, *, has_media: bool = False) -> str:
-        text = text.strip()
+        text = visible_text(text).strip()
         if len(text) > MAX_TEXT:
             raise InvalidInput(
                 N_("That is too long: at most {limit} characters (yours has {length})."),
@@ -58,7 +59,7 @@ class Reporting:
 
     @staticmethod
     def check_place(text: str) -> str:
-        text = " ".join(text.split())
+        text = " ".join(visible_text(text).split())
         if not text or len(text) > MAX_PLACE:
             raise InvalidInput(
                 N_("Type the place in at most {limit} characters, or send your location."), limit=MAX_PLACE
@@ -128,8 +129,8 @@ class Reporting:
                 department=reporter.department,
                 duty_room=self.ctx.policy.incidents.category(draft.category).duty_room,
                 reporter_id=reporter.id,
-                description=draft.description.strip(),
-                location_text=draft.location_text,
+                description=self.check_text(draft.description, has_media=True),  # as checked and shown
+                location_text=self.check_place(draft.location_text) if draft.location_text else None,
                 latitude=draft.latitude,
                 longitude=draft.longitude,
                 loss_yuan=draft.loss_yuan,
