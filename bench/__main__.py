@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import footprint, outbox_rate, throughput, timer_precision
+from bench import alert_latency, footprint, outbox_rate, throughput, timer_precision
 from bench.common import Report, machine
 
 
 async def main() -> None:
     reports: list[Report] = []
-    for module in (throughput, timer_precision, outbox_rate, footprint):
+    for module in (alert_latency, throughput, timer_precision, outbox_rate, footprint):
         reports.append(await module.main())
     print(f"\n== Summary ==  ({machine()})")
     for report in reports:
         missed = report.missed
         verdict = "all targets met" if not missed else "; ".join(f"{f.name}: {f.verdict}" for f in missed)
         print(f"{report.title}: {verdict}")
-    print("Alert latency (benchmark 1) waits for the incidents flow (issue 3).")
 
 
 if __name__ == "__main__":

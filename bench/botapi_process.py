@@ -150,6 +150,25 @@ class BotApiProcess:
                 raise TimeoutError(f"only {len(found)} of {wanted} {method} requests arrived within {within:.0f} s")
             await asyncio.sleep(0.05)
 
+    async def arrivals(
+        self, markers: dict[str, int], *, method: str = "sendMessage", within: float = 60.0
+    ) -> dict[str, float]:
+        """When the first `method` request to each marker's chat whose text contains the marker reached the
+        server (wall clock, `time.time()` in the server process): {marker: time}. Waits until every marker
+        arrived or `within` seconds passed (then returns what arrived). Markers must not contain each other."""
+        found: dict[str, float] = {}
+        deadline = time.monotonic() + within
+        while len(found) < len(markers) and time.monotonic() < deadline:
+            self._seen, items = await self.deliveries(self._seen)
+            for moment, name, chat_id, text in items:
+                if name != method or not text:
+                    continue
+                for marker in [m for m, chat in markers.items() if chat == chat_id and m not in found and m in text]:
+                    found[marker] = moment
+            if len(found) < len(markers):
+                await asyncio.sleep(0.05)
+        return found
+
 
 if __name__ == "__main__":
     asyncio.run(_serve())

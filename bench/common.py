@@ -176,3 +176,48 @@ async def running_app(settings: Any, *, before_start: Any = None) -> AsyncIterat
         yield app
     finally:
         await app.close()
+
+
+# The organisation ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Organisation:
+    """Who the benchmark's updates come from and who is on duty (member ids are Telegram ids)."""
+
+    officers: dict[str, int]  # duty room -> the primary on duty there now
+    members: list[int]
+
+
+async def organise(app: Any, officers: dict[str, int], members: Sequence[int]) -> Organisation:
+    """Set an organisation up through the services, as an administrator would: each officer joins with an
+    invitation and stands the shift running now in their duty room as primary (B1); the members join as
+    staff of the office. Waits until the welcome and roster messages have gone out."""
+    import asyncio
+
+    from bot.services.actor import Actor
+    from bot.services.roster_calendar import current_shift
+
+    admin = Actor.command_line()
+    roster = app.dispatcher.workflow_data["roster"]
+    now = app.clock.now()
+    for room, telegram_id in officers.items():
+        department = app.policy.duty_room(room).department
+        officer = await _join(app, telegram_id, ["staff", "duty_officer"], department, f"Officer {telegram_id}")
+        shift = current_shift(app.policy.duty_room(room), now, app.policy.organisation.zone)
+        assert shift is not None, f"no shift of {room} runs now"
+        await roster.assign(admin, room=room, shift=shift.shift, day=shift.day, member_id=officer.id)
+    for telegram_id in members:
+        await _join(app, telegram_id, ["staff"], "office", f"Member {telegram_id}")
+    while True:  # the roster's "you are on duty" messages are sent before the measured part starts
+        async with app.uow() as uow:
+            states = await uow.outbox.count_by_state()
+        if not states.get("pending") and not states.get("sending"):
+            break
+        await asyncio.sleep(0.05)
+    return Organisation(dict(officers), list(members))
+
+
+async def _join(app: Any, telegram_id: int, roles: list[str], department: str, name: str) -> Any:
+    from bot.services.actor import Actor
+
+    invitation = await app.members.invite(Actor.command_line(), roles=roles, department=department, name=name)
+    return await app.members.join(invitation.code, telegram_id=telegram_id, name=name, username=None, language="en")

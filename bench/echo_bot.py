@@ -37,6 +37,19 @@ def echo_dispatcher() -> Dispatcher:
     return dispatcher
 
 
+def relay_dispatcher(target_chat: int) -> Dispatcher:
+    """The alert-latency baseline: on a message, one message to another chat (as an alert goes to an officer)."""
+    router = Router(name="relay")
+
+    @router.message()
+    async def relay(message: Message) -> None:
+        await message.bot.send_message(target_chat, message.text or "?")  # type: ignore[union-attr]
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher
+
+
 async def _main() -> None:
     bot = echo_bot(os.environ["TELEGRAM_API_BASE"])
     await echo_dispatcher().start_polling(bot, handle_signals=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -96,13 +97,16 @@ class OutboxSender:
         """Send everything due now (and what becomes sendable as earlier rows finish)."""
         total = 0
         while rows := await self._claim_batch():
-            renewing = asyncio.create_task(self._keep_claims([row.id for row in rows]))
-            try:
-                await asyncio.gather(*(self._deliver(row) for row in rows))
-            finally:
-                renewing.cancel()
+            await self._send(rows)
             total += len(rows)
         return total
+
+    async def _send(self, rows: list[OutboxMessage]) -> None:
+        renewing = asyncio.create_task(self._keep_claims([row.id for row in rows]))
+        try:
+            await asyncio.gather(*(self._deliver(row) for row in rows))
+        finally:
+            renewing.cancel()
 
     async def _keep_claims(self, row_ids: list[int]) -> None:
         """Renew the claims of rows still being sent. Claims are short, so the rows of a process killed
@@ -114,30 +118,60 @@ class OutboxSender:
                 await uow.commit()
 
     async def run(self) -> None:
-        """Deliver until stopped, sleeping until woken by a commit or the next due row."""
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.drain()
-                delay = await self._seconds_to_next_due()
-            except Exception:  # the database may be briefly unavailable; never die
-                log.exception("outbox sender round failed")
-                delay = 5.0
-            if self._stopping:
-                break
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+        """Deliver until stopped, sleeping until woken by a commit, a finished batch or the next due row.
+
+        New rows are claimed while earlier batches are still being sent: a message waiting for its chat's
+        turn (1 s per chat) must not hold up an alert to another chat (bench/alert_latency.py). At most
+        `batch` rows are claimed at a time; each chat still has one row in flight at most (`claim`)."""
+        in_flight: set[asyncio.Task[None]] = set()
+        claimed = 0
+
+        def finished(task: asyncio.Task[None], count: int) -> None:
+            nonlocal claimed
+            in_flight.discard(task)
+            claimed -= count
+            self._wake.set()  # the chats of this batch may have their next rows ready
+
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    room = self._batch - claimed
+                    rows = await self._claim_batch(room) if room > 0 else []
+                    if rows:
+                        claimed += len(rows)
+                        task = asyncio.create_task(self._send(rows))
+                        in_flight.add(task)
+                        task.add_done_callback(functools.partial(finished, count=len(rows)))
+                    if room <= 0:
+                        delay = 30.0  # woken when a batch finishes
+                    elif len(rows) == room:
+                        delay = 0.0  # more may be due
+                    else:
+                        delay = await self._seconds_to_next_due()
+                except Exception:  # the database may be briefly unavailable; never die
+                    log.exception("outbox sender round failed")
+                    delay = 5.0
+                if self._stopping:
+                    break
+                if delay > 0:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    except TimeoutError:
+                        pass
+            await asyncio.gather(*in_flight, return_exceptions=True)  # stop(): in-flight sends finish
+        finally:
+            for task in in_flight:  # cancelled: so are the sends
+                task.cancel()
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
-    async def _claim_batch(self) -> list[OutboxMessage]:
+    async def _claim_batch(self, limit: int | None = None) -> list[OutboxMessage]:
         now = self._clock.now()
         async with self._uow() as uow:
-            rows = list(await uow.outbox.claim(now, now + self._claim, self._batch))
+            rows = list(await uow.outbox.claim(now, now + self._claim, limit or self._batch))
             await uow.commit()
         return rows
 

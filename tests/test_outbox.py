@@ -164,6 +164,15 @@ def test_pacer_keeps_telegrams_limits() -> None:
     assert group[20] - group[0] >= 60.0 - 1e-9  # the 21st group message waits for the minute to pass
 
 
+def test_a_chat_waiting_for_its_turn_does_not_push_other_chats_back() -> None:
+    now = [0.0]
+    pacer = Pacer(Limits(per_second=30, per_chat_seconds=1), monotonic=lambda: now[0])
+    pacer.reserve(1)
+    assert pacer.reserve(1) == pytest.approx(1.0)  # the chat's next turn, a second on
+    assert pacer.reserve(2) == pytest.approx(1 / 30)  # another chat goes before it, at the global pace
+    assert pacer.reserve(3) == pytest.approx(2 / 30)
+
+
 def test_pacer_pauses_everyone_after_retry_after() -> None:
     now = [100.0]
     pacer = Pacer(monotonic=lambda: now[0])
@@ -183,3 +192,36 @@ def test_pacer_holds_off_when_sends_bunched_up() -> None:
     assert pacer.hold_off() == pytest.approx(0.6)
     now[0] = 1.0
     assert pacer.hold_off() == 0.0
+
+
+async def test_a_message_waiting_for_its_chats_turn_does_not_hold_up_another_chats_alert(rig: Rig) -> None:
+    """Telegram allows about one message a second per chat, so the second message to a busy chat waits for its
+    turn; meanwhile an alert to another officer leaves at once. The running sender used to wait for its whole
+    batch, the pacer's wait included, before claiming anything new (bench/alert_latency.py: ~1 s per alert)."""
+    import asyncio
+
+    sender = OutboxSender(rig.uow, rig.bot, rig.clock, Pacer(Limits(per_chat_seconds=600)))
+    running = asyncio.create_task(sender.run())
+
+    async def sent(text: str) -> bool:
+        for _ in range(500):  # the sender is a real task doing real (recorded) sends: a bounded wait
+            if text in rig.session.texts():
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    try:
+        await rig.queue(1, "first to the busy chat")
+        assert await sent("first to the busy chat")
+        waiting = await rig.queue(1, "second to the busy chat")  # its turn comes in 600 s
+        assert waiting is not None
+        for _ in range(500):  # claimed, and waiting for the chat's turn
+            if (await rig.row(waiting)).state == "sending":
+                break
+            await asyncio.sleep(0.01)
+        await rig.queue(2, "alert to another officer")
+        assert await sent("alert to another officer")
+        assert "second to the busy chat" not in rig.session.texts()
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
