@@ -239,10 +239,8 @@ async def submit(
         attachments=tuple(Attachment(kind, file_id) for kind, file_id in data.get("attachments", [])),
     )
     submitted = await reporting.submit(actor_of(query), draft)
-    # Answering first leaves the database to the outbox sender, woken by the commit: the alert is claimed
-    # before the wizard's state is cleared, not after (bench/alert_latency.py).
-    await query.answer()
     await state.clear()
+    await query.answer()
     if query.message:
         await query.message.answer(submitted_text(submitted, policy, language), reply_markup=main_keyboard())
 

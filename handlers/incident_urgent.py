@@ -45,12 +45,10 @@ async def quick(
         attachments=(attachment,) if attachment else (),
     )
     submitted = await reporting.submit(actor_of(message), draft, urgent=True)
-    # The reporter's answer first: meanwhile the outbox sender, woken by the commit, claims the alerts before
-    # the wizard's state is written (bench/alert_latency.py). The details are asked once that is done.
-    await message.answer(submitted_text(submitted, policy, language), reply_markup=main_keyboard())
     await state.clear()
     await state.set_state(FollowUp.category)
     await state.update_data(incident_id=submitted.incident_id, category=draft.category)
+    await message.answer(submitted_text(submitted, policy, language), reply_markup=main_keyboard())
     await message.answer(
         _("Now the details, if you can. Which category fits best?"),
         reply_markup=categories_keyboard(policy, language, urgent=False, keep=draft.category),
