@@ -106,16 +106,16 @@ def _audit_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _members(policy: Policy) -> list[tuple[int, int, str, str, list[str]]]:
+def _members(policy: Policy, after: int) -> list[tuple[int, int, str, str, list[str]]]:
     """(id, telegram id, name, department, roles): the benchmark's own four first, then staff, a head of each
-    department and duty officers in the departments that keep duty rooms."""
+    department and duty officers in the departments that keep duty rooms. Member ids follow `after`."""
     departments = [d.code for d in policy.departments if d.code != "company"]
     rooms = {room.department for room in policy.duty_rooms}
     people = [
-        (1, OFFICER, "Officer Wang", "security", ["staff", "duty_officer"]),
-        (2, LEADER, "Leader Liu", "company", ["staff", "leader"]),
-        (3, HEAD, "Head Huang", "security", ["staff", "department_head"]),
-        (4, REPORTER, "Reporter Ren", "office", ["staff"]),
+        (after + 1, OFFICER, "Officer Wang", "security", ["staff", "duty_officer"]),
+        (after + 2, LEADER, "Leader Liu", "company", ["staff", "leader"]),
+        (after + 3, HEAD, "Head Huang", "security", ["staff", "department_head"]),
+        (after + 4, REPORTER, "Reporter Ren", "office", ["staff"]),
     ]
     heads = {"security"}
     for n in range(5, MEMBERS + 1):
@@ -126,7 +126,7 @@ def _members(policy: Policy) -> list[tuple[int, int, str, str, list[str]]]:
             roles.append("department_head")
         elif department in rooms and n % 3 == 0:
             roles.append("duty_officer")
-        people.append((n, FIRST_TELEGRAM_ID + 100 + n, f"Member {n}", department, roles))
+        people.append((after + n, FIRST_TELEGRAM_ID + 100 + n, f"Member {n}", department, roles))
     return people
 
 
@@ -146,11 +146,6 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
     severities = [s.code for s in rules.severities]
     severity_weights = [50, 30, 15, 5][: len(severities)] + [1] * max(0, len(severities) - 4)
     window = rules.ack_window_minutes * 60
-    people = _members(policy)
-    officers = [p for p in people if "duty_officer" in p[4]]
-    reporters = [p for p in people if p[0] != 2]
-    # A busy reporter: about 1 in 40 incidents, so /myreports pages through a long list
-    reporter_weights = [len(reporters) // 40 * 1.0 if p[1] == REPORTER else 1.0 for p in reporters]
     statuses, status_weights = zip(*STATUS_MIX, strict=True)
     recent = now - timedelta(days=14)
     step = (now - first).total_seconds() / count
@@ -158,6 +153,9 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
     year_starts = [datetime(y, 1, 1, tzinfo=zone).astimezone(UTC).replace(tzinfo=None) for y in years]
 
     connection = sqlite3.connect(database, isolation_level=None)
+    # Straight into the file, no write-ahead log: a 1 GB WAL would be copied once more at its checkpoint. The
+    # bot turns WAL on again when it connects (storage/db.py).
+    connection.execute("PRAGMA journal_mode = DELETE")
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA cache_size = -200000")
     # Indexes are dropped and made again afterwards from their own SQL: the same schema, built faster
@@ -166,6 +164,11 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
         "('incidents', 'audit_log', 'incident_alerts', 'incident_media')"
     ).fetchall()
     connection.execute("BEGIN")
+    people = _members(policy, connection.execute("SELECT coalesce(max(id), 0) FROM members").fetchone()[0])
+    officers = [p for p in people if "duty_officer" in p[4]]
+    reporters = [p for p in people if p[1] != LEADER]
+    # A busy reporter: about 1 in 40 incidents, so /myreports pages through a long list
+    reporter_weights = [len(reporters) // 40 * 1.0 if p[1] == REPORTER else 1.0 for p in reporters]
     for name, _sql in indexes:
         connection.execute(f'DROP INDEX "{name}"')
     connection.executemany(
@@ -256,7 +259,7 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
             if reported > recent and rng.random() < 0.3:
                 external_state, external_missed = ("missed", True) if external_due < now else ("pending", False)
             else:
-                external_filed = external_due + timedelta(hours=2) if late else occurred + timedelta(hours=3)
+                external_filed = min(external_due + timedelta(hours=2) if late else occurred + timedelta(hours=3), now)
                 external_state, external_missed = "filed", late
                 body, reference = rules.external_report.bodies[0].code, f"REF-{incident_id}"
         pin = rng.random() < 0.3
@@ -296,6 +299,7 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
     for _name, sql in indexes:
         connection.execute(sql)
     connection.execute("COMMIT")
+    connection.execute("PRAGMA journal_mode = WAL")
     connection.close()
     return Filled(count, totals["open"], totals["audit"], totals["alerts"], totals["media"], len(people),
                   time.perf_counter() - started)  # fmt: skip
