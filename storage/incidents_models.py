@@ -78,6 +78,7 @@ class Incident(Base):
         ),
         Index("ix_incidents_category", "category", "occurred_at"),
         Index("ix_incidents_department", "department", "occurred_at"),
+        Index("ix_incidents_department_open", "department", "status", "id"),  # a department head's /incidents
         Index("ix_incidents_reporter", "reporter_id", "id"),
         Index("ix_incidents_room", "duty_room", "status"),
         Index("ix_incidents_assignee", "assignee_id", "status"),

@@ -150,21 +150,27 @@ class IncidentRepository(Repository):
     async def ack_percentiles(
         self, where: Sequence[ColumnElement[bool]], shares: Sequence[float], count: int
     ) -> list[int | None]:
-        """Nearest-rank percentiles of the time to acknowledge, all from one ordering done by the database."""
+        """Nearest-rank percentiles of the time to acknowledge from the database's histogram of it (how many
+        incidents took each number of seconds: hundreds of rows, not one per incident). Grouping costs a
+        third of sorting every value: 9 against 23 ms for a month of 27,000 incidents (bench/footprint.py)."""
         if count == 0:
             return [None for _ in shares]
-        ranks = [max(1, math.ceil(share * count)) for share in shares]
-        ranked = (
-            select(
-                Incident.ack_seconds.label("seconds"),
-                func.row_number().over(order_by=Incident.ack_seconds).label("rank"),
-            )
+        query = (
+            select(Incident.ack_seconds, func.count())
             .where(*where, Incident.ack_seconds.is_not(None))
-            .subquery()
+            .group_by(Incident.ack_seconds)
+            .order_by(Incident.ack_seconds)
         )
-        query = select(ranked.c.rank, ranked.c.seconds).where(ranked.c.rank.in_(sorted(set(ranks))))
-        found = {int(rank): seconds for rank, seconds in (await self.session.execute(query)).all()}
-        return [found.get(rank) for rank in ranks]
+        histogram = (await self.session.execute(query)).all()
+        found: list[int | None] = []
+        for share in shares:
+            rank, seen, value = max(1, math.ceil(share * count)), 0, None
+            for seconds, times in histogram:
+                seen, value = seen + int(times), int(seconds)
+                if seen >= rank:
+                    break
+            found.append(value)
+        return found
 
 
 SUMMARY_KEYS = ("total", "acknowledged", "in_window", "reportable", "met", "missed", "late", "pending")

@@ -1,12 +1,14 @@
-"""incidents at scale: one index that answers /stats by itself (A5)
+"""incidents at scale: indexes for /stats and a department head's /incidents (A5)
 
 Revision ID: 0007
 Revises: 0006
 
-/stats reads, for the incidents that occurred in a period, only the columns below. With them all in one index
-ordered by the moment of occurrence, the database reads the period's index entries and never the rows: at
-1,000,000 incidents a month's figures take a few milliseconds instead of a table lookup per incident
-(bench/footprint.py). It begins with occurred_at, so it replaces the index on occurred_at alone.
+Measured at 1,000,000 incidents (bench/footprint.py):
+- /stats reads, for the incidents that occurred in a period, only the FIGURES columns. In one index ordered by
+  the moment of occurrence they are read without the rows (a month: ~1.5 MB of index instead of ~13 MB of
+  rows). It begins with occurred_at, so it replaces the index on occurred_at alone.
+- A department head's /incidents (open incidents of their departments, newest first) walked every incident of
+  the department, open or closed (~0.8 s); by department, status and id it reads only the open ones.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ FIGURES = (
 def upgrade() -> None:
     op.create_index("ix_incidents_figures", "incidents", list(FIGURES))
     op.drop_index("ix_incidents_occurred", table_name="incidents")
+    op.create_index("ix_incidents_department_open", "incidents", ["department", "status", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_department_open", table_name="incidents")
     op.create_index("ix_incidents_occurred", "incidents", ["occurred_at"])
     op.drop_index("ix_incidents_figures", table_name="incidents")
