@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-
 from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
@@ -196,6 +194,8 @@ class PublicationListing:
             writer.writerow(header)
             writer.writerows(rows)
             return name, ("\ufeff" + buffer.getvalue()).encode()
+        from openpyxl import Workbook  # imported when a workbook is made: with numpy and PIL it costs ~25 MiB idle
+
         book = Workbook()
         sheet = book.active
         sheet.title = "publications"
