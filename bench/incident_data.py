@@ -20,6 +20,7 @@ messages are written: the bot would start sending them during the measurement.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import json
 import random
@@ -154,8 +155,9 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
 
     connection = sqlite3.connect(database, isolation_level=None)
     # Straight into the file, no write-ahead log: a 1 GB WAL would be copied once more at its checkpoint. The
-    # bot turns WAL on again when it connects (storage/db.py).
-    connection.execute("PRAGMA journal_mode = DELETE")
+    # bot turns WAL on again when it connects (storage/db.py). Not while another connection is open (a test's).
+    with contextlib.suppress(sqlite3.OperationalError):
+        connection.execute("PRAGMA journal_mode = DELETE")
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA cache_size = -200000")
     # Indexes are dropped and made again afterwards from their own SQL: the same schema, built faster
@@ -299,7 +301,8 @@ def fill(database: Path, count: int, policy: Policy, *, now: datetime | None = N
     for _name, sql in indexes:
         connection.execute(sql)
     connection.execute("COMMIT")
-    connection.execute("PRAGMA journal_mode = WAL")
+    with contextlib.suppress(sqlite3.OperationalError):
+        connection.execute("PRAGMA journal_mode = WAL")
     connection.close()
     return Filled(count, totals["open"], totals["audit"], totals["alerts"], totals["media"], len(people),
                   time.perf_counter() - started)  # fmt: skip
