@@ -194,7 +194,7 @@ class PublicationListing:
             writer.writerow(header)
             writer.writerows(rows)
             return name, ("\ufeff" + buffer.getvalue()).encode()
-        from openpyxl import Workbook  # slow to import: only when a spreadsheet is made
+        from openpyxl import Workbook  # imported when a workbook is made: with numpy and PIL it costs ~25 MiB idle
 
         book = Workbook()
         sheet = book.active

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.incidents_models import (
@@ -106,38 +108,81 @@ class IncidentRepository(Repository):
         return (await self.session.scalars(query)).all()
 
     # Figures (A5): aggregates over the period, never rows loaded into Python ------------------
-    async def counts_by(self, column: str, where: Sequence[ColumnElement[bool]]) -> list[tuple[str, int]]:
-        field = getattr(Incident, column)
-        query = select(field, func.count()).where(*where).group_by(field).order_by(func.count().desc(), field)
-        return [(key, int(count)) for key, count in (await self.session.execute(query)).all()]
+    async def breakdown(self, where: Sequence[ColumnElement[bool]]) -> Breakdown:
+        """Every count of /stats in one pass over the period: grouped by category and department in SQL (a few
+        dozen groups at most), then added up here. One pass instead of three: at 1,000,000 incidents each pass
+        over a month's ~30,000 rows is most of the reply's time."""
 
-    async def summary(self, where: Sequence[ColumnElement[bool]]) -> dict[str, int]:
         def count_if(condition: ColumnElement[bool]) -> Any:
             return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-        query = select(
-            func.count().label("total"),
-            func.count(Incident.ack_seconds).label("acknowledged"),
-            count_if(Incident.ack_in_window.is_(True)).label("in_window"),
-            count_if(Incident.external_due_at.is_not(None)).label("reportable"),
-            count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(False)).label("met"),
-            count_if(Incident.external_state == EXTERNAL_MISSED).label("missed"),
-            count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(True)).label("late"),
-            count_if(Incident.external_state == EXTERNAL_PENDING).label("pending"),
-        ).where(*where)
-        row = (await self.session.execute(query)).one()
-        return {key: int(value or 0) for key, value in row._mapping.items()}
-
-    async def ack_percentile(self, where: Sequence[ColumnElement[bool]], share: float, count: int) -> int | None:
-        """The nearest-rank percentile of the time to acknowledge, found by the database's ordering."""
-        if count == 0:
-            return None
-        rank = max(1, math.ceil(share * count))
-        query: Select[tuple[int | None]] = (
-            select(Incident.ack_seconds)
-            .where(*where, Incident.ack_seconds.is_not(None))
-            .order_by(Incident.ack_seconds)
-            .offset(rank - 1)
-            .limit(1)
+        query = (
+            select(
+                Incident.category,
+                Incident.department,
+                func.count().label("total"),
+                func.count(Incident.ack_seconds).label("acknowledged"),
+                count_if(Incident.ack_in_window.is_(True)).label("in_window"),
+                count_if(Incident.external_due_at.is_not(None)).label("reportable"),
+                count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(False)).label(
+                    "met"
+                ),
+                count_if(Incident.external_state == EXTERNAL_MISSED).label("missed"),
+                count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(True)).label(
+                    "late"
+                ),
+                count_if(Incident.external_state == EXTERNAL_PENDING).label("pending"),
+            )
+            .where(*where)
+            .group_by(Incident.category, Incident.department)
         )
-        return await self.session.scalar(query)
+        summary = dict.fromkeys(SUMMARY_KEYS, 0)
+        categories: Counter[str] = Counter()
+        departments: Counter[str] = Counter()
+        for row in (await self.session.execute(query)).all():
+            values = row._mapping
+            for key in SUMMARY_KEYS:
+                summary[key] += int(values[key] or 0)
+            categories[row.category] += int(row.total)
+            departments[row.department] += int(row.total)
+        return Breakdown(summary, _ranked(categories), _ranked(departments))
+
+    async def ack_percentiles(
+        self, where: Sequence[ColumnElement[bool]], shares: Sequence[float], count: int
+    ) -> list[int | None]:
+        """Nearest-rank percentiles of the time to acknowledge from the database's histogram of it (how many
+        incidents took each number of seconds: hundreds of rows, not one per incident). Grouping costs a
+        third of sorting every value: 9 against 23 ms for a month of 27,000 incidents (bench/footprint.py)."""
+        if count == 0:
+            return [None for _ in shares]
+        query = (
+            select(Incident.ack_seconds, func.count())
+            .where(*where, Incident.ack_seconds.is_not(None))
+            .group_by(Incident.ack_seconds)
+            .order_by(Incident.ack_seconds)
+        )
+        histogram = (await self.session.execute(query)).all()
+        found: list[int | None] = []
+        for share in shares:
+            rank, seen, value = max(1, math.ceil(share * count)), 0, None
+            for seconds, times in histogram:
+                seen, value = seen + int(times), int(seconds)
+                if seen >= rank:
+                    break
+            found.append(value)
+        return found
+
+
+SUMMARY_KEYS = ("total", "acknowledged", "in_window", "reportable", "met", "missed", "late", "pending")
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    summary: dict[str, int]
+    by_category: list[tuple[str, int]]
+    by_department: list[tuple[str, int]]
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most first, then by code: the order the database gave when it grouped by one column."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import ctypes
 import io
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -34,7 +35,18 @@ def chart_png(figures: Figures, w: Words) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
+    del figure
+    _give_memory_back()
     return buffer.getvalue()
+
+
+def _give_memory_back() -> None:
+    """Drawing runs in a worker thread, and glibc keeps what a thread's malloc arena freed: without this the
+    process held ~170 MiB more after 20 charts (bench/footprint.py). Elsewhere than glibc, nothing to do."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _bars(axes: Any, counts: Sequence[tuple[str, int]], title: str, font: Any) -> None:

@@ -98,18 +98,19 @@ class Queries:
         self._check_period(start, end)
         async with self.ctx.uow() as uow:
             where = await self._manager_scope(uow, actor, start, end)
-            summary = await uow.incidents.summary(where)
-            acknowledged = summary["acknowledged"]
+            counts = await uow.incidents.breakdown(where)
+            summary, acknowledged = counts.summary, counts.summary["acknowledged"]
+            median, p90 = await uow.incidents.ack_percentiles(where, (0.5, 0.9), acknowledged)
             return Figures(
                 start=start,
                 end=end,
                 total=summary["total"],
-                by_category=await uow.incidents.counts_by("category", where),
-                by_department=await uow.incidents.counts_by("department", where),
+                by_category=counts.by_category,
+                by_department=counts.by_department,
                 acknowledged=acknowledged,
                 in_window=summary["in_window"],
-                median_seconds=await uow.incidents.ack_percentile(where, 0.5, acknowledged),
-                p90_seconds=await uow.incidents.ack_percentile(where, 0.9, acknowledged),
+                median_seconds=median,
+                p90_seconds=p90,
                 external={k: summary[k] for k in ("reportable", "met", "missed", "late", "pending")},
             )
 
