@@ -9,6 +9,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.services.button_ids import RowId
+
 Translate = Callable[[str], str]
 
 
@@ -16,7 +18,7 @@ class AccessCb(CallbackData, prefix="acc"):
     """Things that happen to existing requests, grants, tasks and review items."""
 
     action: str  # done (task) | extend | withdraw | keep | drop (review) | new
-    id: int = 0
+    id: RowId = 0
 
 
 class AskCb(CallbackData, prefix="acw"):
@@ -28,7 +30,7 @@ class AskCb(CallbackData, prefix="acw"):
 
 class CatalogueCb(CallbackData, prefix="cat"):
     action: str  # open | edit | set | new | list
-    id: int = 0
+    id: RowId = 0
     field: str = ""
     value: str = ""
 

@@ -8,21 +8,23 @@ from collections.abc import Callable
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.services.button_ids import RowId
+
 Translate = Callable[[str], str]
 
 
 class ApprovalCb(CallbackData, prefix="apv"):
     action: str  # ok | no | ask | ret | open
-    step: int
+    step: RowId
 
 
 class AnswerCb(CallbackData, prefix="apa"):
-    question: int
+    question: RowId
 
 
 class AwayCb(CallbackData, prefix="away"):
     action: str  # to | off | cancel
-    member: int = 0
+    member: RowId = 0
 
 
 def card_keyboard(step_id: int, returnable: bool, gettext: Translate) -> InlineKeyboardMarkup:

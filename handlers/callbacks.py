@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.services.button_ids import RowId
+
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
@@ -17,5 +19,5 @@ class InviteCb(CallbackData, prefix="inv"):
 
 class MemberCb(CallbackData, prefix="mem"):
     action: str  # page | open | role | depts | dept | deact | deact_ok
-    member_id: int = 0
+    member_id: RowId = 0
     value: str = ""

@@ -16,12 +16,13 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.services.button_ids import RowId
 from handlers.keyboards import button
 
 
 class DeadlineCb(CallbackData, prefix="dl"):
     action: str  # done | more | grant | decline
-    id: int
+    id: RowId
 
 
 class DeadlineFormCb(CallbackData, prefix="dlf"):

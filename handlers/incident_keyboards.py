@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.policy import Policy
+from bot.services.button_ids import RowId
 from bot.services.incidents.buttons import IncidentCb, incident_button
 from bot.services.incidents.views import Page
 from handlers.keyboards import button
@@ -25,7 +26,7 @@ class ReportCb(CallbackData, prefix="rpt"):
 
 class ListCb(CallbackData, prefix="incl"):
     kind: str  # open | mine
-    page: int
+    page: RowId
 
 
 class PeriodCb(CallbackData, prefix="per"):

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.services.button_ids import RowId
 from handlers.keyboards import button
 
 SHEET_FIELDS = ("title", "body", "files", "channels", "audience", "quantity", "planned", "embargo", "options")
@@ -26,7 +27,7 @@ class PubCb(CallbackData, prefix="pb"):
     | fmt | now | skip."""
 
     action: str
-    id: int = 0
+    id: RowId = 0
     value: str = ""
 
 

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from bot.services.incidents.buttons import IncidentCb
 from handlers.access_buttons import AccessCb, AskCb
-from handlers.approval_buttons import ApprovalCb
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
+from handlers.deadline_ui import DeadlineFormCb
 from handlers.incident_keyboards import ReportCb
 from handlers.publication_buttons import FormCb
 from storage.approval_models import ApprovalStep
@@ -21,31 +20,25 @@ from tests.conftest import Harness
 from tests.support.incidents import OUTSIDER, REPORTER, WANG, ack, crew, report
 
 examples = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-# Ids beyond PostgreSQL's integer reach the query in the access and deadline flows still (a fix belongs in the
-# callback data's types, for every flow): the generated ids stay in range; the fixed flows have examples below.
-ids = st.one_of(st.integers(-2, 3), st.integers(-(2**31), 2**31 - 1))
+# Forged ids: small ones that may exist, negative ones, and ones beyond PostgreSQL's integer (packed by hand:
+# the buttons' own types refuse them, which is what a forged button meets).
+ids = st.one_of(st.integers(-2, 3), st.integers(-(2**63), 2**63 - 1))
 values = st.one_of(
     st.sampled_from(["", "0", "abc", "2026-02-30", "9" * 30, "-1", "full", "quality"]), st.text(max_size=10)
 )
 packed = st.one_of(
     st.builds(
-        lambda a, i, v: IncidentCb(action=a, id=i, value=v).pack(),
+        lambda a, i, v: f"inc:{a}:{i}:{v}",
         st.sampled_from(["ack", "det", "prog", "res", "close", "reopen", "note", "to", "flag", "zz"]),
         ids,
         ids,
     ),
-    st.builds(
-        lambda a, i: ApprovalCb(action=a, step=i).pack(), st.sampled_from(["ok", "no", "ask", "ret", "open"]), ids
-    ),
-    st.builds(
-        lambda a, i: AccessCb(action=a, id=i).pack(), st.sampled_from(["done", "extend", "withdraw", "keep"]), ids
-    ),
+    st.builds(lambda a, i: f"apv:{a}:{i}", st.sampled_from(["ok", "no", "ask", "ret", "open"]), ids),
+    st.builds(lambda a, i: f"acc:{a}:{i}", st.sampled_from(["done", "extend", "withdraw", "keep"]), ids),
     st.builds(
         lambda a, v: AskCb(action=a, value=v).pack(), st.sampled_from(["ds", "date", "mode", "dept", "submit"]), values
     ),
-    st.builds(
-        lambda a, i: DeadlineCb(action=a, id=i).pack(), st.sampled_from(["done", "more", "grant", "decline"]), ids
-    ),
+    st.builds(lambda a, i: f"dl:{a}:{i}", st.sampled_from(["done", "more", "grant", "decline"]), ids),
     st.builds(lambda a: DeadlineFormCb(action=a).pack(), st.sampled_from(["ok", "back", "cancel"])),
     st.builds(
         lambda a, v: FormCb(action=a, value=v).pack(), st.sampled_from(["kind", "ch", "opt", "submit", "edit"]), values
@@ -77,9 +70,9 @@ async def refusals(h: Harness) -> int:
 @given(data=packed, presser=st.sampled_from([REPORTER, OUTSIDER]))
 @example(data=ack(1).pack(), presser=REPORTER).via("staff pressing the duty officer's Acknowledge")
 @example(data=IncidentCb(action="close", id=1).pack(), presser=REPORTER)
-@example(data=IncidentCb(action="ack", id=2**63 - 1).pack(), presser=REPORTER).via("beyond PostgreSQL's integer")
+@example(data=f"inc:ack:{2**63 - 1}:0", presser=REPORTER).via("beyond PostgreSQL's integer")
 @example(data=AskCb(action="ds", value="abc").pack(), presser=REPORTER).via("int('abc')")
-@example(data=ApprovalCb(action="ok", step=2**31).pack(), presser=REPORTER).via("beyond PostgreSQL's integer")
+@example(data=f"apv:ok:{2**31}", presser=REPORTER).via("beyond PostgreSQL's integer")
 @example(data=AskCb(action="date", value="2026-02-30").pack(), presser=REPORTER).via("no 30 February")
 @example(data=ReportCb(action="submit").pack(), presser=REPORTER).via("an old summary after the report was sent")
 @examples

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.services.button_ids import RowId
 from bot.services.incidents.common import Words
 
 ACK, DETAILS, FILE = "ack", "det", "file"
@@ -13,8 +14,8 @@ ACK, DETAILS, FILE = "ack", "det", "file"
 
 class IncidentCb(CallbackData, prefix="inc"):
     action: str  # ack | det | prog | res | close | reopen | note | reas | to | flag | file
-    id: int
-    value: int = 0  # the new assignee's member id for "to"
+    id: RowId
+    value: RowId = 0  # the new assignee's member id for "to"
 
 
 def incident_button(text: str, action: str, incident_id: int, value: int = 0) -> InlineKeyboardButton:
