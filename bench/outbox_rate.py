@@ -109,19 +109,25 @@ async def main() -> Report:
     rate = median([run["rate"] for run in ours])
     report.add("sustained rate (median of runs)", rate, "msg/s", at_least=28)
     report.add("worst full second (p1 of per-second counts)", median([run["worst_second"] for run in ours]), "msg")
-    report.add("429 responses provoked after warm-up (all runs)", sum(run["hits_after_warm_up"] for run in ours), "",
-               at_most=0)
-    report.add("429 responses in the warm-up (all runs)", sum(run["hits"] - run["hits_after_warm_up"] for run in ours),
-               "")
+    report.add(
+        "429 responses provoked after warm-up (all runs)", sum(run["hits_after_warm_up"] for run in ours), "", at_most=0
+    )
+    report.add(
+        "429 responses in the warm-up (all runs)", sum(run["hits"] - run["hits_after_warm_up"] for run in ours), ""
+    )
     report.add("  of all 429s, for one chat's limit (the rest: overall)", sum(run["per_chat_hits"] for run in ours), "")
-    report.add("chats whose messages arrived out of order", sum(run["out_of_order_chats"] for run in ours), "",
-               at_most=0)
+    report.add(
+        "chats whose messages arrived out of order", sum(run["out_of_order_chats"] for run in ours), "", at_most=0
+    )
     report.add("messages delivered twice", sum(run["duplicates"] for run in ours), "", at_most=0)
     report.add("bare aiogram bot, same pacer: rate", bare["rate"], "msg/s")
     report.add("bare aiogram bot: 429 responses provoked after warm-up", bare["hits_after_warm_up"], "")
     report.add("ratio of our rate to the bare bot's", rate / bare["rate"], "×")
-    report.note(f"{args.runs} run(s) in {time.monotonic() - started:.0f} s; per-run rates: "
-                + ", ".join(f"{run['rate']:.2f}" for run in ours) + f"; the bare bot sent {len(messages) // 5:,}")
+    report.note(
+        f"{args.runs} run(s) in {time.monotonic() - started:.0f} s; per-run rates: "
+        + ", ".join(f"{run['rate']:.2f}" for run in ours)
+        + f"; the bare bot sent {len(messages) // 5:,}"
+    )
     report.print()
     return report
 

@@ -72,8 +72,15 @@ async def insert_timers(database: Path, due: list[tuple[int, datetime]], now: da
 
     async with _engine(database) as engine, engine.begin() as connection:
         rows = [
-            {"kind": KIND, "ref": str(n), "key": f"{KIND}:{n}", "due_at": at, "state": "pending", "attempts": 0,
-             "created_at": now}
+            {
+                "kind": KIND,
+                "ref": str(n),
+                "key": f"{KIND}:{n}",
+                "due_at": at,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
             for n, at in due
         ]
         await connection.execute(insert(Timer), rows)
@@ -161,12 +168,14 @@ async def kill_and_restart(server: BotApiProcess, report: Report, burst: int, ov
         rows_per_timer = await _outbox_rows_per_timer(database)
 
     report.add("restart: first Bot API call after process start", built - started, "s")
-    report.add(f"restart: all {overdue:,} overdue timers fired after process start", fired_at - started, "s",
-               at_most=2.0)
+    report.add(
+        f"restart: all {overdue:,} overdue timers fired after process start", fired_at - started, "s", at_most=2.0
+    )
     report.add("restart: all fired after the first Bot API call", fired_at - built, "s")
     report.add("restart: ready (polling) after process start", ready - started, "s")
-    report.add("timers fired twice (outbox rows of one timer > 1)", sum(c > 1 for c in rows_per_timer.values()), "",
-               at_most=0)
+    report.add(
+        "timers fired twice (outbox rows of one timer > 1)", sum(c > 1 for c in rows_per_timer.values()), "", at_most=0
+    )
     report.add("timers never fired", total - fired, "", at_most=0)
     report.add("messages sent twice", sum(count - 1 for count in sent.values()), "", at_most=0)
     report.add("restart: every queued message delivered after ready", max(a[0] for a in after) - ready, "s")
@@ -234,8 +243,10 @@ async def main() -> Report:
         report.add("bare aiogram bot: lag p50 (one run)", median([percentile(run, 50) * ms for run in bare]), "ms")
         report.add("bare aiogram bot: lag p99", bare_p99, "ms")
         report.add("ratio of p99 to the bare bot's", p99 / bare_p99, "×")
-        report.note(f"{args.runs} run(s); lag = due time → sendMessage at the server; per-run p99: "
-                    + ", ".join(f"{percentile(run, 99) * ms:.0f} ms" for run in ours))
+        report.note(
+            f"{args.runs} run(s); lag = due time → sendMessage at the server; per-run p99: "
+            + ", ".join(f"{percentile(run, 99) * ms:.0f} ms" for run in ours)
+        )
         await kill_and_restart(server, report, burst=100 if args.quick else 300, overdue=1_000)
     report.print()
     return report

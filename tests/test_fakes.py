@@ -100,7 +100,11 @@ async def test_get_me_send_and_edit(server: FakeBotApi, bot: Bot) -> None:
     assert sent[0].callback_data() == ["ok", "no"]
     assert sent[0].params["chat_id"] == 1  # JSON-encoded form fields are decoded
     assert [r.method for r in server.requests] == [
-        "getMe", "sendMessage", "sendMessage", "sendMessage", "editMessageText",
+        "getMe",
+        "sendMessage",
+        "sendMessage",
+        "sendMessage",
+        "editMessageText",
     ]
     assert server.chat_messages(1)[0]["text"] == "done"
 

@@ -79,7 +79,7 @@ async def test_a_transient_fault_ends_in_exactly_one_delivery(line: Line, fault:
 
 @pytest.mark.parametrize("fault", ["blocked", "chat_not_found"])
 async def test_an_unreachable_recipient_is_marked_and_the_escalation_moves_on(line: Line, fault: str) -> None:
-    """"Bot was blocked by the user" (403) or "chat not found" (400): no retry, the row is undeliverable,
+    """ "Bot was blocked by the user" (403) or "chat not found" (400): no retry, the row is undeliverable,
     and its failure hook queues the next step in the same transaction (A2: the alert climbs the chain)."""
 
     async def next_step(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
@@ -142,8 +142,13 @@ async def test_two_bot_processes_on_one_postgresql_send_and_fire_everything_once
 
             async def remind(uow: UnitOfWork, timer: Timer, now: datetime, name: str = name) -> None:
                 fired_by.setdefault(timer.ref, []).append(name)
-                await queue_text(uow, now, key=f"reminder:{timer.ref}", chat_id=300 + int(timer.ref) % 5,
-                                 text=f"reminder {timer.ref}")
+                await queue_text(
+                    uow,
+                    now,
+                    key=f"reminder:{timer.ref}",
+                    chat_id=300 + int(timer.ref) % 5,
+                    text=f"reminder {timer.ref}",
+                )
 
             app.timers.register("remind", remind)
             apps.append(app)
@@ -172,8 +177,12 @@ async def test_a_webhook_retry_of_the_same_update_is_processed_once(sqlite_url: 
     """Telegram retries a webhook delivery it thinks failed: the second copy changes nothing."""
     async with FakeBotApi() as server:
         app = await build_app(
-            settings_for(sqlite_url, telegram_api_base=server.base_url, webhook_url="https://bot.example",
-                         webhook_secret="s3cret")
+            settings_for(
+                sqlite_url,
+                telegram_api_base=server.base_url,
+                webhook_url="https://bot.example",
+                webhook_secret="s3cret",
+            )
         )
         runner = web.AppRunner(build_web_app(app))
         await runner.setup()
