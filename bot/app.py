@@ -34,7 +34,7 @@ from handlers import build_routers
 from handlers.commands import CORE_COMMANDS, CommandInfo
 from handlers.middlewares import UpdateContext
 from storage.db import create_engine, create_session_factory
-from storage.fsm import SqlStorage
+from storage.fsm import SaveWizardsBeforeSending, SqlStorage
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
 
@@ -133,6 +133,8 @@ async def build_app(
         UpdateContext(uow, clock, members, i18n, policy.organisation.default_language, dispatcher.fsm)
     )
     dispatcher.update.outer_middleware(dispatcher.fsm)
+    if isinstance(dispatcher.fsm.storage, SqlStorage):
+        bot.session.middleware(SaveWizardsBeforeSending(dispatcher.fsm.storage))
     root, flow_router = build_routers()
     dispatcher.include_router(root)
     commands = list(CORE_COMMANDS)

@@ -8,8 +8,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from aiogram.methods import TelegramMethod
 
 from storage.models import WizardState
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -50,8 +53,9 @@ class SqlStorage(BaseStorage):
 
     @asynccontextmanager
     async def batched(self, batch: _Batch | None = None) -> AsyncIterator[None]:
-        """Within the block, a wizard is read from the database once and its changes are written in one
-        transaction at the end (a wizard step reads and writes its state ~4 times; each costs a transaction)."""
+        """Within the block, a wizard is read from the database once and its changes are written together,
+        before the bot next says something (`SaveWizardsBeforeSending`) and when the block ends: a wizard
+        step reads and writes its state ~4 times, and each would cost a transaction."""
         batch = batch or _Batch()
         token = self._batch.set(batch)
         try:
@@ -59,12 +63,24 @@ class SqlStorage(BaseStorage):
         finally:
             self._batch.reset(token)
             batch.open = False  # a task started inside and still running afterwards gets a batch of its own
-            changed = {key: wizard for key, wizard in batch.wizards.items() if wizard.changed}
-            if changed:
-                async with self._uow() as uow:
-                    for key, wizard in changed.items():
-                        await uow.wizards.put(key, wizard.state, wizard.data)
-                    await uow.commit()
+            await self._write(batch)
+
+    async def save_pending(self) -> None:
+        """Write what the current update changed so far (nothing outside an update)."""
+        batch = self._batch.get()
+        if batch is not None and batch.open:
+            await self._write(batch)
+
+    async def _write(self, batch: _Batch) -> None:
+        changed = {key: wizard for key, wizard in batch.wizards.items() if wizard.changed}
+        if not changed:
+            return
+        async with self._uow() as uow:
+            for key, wizard in changed.items():
+                await uow.wizards.put(key, wizard.state, wizard.data)
+            await uow.commit()
+        for wizard in changed.values():
+            wizard.changed = False
 
     async def _wizard(self, key: StorageKey) -> _Wizard:
         """The wizard as this batch sees it (read from the database on first use)."""
@@ -113,3 +129,18 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         """The engine is closed by the application, not by the storage."""
+
+
+class SaveWizardsBeforeSending(BaseRequestMiddleware):
+    """Every Bot API call first writes the wizard state the update changed: what the bot tells a user must
+    follow from a saved state, or a process killed right after a question leaves the stored wizard a step
+    behind the user's answer (tests/test_crash_recovery.py)."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self._storage = storage
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Any:
+        await self._storage.save_pending()
+        return await make_request(bot, method)

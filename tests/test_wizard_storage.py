@@ -9,7 +9,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from storage.db import create_engine, create_session_factory
-from storage.fsm import SqlStorage
+from storage.fsm import SaveWizardsBeforeSending, SqlStorage
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
 
@@ -81,3 +81,22 @@ async def test_two_updates_starting_the_same_wizard_at_once_both_succeed(
     await asyncio.gather(tap(first, "fire"), tap(second, "quality"))
     assert await first.get_state(KEY) == "Report:severity"
     assert (await first.get_data(KEY))["category"] in {"fire", "quality"}
+
+
+async def test_the_wizard_is_saved_before_the_bot_asks_the_next_question(
+    storages: tuple[SqlStorage, SqlStorage],
+) -> None:
+    """A process killed right after the question must not leave the stored wizard a step behind the answer."""
+    writer, reader = storages
+    seen_by_telegram: list[str | None] = []
+
+    async def ask(_bot: object, _method: object) -> bool:
+        seen_by_telegram.append(await reader.get_state(KEY))
+        return True
+
+    async with writer.batched():
+        await writer.set_state(KEY, "Report:place")
+        await SaveWizardsBeforeSending(writer)(ask, None, None)  # type: ignore[arg-type]
+        await writer.update_data(KEY, {"place": "Boiler house"})  # after the question: written at the end
+    assert seen_by_telegram == ["Report:place"]
+    assert await reader.get_data(KEY) == {"place": "Boiler house"}
