@@ -27,7 +27,7 @@ class UpdateContext(BaseMiddleware):
     """In one transaction: skips a redelivered update (webhook retry, polling overlap) and loads the member
     behind it from the database (fresh roles on every update). Then picks the language, and turns domain
     errors into a polite, translated answer. The update's wizard state is read in that same transaction,
-    and written once, when the update is done."""
+    and its changes written together, before the bot answers (`storage.fsm.SqlStorage.batched`)."""
 
     def __init__(
         self,

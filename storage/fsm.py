@@ -31,7 +31,7 @@ class _Wizard:
 
 @dataclass
 class _Batch:
-    """The wizards one update touched: each read once, written together when the update is done."""
+    """The wizards one update touched: each read once; changes written together (`SqlStorage.batched`)."""
 
     wizards: dict[str, _Wizard] = field(default_factory=dict)
     open: bool = True
