@@ -26,7 +26,8 @@ from bot.app import build_app
 from bot.clock import ManualClock
 from bot.policy import Policy, load_policy
 from bot.services.approval_walk import TIMER as STEP_TIMER
-from storage.models import Timer
+from storage.db import create_engine
+from storage.models import OutboxMessage, Timer
 from tests.conftest import POSTGRES_URL, Harness, reset_postgres, settings_for
 from tests.support.access import member, submit
 from tests.support.botapi_server import FakeBotApi
@@ -195,7 +196,6 @@ async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(t
             await server.wait_for(lambda: len(reminded()) >= len(requesters), timeout=120)
             # both reached polling (deleteWebhook comes right before it), so SIGTERM finds their signal handlers
             await server.wait_for(lambda: sum(r.method == "deleteWebhook" for r in server.requests) >= 2, timeout=120)
-            await asyncio.sleep(2.0)  # a bounded while for a second copy to arrive, if there were one
         finally:
             for process in processes:
                 if process.returncode is None:
@@ -210,3 +210,14 @@ async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(t
         assert len(reminded()) == len(requesters), reminded()
         assert all(any(f"Requester {user_id}" in text for text in reminded()) for user_id in requesters)
         assert server.duplicates() == []
+        # A second copy would still be in the outbox, queued by the other process: there is none.
+        engine = create_engine(POSTGRES_URL)
+        try:
+            async with engine.connect() as connection:
+                rows = (
+                    await connection.execute(select(OutboxMessage).where(OutboxMessage.chat_id == MARKETING_HEAD))
+                ).all()
+        finally:
+            await engine.dispose()
+        queued = [row for row in rows if str(row.payload.get("text", "")).startswith("⏰ Reminder")]
+        assert len(queued) == len(requesters) and all(row.state == "sent" for row in queued), queued
