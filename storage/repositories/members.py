@@ -58,4 +58,6 @@ class KeyValueRepository(Repository):
         return row.value if row else None
 
     async def set(self, key: str, value: str) -> None:
-        await self.session.merge(KeyValue(key=key, value=value))
+        """One statement: two processes starting together both write the bot's name, and a merge's
+        read-then-insert failed one of them on the key (seen in tests/test_faults_postgres.py)."""
+        await self.session.execute(self.upsert(KeyValue, ["key"], key=key, value=value))
