@@ -196,6 +196,9 @@ async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(t
             await server.wait_for(lambda: len(reminded()) >= len(requesters), timeout=120)
             # both reached polling (deleteWebhook comes right before it), so SIGTERM finds their signal handlers
             await server.wait_for(lambda: sum(r.method == "deleteWebhook" for r in server.requests) >= 2, timeout=120)
+        except TimeoutError as waited:  # say why a process did not get there
+            logs = "\n".join((tmp_path / f"bot{n}.log").read_text() for n in range(len(processes)))
+            raise AssertionError(f"{waited}\n{logs}") from None
         finally:
             for process in processes:
                 if process.returncode is None:
