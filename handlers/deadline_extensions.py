@@ -16,7 +16,7 @@ from bot.policy import Policy
 from bot.policy.deadlines import END_OF_DAY
 from bot.services.deadlines.service import MAX_REASON, DeadlineService
 from bot.services.deadlines.views import DeadlineTexts
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from handlers.admin import actor_of
 from handlers.deadline_ui import (
     DeadlineCb,

@@ -15,7 +15,7 @@ from bot.services.deadlines.reporting import report_chart, report_text
 from bot.services.deadlines.service import MAX_NOTE, DeadlineService
 from bot.services.deadlines.timeliness import TimelinessService
 from bot.services.deadlines.views import DeadlineTexts, DeadlineView
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from handlers.admin import actor_of
 from handlers.deadline_ui import (
     DeadlineCb,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.services.access import MAX_PURPOSE, MIN_PURPOSE
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from handlers.access_buttons import AccessCb, AskCb
 from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
 from handlers.publication_buttons import FormCb

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.services.incidents.reporting import MAX_LOSS, MAX_PLACE, MAX_TEXT
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from handlers.incident_keyboards import ReportCb
 from storage.incidents_models import Incident
 from tests.conftest import Harness

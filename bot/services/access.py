@@ -16,7 +16,7 @@ from bot.services.approvals import ApprovalService, ApprovalStatus, Resolution
 from bot.services.audit import record, refuse
 from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from storage.access_models import AccessGrant, AccessRequest, DatasetRow
 from storage.approval_models import ApprovalRequest
 from storage.models import Member

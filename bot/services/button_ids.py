@@ -6,4 +6,5 @@ from typing import Annotated
 
 from pydantic import Field
 
-RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+MAX_ROW_ID = 2**31 - 1  # id columns are 32-bit INTEGERs
+RowId = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,8 +15,10 @@ from bot.i18n import LANGUAGES
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
+from bot.services.button_ids import MAX_ROW_ID
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.messages import queue_text
+from bot.services.text import visible_text
 from storage.models import Invitation, Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -25,14 +26,7 @@ ADMIN = "administrator"
 MAX_NAME = 128
 PAGE_SIZE = 10
 MAX_PAGE = 100_000
-MAX_ID = 2**31 - 1  # ids are INTEGER columns
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def visible_text(text: str) -> str:
-    """A typed text as it is stored and shown back: control characters other than whitespace (which
-    nobody can see, and PostgreSQL cannot store: NUL) dropped; everything else exactly as typed."""
-    return "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
 
 
 def clean_name(text: str) -> str:
@@ -374,7 +368,7 @@ class MembershipService:
         return member
 
     async def _member(self, uow: UnitOfWork, member_id: int) -> Member:
-        member = await uow.members.get(member_id) if 0 < member_id <= MAX_ID else None  # forged ids too
+        member = await uow.members.get(member_id) if 0 < member_id <= MAX_ROW_ID else None  # forged ids too
         if member is None:
             raise NotFound(N_("This member does not exist."))
         return member

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.policy.schema import Publication as PublicationPolicy
 from bot.services.errors import N_, InvalidInput
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 
 KINDS = ("new", "change", "takedown")
 TITLE_LIMIT = 200

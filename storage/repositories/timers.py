@@ -4,7 +4,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Timer
@@ -20,20 +19,13 @@ class TimerRepository(Repository):
         """Create a timer, or move a pending one with the same key to the new due time."""
         key = key or f"{kind}:{ref}"
         self._on_schedule(due_at)
-        existing = await self.session.scalar(select(Timer).where(Timer.key == key))
-        if existing is None and self.dialect == "postgresql":
-            # Another process may create the same timer at this moment (two processes starting together plan
-            # the same shift timers): the second insert waits for the first and then does nothing, instead of
-            # failing the whole start-up on the unique key (tests/test_faults_postgres.py).
-            values = {"kind": kind, "ref": ref, "key": key, "due_at": due_at, "state": "pending", "created_at": now}
-            statement = pg_insert(Timer).values(**values).on_conflict_do_nothing(index_elements=[Timer.key])
-            if await self.session.scalar(statement.returning(Timer.id)) is not None:
-                return
-            existing = await self.session.scalar(select(Timer).where(Timer.key == key).with_for_update())
-        if existing is None:
-            self.session.add(Timer(kind=kind, ref=ref, key=key, due_at=due_at, state="pending", created_at=now))
-        elif existing.state == "pending":
-            existing.due_at = due_at
+        values = {"kind": kind, "ref": ref, "key": key, "due_at": due_at, "state": "pending", "created_at": now}
+        # One statement in the usual case; two processes planning the same timer at once both succeed.
+        created = await self.session.scalar(self.insert_ignoring_conflict(Timer, ["key"], **values).returning(Timer.id))
+        if created is None:  # the key exists: a pending timer moves, a fired or cancelled one stays
+            await self.session.execute(
+                update(Timer).where(Timer.key == key, Timer.state == "pending").values(due_at=due_at)
+            )
 
     async def cancel(self, key: str) -> None:
         await self.session.execute(

@@ -14,7 +14,7 @@ from bot.services.deadlines.people import LEADER, MANAGER
 from bot.services.deadlines.scheduling import MemberFacing
 from bot.services.deadlines.views import DeadlineView
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from storage.deadlines_models import DeadlineInstance
 from storage.models import Member
 from storage.uow import UnitOfWork

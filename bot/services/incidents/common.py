@@ -23,6 +23,7 @@ from bot.policy import Policy
 from bot.policy.schema import step_role
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
+from bot.services.button_ids import MAX_ROW_ID
 from bot.services.errors import N_, NotAllowed, NotFound
 from bot.services.members import ADMIN
 from storage.incidents_models import Incident
@@ -140,8 +141,8 @@ class Context:
         return member
 
     async def incident(self, uow: UnitOfWork, incident_id: int, *, lock: bool = False) -> Incident:
-        # a forged button's id beyond PostgreSQL's integer would fail the query, not find nothing (F3)
-        incident = await uow.incidents.get(incident_id, lock=lock) if 0 < incident_id < 2**31 else None
+        # a typed id beyond the id column would fail the query, not find nothing
+        incident = await uow.incidents.get(incident_id, lock=lock) if 0 < incident_id <= MAX_ROW_ID else None
         if incident is None:
             raise NotFound(N_("This incident does not exist."))
         return incident

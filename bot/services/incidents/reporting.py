@@ -12,7 +12,7 @@ from bot.services.incidents.common import Context, Words
 from bot.services.incidents.escalation import Escalation
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.views import Attachment, Draft, Submitted
-from bot.services.members import visible_text
+from bot.services.text import visible_text
 from storage.incidents_models import REPORTED, Incident, IncidentMedia
 from storage.models import Member
 from storage.uow import UnitOfWork
