@@ -35,6 +35,7 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.clock import Clock
 from bot.pacer import Pacer
+from bot.wake import wait_for_wake
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -155,10 +156,7 @@ class OutboxSender:
                 if self._stopping:
                     break
                 if delay > 0:
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                    except TimeoutError:
-                        pass
+                    await wait_for_wake(self._wake, delay)
             await asyncio.gather(*in_flight, return_exceptions=True)  # stop(): in-flight sends finish
         finally:
             for task in in_flight:  # cancelled: so are the sends

@@ -12,6 +12,7 @@ from datetime import timedelta
 import aiohttp
 
 from bot.clock import Clock
+from bot.wake import wait_for_wake
 from storage.access_models import WebhookDelivery
 from storage.uow import UnitOfWorkFactory
 
@@ -63,10 +64,7 @@ class WebhookSender:
                 delay = 5.0
             if self._stopping:
                 break
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=min(self._idle_check, max(0.05, delay)))
-            except TimeoutError:
-                pass
+            await wait_for_wake(self._wake, min(self._idle_check, max(0.05, delay)))
 
     def stop(self) -> None:
         self._stopping = True

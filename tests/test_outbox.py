@@ -3,6 +3,7 @@ unreachable recipients marked with their hook run, never sent twice (DESIGN.md, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from bot.clock import ManualClock
 from bot.outbox import OutboxSender
 from bot.pacer import Limits, Pacer
 from bot.services.messages import queue_edit, queue_text
+from bot.wake import wait_for_wake
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
@@ -145,7 +147,6 @@ async def test_two_senders_on_one_database_send_each_message_once(rig: Rig, data
     other = OutboxSender(UnitOfWorkFactory(create_session_factory(engine)), rig.bot, rig.clock)
     for n in range(40):
         await rig.queue(1000 + n % 7, f"m{n}")
-    import asyncio
 
     await asyncio.gather(rig.sender.drain(), other.drain())
     texts = rig.session.texts()
@@ -198,8 +199,6 @@ async def test_a_message_waiting_for_its_chats_turn_does_not_hold_up_another_cha
     """Telegram allows about one message a second per chat, so the second message to a busy chat waits for its
     turn; meanwhile an alert to another officer leaves at once. The running sender used to wait for its whole
     batch, the pacer's wait included, before claiming anything new (bench/alert_latency.py: ~1 s per alert)."""
-    import asyncio
-
     sender = OutboxSender(rig.uow, rig.bot, rig.clock, Pacer(Limits(per_chat_seconds=600)))
     running = asyncio.create_task(sender.run())
 
@@ -225,3 +224,16 @@ async def test_a_message_waiting_for_its_chats_turn_does_not_hold_up_another_cha
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_an_idle_sender_cancelled_as_it_is_woken_stops() -> None:
+    """The outbox and webhook senders idle in `wait_for_wake`. Python 3.11's asyncio.wait_for lost a
+    cancellation that came in the same loop turn as a wake-up (a finished send wakes the sender): the
+    sender carried on, and Ctrl+C, or a test stopping it, waited forever."""
+    wake = asyncio.Event()
+    waiting = asyncio.create_task(wait_for_wake(wake, 30))
+    await asyncio.sleep(0)  # one loop turn, no wall time: the task is now waiting
+    wake.set()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
