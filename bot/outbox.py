@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,8 +85,10 @@ class OutboxSender:
         self._finished: list[dict[str, Any]] = []
         self._writing = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._stopping = False
-        uow.signals.outbox_listeners.append(self._wake.set)
+        self._running = self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._claimed = 0  # rows being sent by the running sender
+        uow.signals.outbox_courier = self
 
     def on_failure(self, name: str, hook: FailureHook) -> None:
         """Register what to do, in the same transaction, when a row's recipient is unreachable."""
@@ -122,28 +125,16 @@ class OutboxSender:
         """Deliver until stopped, sleeping until woken by a commit, a finished batch or the next due row.
 
         New rows are claimed while earlier batches are still being sent: a message waiting for its chat's
-        turn (1 s per chat) must not hold up an alert to another chat (bench/alert_latency.py). At most
+        turn (1 s per chat) must not hold up an alert to another chat (bench/alert_latency.py). About
         `batch` rows are claimed at a time; each chat still has one row in flight at most (`claim`)."""
-        in_flight: set[asyncio.Task[None]] = set()
-        claimed = 0
-
-        def finished(task: asyncio.Task[None], count: int) -> None:
-            nonlocal claimed
-            in_flight.discard(task)
-            claimed -= count
-            self._wake.set()  # the chats of this batch may have their next rows ready
-
+        self._running = True
         try:
             while not self._stopping:
                 self._wake.clear()
                 try:
-                    room = self._batch - claimed
+                    room = self._batch - self._claimed
                     rows = await self._claim_batch(room) if room > 0 else []
-                    if rows:
-                        claimed += len(rows)
-                        task = asyncio.create_task(self._send(rows))
-                        in_flight.add(task)
-                        task.add_done_callback(functools.partial(finished, count=len(rows)))
+                    self._start_sending(rows)
                     if room <= 0:
                         delay = 30.0  # woken when a batch finishes
                     elif len(rows) == room:
@@ -157,10 +148,41 @@ class OutboxSender:
                     break
                 if delay > 0:
                     await wait_for_wake(self._wake, delay)
-            await asyncio.gather(*in_flight, return_exceptions=True)  # stop(): in-flight sends finish
+            await asyncio.gather(*self._in_flight, return_exceptions=True)  # stop(): in-flight sends finish
         finally:
-            for task in in_flight:  # cancelled: so are the sends
-                task.cancel()
+            self._running = False
+            for task in self._in_flight:  # cancelled: so are the sends, and they unwind (releasing their
+                task.cancel()  # database connections) before whoever cancelled goes on to close the engine
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def claim_queued(self, uow: UnitOfWork, row_ids: list[int]) -> Sequence[OutboxMessage]:
+        """A transaction that queued these rows is about to commit: claim in it those that may leave now
+        (see `UnitOfWork.commit`). Only while running; a stopped sender finds them at its next start."""
+        room = self._batch - self._claimed
+        if not self._running or self._stopping or room <= 0:
+            return []
+        now = self._clock.now()
+        return await uow.outbox.claim(now, now + self._claim, room, among=row_ids)
+
+    def committed(self, row_ids: list[int], claimed: Sequence[OutboxMessage]) -> None:
+        self._start_sending(list(claimed))
+        if len(claimed) < len(row_ids):
+            self._wake.set()
+
+    def _start_sending(self, rows: list[OutboxMessage]) -> None:
+        if not rows:
+            return
+        self._claimed += len(rows)
+        # A fresh context: rows handed over by a handler's commit must not send inside that update's context
+        # (its wizard batch would be written again before each of their sends, storage/fsm.py).
+        task = asyncio.create_task(self._send(rows), context=contextvars.Context())
+        self._in_flight.add(task)
+        task.add_done_callback(functools.partial(self._sent, count=len(rows)))
+
+    def _sent(self, task: asyncio.Task[None], count: int) -> None:
+        self._in_flight.discard(task)
+        self._claimed -= count
+        self._wake.set()  # the chats of this batch may have their next rows ready
 
     def stop(self) -> None:
         self._stopping = True

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.models import OutboxMessage
 from storage.repositories.access import AccessRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
@@ -23,10 +25,23 @@ from storage.repositories.updates import ProcessedUpdateRepository
 from storage.repositories.wizards import WizardRepository
 
 
+class OutboxCourier(Protocol):
+    """Takes the messages a transaction queued straight to the running sender (bot.outbox.OutboxSender)."""
+
+    async def claim_queued(self, uow: UnitOfWork, row_ids: list[int]) -> Sequence[OutboxMessage]:
+        """In the transaction, before it commits: claim those of its new rows that may leave at once."""
+        ...
+
+    def committed(self, row_ids: list[int], claimed: Sequence[OutboxMessage]) -> None:
+        """After the commit: send the claimed rows; find the others in a round of its own."""
+        ...
+
+
 class CommitSignals:
     """Wakes the outbox sender and the timer runner after a commit that gave them work."""
 
     def __init__(self) -> None:
+        self.outbox_courier: OutboxCourier | None = None
         self.outbox_listeners: list[Callable[[], None]] = []
         self.timer_listeners: list[Callable[[datetime], None]] = []
 
@@ -35,7 +50,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signals: CommitSignals) -> None:
         self._sessions = sessions
         self._signals = signals
-        self.outbox_touched = False
+        self.queued: list[int] = []  # outbox rows added in this transaction
         self.earliest_timer: datetime | None = None
 
     async def __aenter__(self) -> UnitOfWork:
@@ -50,21 +65,27 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        # The messages queued here are claimed in this same transaction, so an alert leaves as soon as the
+        # report is stored, without the sender's own claim transaction queued behind other writers (A1).
+        courier, queued = self._signals.outbox_courier, self.queued
+        claimed = await courier.claim_queued(self, queued) if courier and queued else []
         await self.session.commit()
-        if self.outbox_touched:
+        if courier and queued:
+            courier.committed(queued, claimed)
+        if queued:
             for wake in self._signals.outbox_listeners:
                 wake()
         if self.earliest_timer is not None:
             for wake_at in self._signals.timer_listeners:
                 wake_at(self.earliest_timer)
-        self.outbox_touched, self.earliest_timer = False, None
+        self.queued, self.earliest_timer = [], None
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self.outbox_touched, self.earliest_timer = False, None
+        self.queued, self.earliest_timer = [], None
 
-    def _outbox_added(self) -> None:
-        self.outbox_touched = True
+    def _outbox_added(self, row_id: int) -> None:
+        self.queued.append(row_id)
 
     def _timer_scheduled(self, due_at: datetime) -> None:
         if self.earliest_timer is None or due_at < self.earliest_timer:

@@ -4,7 +4,7 @@ unreachable recipients marked with their hook run, never sent twice (DESIGN.md, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import pytest
@@ -201,29 +201,64 @@ async def test_a_message_waiting_for_its_chats_turn_does_not_hold_up_another_cha
     batch, the pacer's wait included, before claiming anything new (bench/alert_latency.py: ~1 s per alert)."""
     sender = OutboxSender(rig.uow, rig.bot, rig.clock, Pacer(Limits(per_chat_seconds=600)))
     running = asyncio.create_task(sender.run())
-
-    async def sent(text: str) -> bool:
-        for _ in range(500):  # the sender is a real task doing real (recorded) sends: a bounded wait
-            if text in rig.session.texts():
-                return True
-            await asyncio.sleep(0.01)
-        return False
-
     try:
         await rig.queue(1, "first to the busy chat")
-        assert await sent("first to the busy chat")
+        assert await eventually(lambda: "first to the busy chat" in rig.session.texts())
         waiting = await rig.queue(1, "second to the busy chat")  # its turn comes in 600 s
         assert waiting is not None
-        for _ in range(500):  # claimed, and waiting for the chat's turn
+        for _ in range(500):  # claimed once the first is recorded as sent, then waiting for the chat's turn
             if (await rig.row(waiting)).state == "sending":
                 break
             await asyncio.sleep(0.01)
         await rig.queue(2, "alert to another officer")
-        assert await sent("alert to another officer")
+        assert await eventually(lambda: "alert to another officer" in rig.session.texts())
         assert "second to the busy chat" not in rig.session.texts()
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def eventually(check: Callable[[], bool]) -> bool:
+    """The running sender is a real task doing real (recorded) sends: a bounded wait for what it does."""
+    for _ in range(500):
+        if check():
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def test_the_running_sender_claims_a_message_in_the_transaction_that_queued_it(rig: Rig) -> None:
+    """An alert is claimed in the report's own transaction (A1): once the report is committed its alert is
+    already on its way, not waiting for a claim round of the sender's queued behind other writers
+    (bench/alert_latency.py)."""
+    running = asyncio.create_task(rig.sender.run())
+    try:
+        row_id = await rig.queue(7, "Alert: smoke in the server room")
+        assert row_id is not None
+        assert (await rig.row(row_id)).state in ("sending", "sent")
+        assert await eventually(lambda: rig.session.texts(7) == ["Alert: smoke in the server room"])
+    finally:
+        rig.sender.stop()
+        await running
+
+
+async def test_a_message_behind_its_chats_retry_is_not_taken_ahead_of_it(rig: Rig) -> None:
+    """Claiming in the queuing transaction keeps each chat's order: a message queued while an earlier one to
+    the same chat waits for its retry stays queued, and follows it."""
+    rig.session.fail_next("sendMessage", 10, "server_error")
+    await rig.queue(10, "first")
+    await rig.sender.drain()  # failed: retried after a backoff
+    running = asyncio.create_task(rig.sender.run())
+    try:
+        second = await rig.queue(10, "second")
+        assert second is not None
+        assert (await rig.row(second)).state == "pending"
+        rig.clock.advance(seconds=301)
+        rig.sender.wake()
+        assert await eventually(lambda: rig.session.texts(10) == ["first", "second"])
+    finally:
+        rig.sender.stop()
+        await running
 
 
 async def test_an_idle_sender_cancelled_as_it_is_woken_stops() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from storage.repositories.base import Repository
 
 
 class OutboxRepository(Repository):
-    def __init__(self, session: AsyncSession, on_add: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, session: AsyncSession, on_add: Callable[[int], None] = lambda row_id: None) -> None:
         super().__init__(session)
         self._on_add = on_add
 
@@ -46,8 +46,10 @@ class OutboxRepository(Repository):
             ref=ref,
             created_at=now,
         ).returning(OutboxMessage.id)
-        self._on_add()
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        row_id = (await self.session.execute(statement)).scalar_one_or_none()
+        if row_id is not None:
+            self._on_add(row_id)
+        return row_id
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
@@ -58,10 +60,12 @@ class OutboxRepository(Repository):
         )
         return rows.all()
 
-    async def claim(self, now: datetime, claim_until: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Claim the oldest sendable row of each chat: due, and nothing older for that chat still
-        in flight, due or retrying, so each chat's messages go out in order. Claimed rows are skipped by
-        other processes (SKIP LOCKED on PostgreSQL; SQLite serialises writers)."""
+    async def claim(
+        self, now: datetime, claim_until: datetime, limit: int, among: Collection[int] | None = None
+    ) -> Sequence[OutboxMessage]:
+        """Claim the oldest sendable row of each chat (only rows `among` these ids, if given): due, and
+        nothing older for that chat still in flight, due or retrying, so each chat's messages go out in order.
+        Claimed rows are skipped by other processes (SKIP LOCKED on PostgreSQL; SQLite serialises writers)."""
         earlier = aliased(OutboxMessage)
         blocking = exists().where(
             earlier.chat_id == OutboxMessage.chat_id,
@@ -81,6 +85,8 @@ class OutboxRepository(Repository):
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
+        if among is not None:
+            query = query.where(OutboxMessage.id.in_(among))
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True, of=OutboxMessage)
         rows = (await self.session.scalars(query)).all()
