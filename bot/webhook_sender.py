@@ -40,7 +40,7 @@ class WebhookSender:
         self._idle_check = idle_check
         self._wake = asyncio.Event()
         self._stopping = False
-        uow.signals.outbox_listeners.append(self._wake.set)  # decisions that post also message someone
+        uow.signals.webhook_listeners.append(self._wake.set)
 
     async def drain(self) -> int:
         """Deliver every row due now; returns how many were attempted."""

@@ -38,11 +38,11 @@ class OutboxCourier(Protocol):
 
 
 class CommitSignals:
-    """Wakes the outbox sender and the timer runner after a commit that gave them work."""
+    """Wakes the outbox sender, the webhook sender and the timer runner after a commit that gave them work."""
 
     def __init__(self) -> None:
         self.outbox_courier: OutboxCourier | None = None
-        self.outbox_listeners: list[Callable[[], None]] = []
+        self.webhook_listeners: list[Callable[[], None]] = []
         self.timer_listeners: list[Callable[[datetime], None]] = []
 
 
@@ -51,6 +51,7 @@ class UnitOfWork:
         self._sessions = sessions
         self._signals = signals
         self.queued: list[int] = []  # outbox rows added in this transaction
+        self.webhook_queued = False
         self.earliest_timer: datetime | None = None
 
     async def __aenter__(self) -> UnitOfWork:
@@ -72,20 +73,26 @@ class UnitOfWork:
         await self.session.commit()
         if courier and queued:
             courier.committed(queued, claimed)
-        if queued:
-            for wake in self._signals.outbox_listeners:
+        if self.webhook_queued:
+            for wake in self._signals.webhook_listeners:
                 wake()
         if self.earliest_timer is not None:
             for wake_at in self._signals.timer_listeners:
                 wake_at(self.earliest_timer)
-        self.queued, self.earliest_timer = [], None
+        self._forget_signals()
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self.queued, self.earliest_timer = [], None
+        self._forget_signals()
+
+    def _forget_signals(self) -> None:
+        self.queued, self.webhook_queued, self.earliest_timer = [], False, None
 
     def _outbox_added(self, row_id: int) -> None:
         self.queued.append(row_id)
+
+    def _webhook_queued(self) -> None:
+        self.webhook_queued = True
 
     def _timer_scheduled(self, due_at: datetime) -> None:
         if self.earliest_timer is None or due_at < self.earliest_timer:
@@ -142,7 +149,7 @@ class UnitOfWork:
 
     @cached_property
     def access(self) -> AccessRepository:
-        return AccessRepository(self.session)
+        return AccessRepository(self.session, on_webhook=self._webhook_queued)
 
     @cached_property
     def deadlines(self) -> DeadlineRepository:

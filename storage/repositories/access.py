@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access_models import (
     AccessGrant,
@@ -20,6 +21,10 @@ LIVE_GRANT = ("provisioning", "active")  # what deactivation and reviews act on
 
 
 class AccessRepository(Repository):
+    def __init__(self, session: AsyncSession, on_webhook: Callable[[], None] = lambda: None) -> None:
+        super().__init__(session)
+        self._on_webhook = on_webhook
+
     # Catalogue (C1) ---------------------------------------------------------------------------------
     async def datasets(self, *, include_inactive: bool = False) -> Sequence[DatasetRow]:
         query = select(DatasetRow)
@@ -131,6 +136,7 @@ class AccessRepository(Repository):
                 created_at=now,
             )
         )
+        self._on_webhook()
 
     async def claim_webhooks(self, now: datetime, claim_until: datetime, limit: int) -> Sequence[WebhookDelivery]:
         """Due deliveries (and ones whose sender died mid-send), claimed for this process."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.incidents_models import (
@@ -29,14 +29,11 @@ from storage.repositories.base import Repository
 class IncidentRepository(Repository):
     async def next_sequence(self, year: int) -> int:
         """The next number of `year`, allocated inside the caller's transaction (the row stays locked)."""
-        await self.session.execute(self.insert_ignoring_conflict(IncidentCounter, ["year"], year=year, last=0))
-        result = await self.session.execute(
-            update(IncidentCounter)
-            .where(IncidentCounter.year == year)
-            .values(last=IncidentCounter.last + 1)
-            .returning(IncidentCounter.last)
-        )
-        return int(result.scalar_one())
+        statement = self._insert(IncidentCounter, year=year, last=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["year"], set_={"last": IncidentCounter.last + 1}
+        ).returning(IncidentCounter.last)
+        return int((await self.session.execute(statement)).scalar_one())
 
     def add(self, incident: Incident) -> Incident:
         self.session.add(incident)
