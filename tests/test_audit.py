@@ -53,3 +53,21 @@ async def test_removing_the_newest_entry_is_detected_too(harness: Harness) -> No
         await uow.commit()
     report = await harness.app.audit.verify()
     assert not report.ok and report.broken_at is None and not report.head_matches
+
+
+async def test_a_unit_of_work_that_commits_twice_continues_the_chain_another_extended_meanwhile(
+    harness: Harness,
+) -> None:
+    """The head is read once per transaction, not once per unit of work: entries appended by someone else
+    between two commits of one unit of work are chained, not forked (F1)."""
+    async with harness.app.uow() as first:
+        for action in ("opened", "amended"):
+            await first.audit.append(at=harness.clock.now(), entity="case", entity_id=1, action=action)
+        await first.commit()
+        async with harness.app.uow() as meanwhile:
+            await meanwhile.audit.append(at=harness.clock.now(), entity="case", entity_id=2, action="opened")
+            await meanwhile.commit()
+        await first.audit.append(at=harness.clock.now(), entity="case", entity_id=1, action="closed")
+        await first.commit()
+    report = await harness.app.audit.verify()
+    assert report.ok and report.head_matches

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
 
 from storage.models import AuditEntry, AuditHead
 from storage.repositories.base import Repository
@@ -36,6 +38,24 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 class AuditRepository(Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._locked: tuple[SessionTransaction, AuditHead] | None = None
+
+    async def _head(self) -> AuditHead:
+        """The chain's head, read and locked once per transaction: a report's transaction appends several
+        entries, and each read would be one more statement before the alert can leave (A1). A new transaction
+        reads it afresh (populate_existing), since another process may have moved it meanwhile."""
+        current = self.session.sync_session.get_transaction()
+        if self._locked is None or self._locked[0] is not current:
+            query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+            head = await self.session.scalar(query.execution_options(populate_existing=True))
+            if head is None:
+                head = AuditHead(id=1, last_hash=GENESIS)
+                self.session.add(head)
+            self._locked = (self.session.sync_session.get_transaction(), head)
+        return self._locked[1]
+
     async def append(
         self,
         *,
@@ -48,10 +68,7 @@ class AuditRepository(Repository):
         chat_id: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        head = await self.session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-        if head is None:
-            head = AuditHead(id=1, last_hash=GENESIS)
-            self.session.add(head)
+        head = await self._head()
         entry = AuditEntry(
             at=at.replace(microsecond=0),
             entity=entity,
