@@ -4,7 +4,8 @@ unreachable recipients marked with their hook run, never sent twice (DESIGN.md, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import pytest
@@ -206,10 +207,11 @@ async def test_a_message_waiting_for_its_chats_turn_does_not_hold_up_another_cha
         assert await eventually(lambda: "first to the busy chat" in rig.session.texts())
         waiting = await rig.queue(1, "second to the busy chat")  # its turn comes in 600 s
         assert waiting is not None
-        for _ in range(500):  # claimed once the first is recorded as sent, then waiting for the chat's turn
-            if (await rig.row(waiting)).state == "sending":
-                break
-            await asyncio.sleep(0.01)
+
+        async def claimed() -> bool:  # once the first is recorded as sent, then waiting for the chat's turn
+            return (await rig.row(waiting)).state == "sending"
+
+        await eventually(claimed)
         await rig.queue(2, "alert to another officer")
         assert await eventually(lambda: "alert to another officer" in rig.session.texts())
         assert "second to the busy chat" not in rig.session.texts()
@@ -218,10 +220,13 @@ async def test_a_message_waiting_for_its_chats_turn_does_not_hold_up_another_cha
         await asyncio.gather(running, return_exceptions=True)
 
 
-async def eventually(check: Callable[[], bool]) -> bool:
+async def eventually(check: Callable[[], bool | Awaitable[bool]]) -> bool:
     """The running sender is a real task doing real (recorded) sends: a bounded wait for what it does."""
     for _ in range(500):
-        if check():
+        done = check()
+        if inspect.isawaitable(done):
+            done = await done
+        if done:
             return True
         await asyncio.sleep(0.01)
     return False

@@ -53,7 +53,7 @@ class AuditRepository(Repository):
             if head is None:
                 head = AuditHead(id=1, last_hash=GENESIS)
                 self.session.add(head)
-            self._locked = (self.session.sync_session.get_transaction(), head)
+            self._locked = (self.session.sync_session.get_transaction(), head)  # begun by the read if need be
         return self._locked[1]
 
     async def append(
