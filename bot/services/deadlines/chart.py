@@ -1,36 +1,15 @@
 """The timeliness chart (E4): one horizontal bar per department, stacked by outcome, as PNG bytes.
 
 matplotlib is imported when a chart is drawn (it is slow to import) and used through its object API
-with the Agg canvas, so no global pyplot state is involved. Chinese labels need a CJK font; without
-one installed the caller draws the chart in English (see ``cjk_font``)."""
+with the Agg canvas, so no global pyplot state is involved. Chinese labels need a CJK font: the
+caller passes one (``bot.services.fonts.cjk_font``)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import cache
 
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "Heiti SC",
-)
 COLOURS = ("#2e7d32", "#1565c0", "#ef6c00", "#c62828")  # on time, extended, late, missed
-
-
-@cache
-def cjk_font() -> str | None:
-    """The first installed font that has Chinese characters, if any."""
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
 
 
 def timeliness_chart(

@@ -9,9 +9,10 @@ from babel.dates import format_skeleton
 from babel.numbers import format_percent
 
 from bot.i18n import babel_locale
-from bot.services.deadlines.chart import cjk_font, timeliness_chart
+from bot.services.deadlines.chart import timeliness_chart
 from bot.services.deadlines.views import DeadlineTexts
 from bot.services.errors import N_
+from bot.services.fonts import cjk_font
 
 if TYPE_CHECKING:
     from bot.services.deadlines.timeliness import Tally, TimelinessReport
@@ -68,7 +69,7 @@ def report_text(report: TimelinessReport, order: list[str], texts: DeadlineTexts
 
 
 def report_chart(report: TimelinessReport, order: list[str], texts: DeadlineTexts, language: str) -> bytes:
-    """Drawn in the member's language when a Chinese font is installed, else in English."""
+    """Drawn in the member's language; in English only if no Chinese font could be found (see ``cjk_font``)."""
     font = cjk_font()
     if language != "en" and font is None:
         language = "en"

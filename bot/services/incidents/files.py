@@ -9,22 +9,22 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.services.fonts import cjk_font
 from bot.services.incidents import render
 from bot.services.incidents.common import Words
 from bot.services.incidents.views import Figures, IncidentCard
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
 FORMATS = ("csv", "xlsx")
 
 
 def chart_png(figures: Figures, w: Words) -> bytes:
-    """Incidents by category and by department as bars. Without a Chinese font on the machine the labels fall
-    back to English, so the chart never shows empty boxes. No pyplot: safe to draw in a worker thread."""
+    """Incidents by category and by department as bars. Chinese comes with the packaged font (``cjk_font``);
+    without any Chinese font the labels fall back to English, so the chart never shows empty boxes. No pyplot:
+    safe to draw in a worker thread."""
     from matplotlib import font_manager
     from matplotlib.figure import Figure
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    cjk = next((name for name in CJK_FONTS if name in installed), None)
+    cjk = cjk_font()
     labels = w if cjk or w.language == "en" else Words(w.i18n, w.policy, "en")
     font = font_manager.FontProperties(family=[cjk] if cjk else ["DejaVu Sans"])
     figure = Figure(figsize=(10, 4.5))
