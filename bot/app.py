@@ -14,7 +14,7 @@ from typing import Protocol
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -169,7 +169,10 @@ def _fsm_storage(settings: Settings, uow: UnitOfWorkFactory) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage  # optional dependency: pip install .[redis]
 
-        return RedisStorage.from_url(settings.redis_url)
+        # keyed by bot too, as in the database: bots sharing one Redis keep their wizards apart
+        return RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        )
     return SqlStorage(uow)
 
 
