@@ -49,7 +49,8 @@ def _cjk_font() -> str | None:
 
     path = packaged_font_file()
     if path is not None:
-        font_manager.fontManager.addfont(path)  # every face of the collection, SC among them
+        if not any(Path(font.fname) == path for font in font_manager.fontManager.ttflist):
+            font_manager.fontManager.addfont(path)  # every face of the collection, SC among them
         return PACKAGED_FAMILY
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return next((name for name in SYSTEM_CJK_FONTS if name in installed), None)
