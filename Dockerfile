@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Only what the package needs; the .po catalogues are read at start, so there is nothing to compile.
-COPY pyproject.toml README.md build/
+COPY pyproject.toml build/
 COPY bot build/bot
 COPY handlers build/handlers
 COPY storage build/storage
