@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -69,6 +70,33 @@ async def test_a_restart_in_the_middle_of_a_wizard_loses_nothing(sqlite_url: str
     assert any(answer.startswith("Invitation created.") for answer in answers), answers
     await second.app.close()
     assert [key async for key in redis.scan_iter("*:state")] == []  # a finished wizard leaves nothing behind
+
+
+async def test_the_wizard_is_in_redis_before_the_bot_asks_the_next_question(sqlite_url: str, redis: Redis) -> None:
+    """A process killed right after a question must not leave the stored wizard a step behind: with Redis every
+    change is written at once (the database storage needs SaveWizardsBeforeSending for that)."""
+    h = await started(sqlite_url)
+    storage = h.app.dispatcher.fsm.storage
+    key = StorageKey(bot_id=h.app.bot.id, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    stored_when_asked: dict[str, str | None] = {}
+
+    async def watch(make_request, bot, method):  # type: ignore[no-untyped-def]
+        text = getattr(method, "text", "") or ""
+        for step in ("Step 2 of 3", "Step 3 of 3"):
+            if text.startswith(step):
+                stored_when_asked[step] = await storage.get_state(key)
+        return await make_request(bot, method)
+
+    h.session.middleware(watch)
+    try:
+        await h.press(ADMIN_ID, LanguageCb(code="en"))
+        await h.send(ADMIN_ID, "/invite")
+        await h.press(ADMIN_ID, InviteCb(action="role", value="leader"))
+        await h.press(ADMIN_ID, InviteCb(action="next"))
+        await h.press(ADMIN_ID, InviteCb(action="dept", value="office"))
+    finally:
+        await h.app.close()
+    assert stored_when_asked == {"Step 2 of 3": "InviteWizard:department", "Step 3 of 3": "InviteWizard:name"}
 
 
 async def test_two_instances_on_one_redis_share_a_wizard(sqlite_url: str, redis: Redis) -> None:
