@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from functools import partial
 
 from bot.clock import Clock
+from bot.outgoing.access import review_actions
 from bot.policy import Policy
 from bot.services.access_catalogue import MODE_NAMES, Catalogue
 from bot.services.access_grants import GrantService
@@ -16,7 +17,6 @@ from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, NotAllowed, NotFound
-from handlers.access_buttons import review_keyboard
 from storage.access_models import AccessGrant, DatasetRow
 from storage.models import Member, Timer
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -152,5 +152,5 @@ class ReviewService:
                 f"access-review:{cycle}:{dataset.id}:{reviewer.id}:{start}",
                 "\n".join(lines),
                 now,
-                review_keyboard(buttons, t),
+                review_actions(buttons, t),
             )

@@ -9,17 +9,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zlib import crc32
 
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import format_moment
+from bot.outgoing.approvals import decision_actions
+from bot.outgoing.cards import Actions
+from bot.outgoing.speaker import Translate
 from bot.policy import Policy
 from bot.policy.schema import step_role
 from bot.services.approval_routing import DEPARTMENT_HEAD
 from bot.services.errors import N_
 from bot.services.messages import queue_edit, queue_text
-from handlers.approval_buttons import Translate, card_keyboard
 from storage.approval_models import ApprovalRequest, ApprovalStep
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -152,7 +153,7 @@ class Notices:
             key=f"approval-card:{step.id}:{member.id}:{request.revision}:{step.level}:{crc32(header.encode()):x}:{now.timestamp():.0f}",
             chat_id=member.telegram_id,
             text="\n\n".join(parts)[:MAX_TEXT],
-            markup=card_keyboard(step.id, kind.on_returned is not None, t),
+            actions=decision_actions(step.id, kind.on_returned is not None, t),
             ref=step_ref(step.id),
             on_failure=CARD_FAILURE,
         )
@@ -164,12 +165,12 @@ class Notices:
         key: str,
         text: Callable[[Translate, str], str],
         now: datetime,
-        markup: Callable[[Translate], InlineKeyboardMarkup] | None = None,
+        actions: Callable[[Translate], Actions] | None = None,
     ) -> None:
         """Queue one message built in the member's language: ``text(gettext, language)``."""
         language = self.language(member)
         t = self.translator(language)
-        await self.say(uow, member, key, text(t, language), now, markup(t) if markup else None)
+        await self.say(uow, member, key, text(t, language), now, actions(t) if actions else ())
 
     async def say(
         self,
@@ -178,10 +179,10 @@ class Notices:
         key: str,
         text: str,
         now: datetime,
-        markup: InlineKeyboardMarkup | None = None,
+        actions: Actions = (),
         ref: str | None = None,
     ) -> None:
-        await queue_text(uow, now, key=key, chat_id=member.telegram_id, text=text[:MAX_TEXT], markup=markup, ref=ref)
+        await queue_text(uow, now, key=key, chat_id=member.telegram_id, text=text[:MAX_TEXT], actions=actions, ref=ref)
 
     async def close_cards(
         self, uow: UnitOfWork, ref: str, outcome: Callable[[Translate, str], str], now: datetime

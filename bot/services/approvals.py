@@ -18,6 +18,7 @@ from datetime import datetime
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
+from bot.outgoing.approvals import answer_actions
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approval_notices import Notices
@@ -26,7 +27,6 @@ from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepW
 from bot.services.audit import record, refuse
 from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from handlers.approval_buttons import answer_keyboard
 from storage.approval_models import ApprovalQuestion, ApprovalRequest, ApprovalStep
 from storage.models import Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -261,7 +261,7 @@ class ApprovalService:
                 now,
                 by=member,
                 principal=principal,
-                markup=lambda t: answer_keyboard(asked.id, t),
+                actions=lambda t: answer_actions(asked.id, t),
                 question=question,
             )
             await uow.commit()

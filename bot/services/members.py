@@ -12,10 +12,10 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import LANGUAGES
+from bot.outgoing.ids import MAX_ROW_ID
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.button_ids import MAX_ROW_ID
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.messages import queue_text
 from bot.services.text import visible_text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.outgoing.publication import revise_actions
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalKind, ApprovalService, ApprovalStatus, StepWindow
@@ -21,7 +22,6 @@ from bot.services.publication_channels import ChannelDesk
 from bot.services.publication_listing import HistoryEntry
 from bot.services.publication_render import CARD_BODY_LIMIT, Renderer
 from bot.services.publications import ENTITY, draft_of
-from handlers.publication_buttons import revise_keyboard
 from storage.approval_models import ApprovalRequest
 from storage.models import Member
 from storage.publication_models import Publication
@@ -186,5 +186,5 @@ class PublicationReview:
             key=f"{ENTITY}:{form.id}:v{form.version}:returned",
             chat_id=drafter.telegram_id,
             text=text,
-            markup=revise_keyboard(form.id, t),
+            actions=revise_actions(form.id, t),
         )

@@ -19,11 +19,11 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import format_moment, format_number
+from bot.outgoing.ids import MAX_ROW_ID
 from bot.policy import Policy
 from bot.policy.schema import step_role
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.button_ids import MAX_ROW_ID
 from bot.services.errors import N_, NotAllowed, NotFound
 from bot.services.members import ADMIN
 from storage.incidents_models import Incident

@@ -9,12 +9,11 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from aiogram.types import InlineKeyboardMarkup
-
+from bot.outgoing.cards import Actions
+from bot.outgoing.incidents import alert_actions
 from bot.policy.schema import DutyRoom
 from bot.services.actor import Actor
 from bot.services.incidents import render
-from bot.services.incidents.buttons import alert_markup
 from bot.services.incidents.common import ENTITY, Context, Words, names
 from bot.services.messages import queue_text
 from storage.incidents_models import REPORTED, Incident, IncidentAlert
@@ -25,7 +24,7 @@ ESCALATE = "incident.escalate"
 ALERT_FAILURE = "incident.alert"
 SYSTEM = Actor.command_line()
 Render = Callable[[Words], str]
-Markup = Callable[[Words], InlineKeyboardMarkup]
+Buttons = Callable[[Words], Actions]
 MEDIA_METHODS = {
     "photo": ("sendPhoto", "photo"),
     "document": ("sendDocument", "document"),
@@ -91,7 +90,7 @@ class Escalation:
         w = self.ctx.words()
         reporter = await self._reporter_name(uow, incident)
         text = render.alert_text(w, incident, reporter, round=0, steps=self.ctx.steps(incident), skipped=[])
-        await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_markup(w, incident.id), 0, now)
+        await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_actions(w._, incident.id), 0, now)
         await self._queue_media(uow, incident, room.group_chat_id, now)
         await self.ctx.record(uow, SYSTEM, incident, "group_alerted")
 
@@ -111,7 +110,7 @@ class Escalation:
         skipped = await self._skipped(uow, incident, w)
         text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped)
         queued = await self._queue_alert(
-            uow, incident, member.id, member.telegram_id, text, alert_markup(w, incident.id), round, now
+            uow, incident, member.id, member.telegram_id, text, alert_actions(w._, incident.id), round, now
         )
         if queued and first:  # the pin and the media once per recipient, not with every repeat
             await self._queue_media(uow, incident, member.telegram_id, now)
@@ -123,7 +122,7 @@ class Escalation:
         member_id: int | None,
         chat_id: int,
         text: str,
-        markup: InlineKeyboardMarkup,
+        actions: Actions,
         round: int,
         now: datetime,
     ) -> bool:
@@ -133,7 +132,7 @@ class Escalation:
             key=f"incident:{incident.id}:alert:{round}:{member_id or chat_id}",
             chat_id=chat_id,
             text=text,
-            markup=markup,
+            actions=actions,
             ref=alert_ref(incident.id),
             on_failure=ALERT_FAILURE,
         )
@@ -260,7 +259,7 @@ class Escalation:
         now: datetime,
         *,
         purpose: str,
-        markup: Markup | None = None,
+        buttons: Buttons | None = None,
     ) -> None:
         """A message about the incident to each member once, in that member's language."""
         token = secrets.token_hex(4)  # several changes may share one moment; each is its own message
@@ -276,7 +275,7 @@ class Escalation:
                 key=f"incident:{incident.id}:{purpose}:{member.id}:{token}",
                 chat_id=member.telegram_id,
                 text=text(w),
-                markup=markup(w) if markup else None,
+                actions=buttons(w) if buttons else (),
             )
 
     async def post_to_group(self, uow: UnitOfWork, incident: Incident, text: Render, now: datetime) -> None:

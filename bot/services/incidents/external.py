@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.outgoing.incidents import filing_actions
 from bot.services.actor import Actor
 from bot.services.incidents import render
-from bot.services.incidents.buttons import filing_markup
 from bot.services.incidents.common import LEADER, PRIMARY_STEP, Context, Words
 from bot.services.incidents.escalation import SYSTEM, Escalation
 from storage.incidents_models import EXTERNAL_FILED, EXTERNAL_MISSED, EXTERNAL_PENDING, Incident
@@ -116,7 +116,7 @@ class ExternalReports:
             text,
             now,
             purpose=f"reminder:{hours}",
-            markup=lambda w: filing_markup(w, incident.id),
+            buttons=lambda w: filing_actions(w._, incident.id),
         )
         await self.ctx.record(uow, SYSTEM, incident, "reminder", hours=hours, to=[m.name for m in members])
 
@@ -136,7 +136,13 @@ class ExternalReports:
             )
 
         await self.escalation.notify(
-            uow, incident, members, text, now, purpose="external_missed", markup=lambda w: filing_markup(w, incident.id)
+            uow,
+            incident,
+            members,
+            text,
+            now,
+            purpose="external_missed",
+            buttons=lambda w: filing_actions(w._, incident.id),
         )
         await self.ctx.record(uow, SYSTEM, incident, "external_missed")
 

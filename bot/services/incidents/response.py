@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.outgoing.incidents import alert_actions, details_actions
 from bot.services.actor import Actor
 from bot.services.errors import N_, Conflict, InvalidInput
 from bot.services.incidents import render
-from bot.services.incidents.buttons import alert_markup, details_markup
 from bot.services.incidents.common import DUTY_OFFICER, Context, Words
 from bot.services.incidents.escalation import ESCALATE, Escalation, alert_ref
 from bot.services.incidents.external import ExternalReports
@@ -119,7 +119,7 @@ class Response:
                 original_id=original.id,
                 chat_id=alert.chat_id,
                 text=text,
-                markup=alert_markup(w, incident.id, acknowledged=True),
+                actions=alert_actions(w._, incident.id, acknowledged=True),
             )
 
     # Handling (A3) ---------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class Response:
                 text,
                 now,
                 purpose=f"status-{incident.status}",
-                markup=lambda w: details_markup(w, incident.id),
+                buttons=lambda w: details_actions(w._, incident.id),
             )
             await self.escalation.post_to_group(uow, incident, text, now)
             await uow.commit()
@@ -220,7 +220,7 @@ class Response:
                 ),
                 now,
                 purpose="assigned",
-                markup=lambda w: details_markup(w, incident.id),
+                buttons=lambda w: details_actions(w._, incident.id),
             )
             await self.escalation.notify(
                 uow,
