@@ -169,8 +169,8 @@ class GrantService:
         request = await uow.access.request(grant.request_id)
         reason = reason or grant.end_reason
         for member in people:
-            language = self._notices.language(member)
-            t = self._notices.translator(language)
+            speaker = self._notices.speakers.to(member)
+            language, t = speaker.language, speaker._
             values = self._words(grant, dataset, holder, language)
             if task.action == "grant":
                 body = t(N_("Grant {mode} access to {dataset} for {holder} ({department}) until {until}.")).format(
@@ -279,22 +279,23 @@ class GrantService:
         holder = await self._member(uow, grant.holder_id)
         if not holder.active:
             return
-        language = self._notices.language(holder)
-        t = self._notices.translator(language)
+        speaker = self._notices.speakers.to(holder)
+        language, t = speaker.language, speaker._
         why = t(END_REASONS[reason]) if reason else ""
         text = t(msgid).format(**self._words(grant, dataset, holder, language), reason=why)
         await self._notices.say(uow, holder, key, text, now, actions(t) if actions else ())
 
     def _words(self, grant: AccessGrant, dataset: DatasetRow, holder: Member, language: str) -> dict[str, str | int]:
         """What messages about a grant name: its request, mode, data set, holder and end."""
-        t = self._notices.translator(language)
+        speaker = self._notices.speakers.in_language(language)
+        t = speaker._
         return {
             "request": grant.request_id,
             "mode": t(MODE_NAMES[grant.mode]),
             "dataset": dataset.name(language),
             "holder": holder.name,
             "department": self._catalogue.department_name(holder.department, language),
-            "until": self._notices.moment(grant.expires_at, language),
+            "until": speaker.moment(grant.expires_at),
         }
 
     async def _cancel_timers(self, uow: UnitOfWork, grant: AccessGrant) -> None:

@@ -128,8 +128,8 @@ class ReviewService:
         items: dict,
         now: datetime,
     ) -> None:
-        language = self._notices.language(reviewer)
-        t = self._notices.translator(language)
+        speaker = self._notices.speakers.to(reviewer)
+        language, t = speaker.language, speaker._
         holders = await uow.approvals.members(grant.holder_id for grant in grants)
         for start in range(0, len(grants), ITEMS_PER_MESSAGE):
             chunk = grants[start : start + ITEMS_PER_MESSAGE]
@@ -143,7 +143,7 @@ class ReviewService:
                 holder = holders[grant.holder_id]
                 lines.append(
                     f"{number}. {holder.name} · {self._catalogue.department_name(holder.department, language)} · "
-                    f"{t(MODE_NAMES[grant.mode])} · {self._notices.moment(grant.expires_at, language)}"
+                    f"{t(MODE_NAMES[grant.mode])} · {speaker.moment(grant.expires_at)}"
                 )
                 buttons.append((items[grant.id].id, f"{number}. {holder.name}"[:24]))
             await self._notices.say(

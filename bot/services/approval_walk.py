@@ -206,8 +206,8 @@ class StepWalk:
     async def _nobody(self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, now: datetime) -> None:
         kind = self._kinds[request.kind]
         for admin in await uow.members.with_role("administrator"):
-            language = self.notices.language(admin)
-            t = self.notices.translator(language)
+            speaker = self.notices.speakers.to(admin)
+            language, t = speaker.language, speaker._
             text = t(
                 N_(
                     "⚠️ Nobody can decide step {position} ({step}) of «{title}»: no active member holds that role. "
@@ -243,8 +243,8 @@ class StepWalk:
         """A message to the requester in their language about what ``by`` (maybe as a delegate) did;
         ``{title}`` and ``{name}`` in ``msgid`` are filled in."""
         requester = await self.member(uow, request.requester_id)
-        language = self.notices.language(requester)
-        t = self.notices.translator(language)
+        speaker = self.notices.speakers.to(requester)
+        language, t = speaker.language, speaker._
         acted = await uow.members.get(principal) if principal else None
         title = await self._kinds[request.kind].title(uow, request, language)
         text = t(msgid).format(title=title, name=self.notices.named(by, acted, language), **params)
@@ -256,7 +256,7 @@ class StepWalk:
         """The requester always knows where the request is and who holds it."""
         requester = await self.member(uow, request.requester_id)
         kind = self._kinds[request.kind]
-        title = await kind.title(uow, request, self.notices.language(requester))
+        title = await kind.title(uow, request, self.notices.speakers.language_of(requester))
         await self.notices.tell(
             uow,
             requester,

@@ -311,7 +311,7 @@ class ApprovalService:
                 requester = await self.walk.member(uow, request.requester_id)
                 principal = await uow.members.get(qualified[member.id] or 0)
                 title = await kind.title(uow, request, language)
-                t = self.notices.translator(language)
+                t = self.notices.speakers.in_language(language)._
                 since = step.activated_at or request.created_at
                 items.append(
                     QueueItem(
@@ -328,7 +328,7 @@ class ApprovalService:
             text = await self.notices.card_text(uow, kind, request, step, language)
             if principal:
                 away = await self.walk.member(uow, principal)
-                t = self.notices.translator(language)
+                t = self.notices.speakers.in_language(language)._
                 note = t(N_("You decide for {principal}, who is away; your decision will say so."))
                 text = note.format(principal=away.name) + "\n\n" + text
             return text, kind.on_returned is not None

@@ -119,7 +119,7 @@ class PublicationReview:
         """The form for a reviewer: every field, the flags, the checklist, and the changes since the
         version this step last decided on (D2, D3, D4)."""
         form = await self._form(uow, request)
-        t = self._engine.notices.translator(language)
+        t = self._engine.notices.speakers.in_language(language)._
         drafter = await uow.members.get(form.drafter_id)
         department = self._policy.department(form.department).name.get(language)
         draft = draft_of(form.current)
@@ -173,7 +173,7 @@ class PublicationReview:
         drafter = await uow.members.get(form.drafter_id)
         if drafter is None or not drafter.active:
             return
-        t = self._engine.notices.translator(self._engine.notices.language(drafter))
+        t = self._engine.notices.speakers.to(drafter)._
         text = t(
             N_(
                 "↩️ Your form #{id} «{title}» was returned for revision.\nComment: {comment}\nChange what is "

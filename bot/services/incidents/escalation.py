@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 from bot.outgoing.cards import Actions
 from bot.outgoing.incidents import alert_actions
+from bot.outgoing.speaker import Speaker
 from bot.policy.schema import DutyRoom
 from bot.services.actor import Actor
 from bot.services.incidents import render
-from bot.services.incidents.common import ENTITY, Context, Words, names
+from bot.services.incidents.common import ENTITY, Context, names
 from bot.services.messages import queue_text
 from storage.incidents_models import REPORTED, Incident, IncidentAlert
 from storage.models import Member, OutboxMessage, Timer
@@ -23,8 +24,8 @@ from storage.uow import UnitOfWork
 ESCALATE = "incident.escalate"
 ALERT_FAILURE = "incident.alert"
 SYSTEM = Actor.command_line()
-Render = Callable[[Words], str]
-Buttons = Callable[[Words], Actions]
+Render = Callable[[Speaker], str]
+Buttons = Callable[[Speaker], Actions]
 MEDIA_METHODS = {
     "photo": ("sendPhoto", "photo"),
     "document": ("sendDocument", "document"),
@@ -87,7 +88,7 @@ class Escalation:
         room = self._room(incident)
         if room is None or room.group_chat_id is None:
             return
-        w = self.ctx.words()
+        w = self.ctx.speaker()
         reporter = await self._reporter_name(uow, incident)
         text = render.alert_text(w, incident, reporter, round=0, steps=self.ctx.steps(incident), skipped=[])
         await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_actions(w._, incident.id), 0, now)
@@ -105,7 +106,7 @@ class Escalation:
         *,
         first: bool,
     ) -> None:
-        w = self.ctx.words(member)
+        w = self.ctx.speaker(member)
         reporter = await self._reporter_name(uow, incident)
         skipped = await self._skipped(uow, incident, w)
         text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped)
@@ -167,7 +168,7 @@ class Escalation:
                 key=f"{prefix}:{media.id}", chat_id=chat_id, method=method, payload=payload, now=now, ref=ref
             )
 
-    async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Words) -> list[str]:
+    async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Speaker) -> list[str]:
         """What the next step should know was skipped: unreachable members and steps with nobody in them."""
         skipped = []
         for entry in await uow.audit.for_entity(ENTITY, incident.id):
@@ -180,7 +181,7 @@ class Escalation:
     async def _tell_administrators(self, uow: UnitOfWork, incident: Incident, now: datetime, *, reached: bool) -> None:
         minutes = self.ctx.policy.incidents.repeat_minutes
 
-        def text(w: Words) -> str:
+        def text(w: Speaker) -> str:
             if reached:
                 message = w._(
                     "🔁 {number}: nobody acknowledged after the whole chain. The alert repeats to the "
@@ -268,7 +269,7 @@ class Escalation:
             if member.id in seen:
                 continue
             seen.add(member.id)
-            w = self.ctx.words(member)
+            w = self.ctx.speaker(member)
             await queue_text(
                 uow,
                 now,
@@ -288,5 +289,5 @@ class Escalation:
             now,
             key=f"incident:{incident.id}:group:{secrets.token_hex(6)}",
             chat_id=room.group_chat_id,
-            text=text(self.ctx.words()),
+            text=text(self.ctx.speaker()),
         )
