@@ -157,7 +157,8 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
 
 
 async def cmd_incidents_export(args: argparse.Namespace) -> int:
-    from bot.services.incidents import IncidentServices, Words
+    from bot.outgoing.speaker import Speaker
+    from bot.services.incidents import IncidentServices
     from bot.services.incidents.files import table_bytes
     from bot.services.incidents.periods import day_bounds
 
@@ -167,7 +168,7 @@ async def cmd_incidents_export(args: argparse.Namespace) -> int:
         incidents = IncidentServices.build(services.uow, services.clock, policy, i18n, lambda: None)
         start, end = day_bounds(args.first, args.last, policy.organisation.zone)
         cards = [c async for batch in incidents.queries.export(Actor.command_line(), start, end) for c in batch]
-        args.out.write_bytes(table_bytes(Words(i18n, policy, language), cards, args.format))
+        args.out.write_bytes(table_bytes(Speaker(i18n, policy, language), cards, args.format))
     print(f"{len(cards)} incidents written to {args.out}")
     return 0
 

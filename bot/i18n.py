@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gettext
 import io
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -65,12 +65,18 @@ def babel_locale(language: str) -> Locale:
 
 
 MOMENT_PATTERNS = {"zh_Hans": "y年M月d日 HH:mm", "en": "d MMM y, HH:mm"}
+DAY_PATTERNS = {"zh_Hans": "y年M月d日", "en": "d MMM y"}
 
 
 def format_moment(moment: datetime, language: str, tz: ZoneInfo) -> str:
     """A UTC moment shown in the organisation's time zone, in the member's locale (minutes, no seconds)."""
     pattern = MOMENT_PATTERNS.get(language, MOMENT_PATTERNS["en"])
     return format_datetime(moment.astimezone(tz), pattern, tzinfo=tz, locale=babel_locale(language))
+
+
+def format_day(day: date, language: str) -> str:
+    """A day in the style of ``format_moment``: "9 Oct 2025", "2025年10月9日"."""
+    return format_date(day, DAY_PATTERNS.get(language, DAY_PATTERNS["en"]), locale=babel_locale(language))
 
 
 def format_number(value: float, language: str) -> str:

@@ -35,6 +35,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 
 from bot.clock import Clock
+from bot.outgoing import telegram
 from bot.pacer import Pacer
 from bot.wake import wait_for_wake
 from storage.models import OutboxMessage
@@ -234,7 +235,7 @@ class OutboxSender:
                 await self._finish(row.id, state="sent", message_id=_message_id(result))
 
     async def _build_call(self, row: OutboxMessage) -> methods.TelegramMethod[Any]:
-        payload = dict(row.payload)
+        payload = telegram.render(dict(row.payload))  # a card's actions become its inline keyboard
         if row.edit_of is not None:
             async with self._uow() as uow:
                 original = await uow.outbox.get(row.edit_of)

@@ -14,11 +14,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.outgoing.access import AccessCb
 from bot.policy import Policy
 from bot.services.access import AccessService, Draft
 from bot.services.access_catalogue import MODE_NAMES, DatasetView
 from bot.services.actor import Actor
-from handlers.access_buttons import AccessCb, AskCb, choices
+from handlers.access_buttons import AskCb, choices
 from handlers.access_texts import overview_text
 from handlers.admin import actor_of
 from handlers.dates import parse_day

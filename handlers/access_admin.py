@@ -15,12 +15,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.i18n import format_moment
+from bot.outgoing.access import AccessCb
 from bot.policy import Policy
 from bot.services.access_catalogue import MODE_NAMES, CatalogueService
 from bot.services.access_grants import GrantService
 from bot.services.access_reports import AccessReports
 from bot.services.access_review import ReviewService
-from handlers.access_buttons import AccessCb, ReportCb, choices
+from handlers.access_buttons import ReportCb, choices
 from handlers.admin import actor_of
 from handlers.dates import parse_period
 from handlers.filters import IsMember

@@ -1,24 +1,16 @@
-"""Callback data and keyboards of the data-access flow. Services queue some of them in the
-recipient's language (``gettext`` is bound to it); every press is re-authorised (F3)."""
+"""Callback data and keyboards of the data-access flow's wizards; every press is re-authorised (F3).
+The buttons queued for other members (tasks, extensions, reviews) live in bot/outgoing/access.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.services.button_ids import RowId
-
-Translate = Callable[[str], str]
-
-
-class AccessCb(CallbackData, prefix="acc"):
-    """Things that happen to existing requests, grants, tasks and review items."""
-
-    action: str  # done (task) | extend | withdraw | keep | drop (review) | new
-    id: RowId = 0
+from bot.outgoing.ids import RowId
+from bot.outgoing.speaker import Translate
 
 
 class AskCb(CallbackData, prefix="acw"):
@@ -38,27 +30,6 @@ class CatalogueCb(CallbackData, prefix="cat"):
 class ReportCb(CallbackData, prefix="rep"):
     action: str  # holders | ds | export | period | format
     value: str = ""
-
-
-def task_keyboard(task_id: int, action: str, gettext: Translate) -> InlineKeyboardMarkup:
-    label = gettext("✅ Done: access granted") if action == "grant" else gettext("✅ Done: access removed")
-    return InlineKeyboardMarkup(inline_keyboard=[[button(label, AccessCb(action="done", id=task_id))]])
-
-
-def extend_keyboard(grant_id: int, gettext: Translate) -> InlineKeyboardMarkup:
-    label = gettext("⏳ Ask for an extension")
-    return InlineKeyboardMarkup(inline_keyboard=[[button(label, AccessCb(action="extend", id=grant_id))]])
-
-
-def review_keyboard(items: Iterable[tuple[int, str]], gettext: Translate) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            button(gettext("✅ Keep {who}").format(who=label), AccessCb(action="keep", id=item_id)),
-            button(gettext("⛔ Revoke {who}").format(who=label), AccessCb(action="drop", id=item_id)),
-        ]
-        for item_id, label in items
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def choices(

@@ -13,11 +13,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import format_moment
+from bot.outgoing.approvals import AnswerCb, ApprovalCb, decision_actions, queue_actions
+from bot.outgoing.telegram import keyboard
 from bot.policy import Policy
 from bot.services.approvals import ApprovalService
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from handlers.admin import actor_of
-from handlers.approval_buttons import AnswerCb, ApprovalCb, card_keyboard, queue_keyboard
 from handlers.filters import IsMember
 from handlers.keyboards import button
 
@@ -42,14 +43,14 @@ async def list_queue(message: Message, approvals: ApprovalService, policy: Polic
         if item.principal:
             lines.append("   " + _("for {principal}, as their delegate").format(principal=item.principal))
     buttons = [(item.step_id, f"{number}. {item.title}"[:48]) for number, item in enumerate(items, start=1)]
-    await message.answer("\n".join(lines), reply_markup=queue_keyboard(buttons))
+    await message.answer("\n".join(lines), reply_markup=keyboard(queue_actions(buttons)))
 
 
 async def open_card(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService, language: str) -> None:
     text, returnable = await approvals.card(actor_of(query), callback_data.step, language)
     await query.answer()
     if query.message:
-        await query.message.answer(text, reply_markup=card_keyboard(callback_data.step, returnable, _))
+        await query.message.answer(text, reply_markup=keyboard(decision_actions(callback_data.step, returnable, _)))
 
 
 async def approve(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService) -> None:

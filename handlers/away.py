@@ -6,6 +6,7 @@ from datetime import date
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -13,17 +14,22 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.i18n import format_moment
+from bot.outgoing.ids import RowId
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approval_away import AwayService
 from handlers.access_buttons import choices
 from handlers.admin import actor_of
-from handlers.approval_buttons import AwayCb
 from handlers.dates import parse_day
 from handlers.filters import IsMember
 from handlers.keyboards import button
 
 OFF_WORDS = {"off", "back", "end", "结束", "取消", "回来"}
+
+
+class AwayCb(CallbackData, prefix="away"):
+    action: str  # to | off | cancel
+    member: RowId = 0
 
 
 class AwayWizard(StatesGroup):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.services.button_ids import RowId
+from bot.outgoing.ids import RowId
 
 
 class LanguageCb(CallbackData, prefix="lang"):

@@ -12,6 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.outgoing.deadlines import DeadlineCb
 from bot.policy import Policy
 from bot.policy.deadlines import END_OF_DAY
 from bot.services.deadlines.service import MAX_REASON, DeadlineService
@@ -19,7 +20,6 @@ from bot.services.deadlines.views import DeadlineTexts
 from bot.services.text import visible_text
 from handlers.admin import actor_of
 from handlers.deadline_ui import (
-    DeadlineCb,
     DeadlineFormCb,
     cancel_form,
     form_keyboard,

@@ -1,5 +1,6 @@
 """Callback data, keyboards and input parsing of the deadlines flow. Buttons carry ids only; every
-press is re-authorised by the service it calls (F3)."""
+press is re-authorised by the service it calls (F3). The buttons under reminders and extension
+requests live in bot/outgoing/deadlines.py."""
 
 from __future__ import annotations
 
@@ -16,13 +17,8 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.button_ids import RowId
+from bot.outgoing.deadlines import DeadlineCb
 from handlers.keyboards import button
-
-
-class DeadlineCb(CallbackData, prefix="dl"):
-    action: str  # done | more | grant | decline
-    id: RowId
 
 
 class DeadlineFormCb(CallbackData, prefix="dlf"):
@@ -59,27 +55,6 @@ async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
 
 def not_a_command(message: Message) -> bool:
     return not (message.text or "").startswith("/")
-
-
-def item_keyboard(instance_id: int, done: str, more: str) -> InlineKeyboardMarkup:
-    """Done and "Need more time" under a reminder; labels come in the recipient's language."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button(done, DeadlineCb(action="done", id=instance_id))],
-            [button(more, DeadlineCb(action="more", id=instance_id))],
-        ]
-    )
-
-
-def extension_keyboard(instance_id: int, grant: str, decline: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                button(grant, DeadlineCb(action="grant", id=instance_id)),
-                button(decline, DeadlineCb(action="decline", id=instance_id)),
-            ]
-        ]
-    )
 
 
 def done_buttons(items: Iterable[tuple[int, str]]) -> InlineKeyboardMarkup | None:

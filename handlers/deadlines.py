@@ -10,6 +10,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.outgoing.deadlines import DeadlineCb
 from bot.policy import Policy
 from bot.services.deadlines.reporting import report_chart, report_text
 from bot.services.deadlines.service import MAX_NOTE, DeadlineService
@@ -18,7 +19,6 @@ from bot.services.deadlines.views import DeadlineTexts, DeadlineView
 from bot.services.text import visible_text
 from handlers.admin import actor_of
 from handlers.deadline_ui import (
-    DeadlineCb,
     DeadlineFormCb,
     cancel_form,
     done_buttons,

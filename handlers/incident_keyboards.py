@@ -1,5 +1,5 @@
 """Keyboards and callback data of the incident flow. They only render choices; what a press may do is decided
-by the service it reaches (F3). The buttons queued with alerts live in bot/services/incidents/buttons.py."""
+by the service it reaches (F3). The buttons queued with alerts live in bot/outgoing/incidents.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardBu
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.outgoing.ids import RowId
+from bot.outgoing.incidents import IncidentCb
 from bot.policy import Policy
-from bot.services.button_ids import RowId
-from bot.services.incidents.buttons import IncidentCb, incident_button
 from bot.services.incidents.views import Page
 from handlers.keyboards import button
 
@@ -139,6 +139,10 @@ ACTION_LABELS = {
     "flag": "📤",
     "file": "📤",
 }
+
+
+def incident_button(text: str, action: str, incident_id: int, value: int = 0) -> InlineKeyboardButton:
+    return button(text, IncidentCb(action=action, id=incident_id, value=value))
 
 
 def card_keyboard(incident_id: int, actions: Iterable[str]) -> InlineKeyboardMarkup | None:

@@ -18,8 +18,9 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.outgoing.speaker import Speaker
 from bot.policy import Policy
-from bot.services.incidents import Attachment, Draft, Reporting, Words
+from bot.services.incidents import Attachment, Draft, Reporting
 from bot.services.incidents.render import place_text
 from bot.services.incidents.reporting import MAX_ATTACHMENTS
 from handlers.admin import actor_of
@@ -303,11 +304,11 @@ async def _show(message: Message | None, state: FSMContext, policy: Policy, lang
             reply_markup=skip_keyboard(done=True),
         )
     else:
-        text = _summary(data, Words(get_i18n(), policy, language))
+        text = _summary(data, Speaker(get_i18n(), policy, language))
         await message.answer(text, reply_markup=summary_keyboard(asks_loss(policy, data)))
 
 
-def _summary(data: dict[str, Any], w: Words) -> str:
+def _summary(data: dict[str, Any], w: Speaker) -> str:
     occurred = datetime.fromisoformat(data["occurred"]) if data.get("occurred") else None
     lines = [
         _("Please check your report:"),

@@ -15,10 +15,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.outgoing.incidents import IncidentCb
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.incidents import Queries, Response
-from bot.services.incidents.buttons import IncidentCb
 from bot.services.incidents.render import card_text
 from handlers.admin import actor_of
 from handlers.filters import IsMember

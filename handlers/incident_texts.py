@@ -7,12 +7,13 @@ from datetime import timedelta
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.outgoing.speaker import Speaker
 from bot.policy import Policy
-from bot.services.incidents import Figures, Page, Submitted, Words, render
+from bot.services.incidents import Figures, Page, Submitted, render
 
 
-def words(policy: Policy, language: str) -> Words:
-    return Words(get_i18n(), policy, language)
+def words(policy: Policy, language: str) -> Speaker:
+    return Speaker(get_i18n(), policy, language)
 
 
 def submitted_text(submitted: Submitted, policy: Policy, language: str) -> str:

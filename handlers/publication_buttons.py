@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.services.button_ids import RowId
+from bot.outgoing.publication import PubCb
 from handlers.keyboards import button
 
 SHEET_FIELDS = ("title", "body", "files", "channels", "audience", "quantity", "planned", "embargo", "options")
@@ -19,15 +19,6 @@ class FormCb(CallbackData, prefix="pf"):
     """The /publish wizard: kind | item | next | skip | back | cancel | ch | opt | edit | chk | submit | now."""
 
     action: str
-    value: str = ""
-
-
-class PubCb(CallbackData, prefix="pb"):
-    """/publications: list | open | hist | rec | recch | revise | change | takedown | review | search | export
-    | fmt | now | skip."""
-
-    action: str
-    id: RowId = 0
     value: str = ""
 
 
@@ -99,12 +90,6 @@ def form_card_keyboard(form_id: int, *, may_revise: bool, may_record: bool, may_
         )
     rows.append([button(_("◀ Back to the list"), PubCb(action="list"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def revise_keyboard(form_id: int, gettext) -> InlineKeyboardMarkup:  # noqa: ANN001 - the recipient's gettext
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[button(gettext("✏️ Revise and resubmit"), PubCb(action="revise", id=form_id))]]
-    )
 
 
 def list_keyboard(forms: Iterable[tuple[int, str]], *, reviewer: bool, manager: bool) -> InlineKeyboardMarkup:

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.outgoing.publication import PubCb
 from bot.policy import Policy
 from bot.services.errors import N_, InvalidInput
 from bot.services.publication_draft import (
@@ -32,7 +33,7 @@ from bot.services.publication_draft import (
 )
 from handlers import publication_sheet as sheet
 from handlers.filters import IsMember
-from handlers.publication_buttons import FormCb, PubCb, kind_keyboard
+from handlers.publication_buttons import FormCb, kind_keyboard
 from handlers.publication_sheet import checklist_keyboard, show_sheet
 from handlers.publication_steps import STEPS, PublishForm, load, prompt, save, show_step, step_of
 

@@ -8,12 +8,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.outgoing.publication import PubCb
 from bot.policy import Policy
 from bot.services.publication_draft import Draft, exaggeration_flags
 from bot.services.publication_render import Renderer
 from bot.services.publications import PublicationService
 from handlers.admin import actor_of
-from handlers.publication_buttons import FormCb, PubCb, items_keyboard, kind_keyboard, sheet_keyboard, toggles_keyboard
+from handlers.publication_buttons import FormCb, items_keyboard, kind_keyboard, sheet_keyboard, toggles_keyboard
 from handlers.publication_steps import STEPS, PublishForm, load, show_step
 
 

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.i18n import format_moment
+from bot.outgoing.publication import PubCb
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.errors import N_, InvalidInput
@@ -28,7 +29,6 @@ from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.labels import department_name
 from handlers.publication_buttons import (
-    PubCb,
     channels_to_record,
     form_card_keyboard,
     format_keyboard,

@@ -4,7 +4,8 @@ at once, and the quarterly access review — through the real Dispatcher and the
 
 from __future__ import annotations
 
-from handlers.access_buttons import AccessCb, AskCb
+from bot.outgoing.access import AccessCb
+from handlers.access_buttons import AskCb
 from handlers.callbacks import MemberCb
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.access import approve, audit, grants, member, open_task, submit

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 
 from bot.app import build_app
 from bot.clock import ManualClock
+from bot.outgoing.access import AccessCb
 from bot.policy import load_policy
-from handlers.access_buttons import AccessCb, CatalogueCb, ReportCb
+from handlers.access_buttons import CatalogueCb, ReportCb
 from tests.conftest import Harness, settings_for
 from tests.support.access import approve, audit, dataset_id, grants, member, open_task, request_access, submit
 from tests.support.org import HEAD, IC_OFFICER, LEADER, OWNER, REQUESTER, granted, organisation

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.access_buttons import AccessCb, AskCb
+from bot.outgoing.access import AccessCb
+from handlers.access_buttons import AskCb
 from tests.conftest import Harness
 from tests.support.access import dataset_id, request_access
 from tests.support.org import HEAD, OWNER, REQUESTER, organisation

@@ -8,9 +8,10 @@ from datetime import datetime
 
 import pytest
 
+from bot.outgoing.approvals import AnswerCb, ApprovalCb
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalKind, StepWindow
-from handlers.approval_buttons import AnswerCb, ApprovalCb, AwayCb
+from handlers.away import AwayCb
 from handlers.callbacks import MemberCb
 from storage.approval_models import ApprovalRequest
 from storage.uow import UnitOfWork

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.services.incidents.buttons import IncidentCb
-from handlers.access_buttons import AccessCb, AskCb
+from bot.outgoing.access import AccessCb
+from bot.outgoing.incidents import IncidentCb
+from handlers.access_buttons import AskCb
 from handlers.deadline_ui import DeadlineFormCb
 from handlers.incident_keyboards import ReportCb
 from handlers.publication_buttons import FormCb

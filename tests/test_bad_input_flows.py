@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.outgoing.access import AccessCb
+from bot.outgoing.deadlines import DeadlineCb
 from bot.services.access import MAX_PURPOSE, MIN_PURPOSE
 from bot.services.text import visible_text
-from handlers.access_buttons import AccessCb, AskCb
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
+from handlers.access_buttons import AskCb
+from handlers.deadline_ui import DeadlineFormCb
 from handlers.publication_buttons import FormCb
 from storage.access_models import AccessRequest
 from storage.deadlines_models import DeadlineInstance

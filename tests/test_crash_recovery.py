@@ -38,11 +38,11 @@ from sqlalchemy import update as sql_update
 
 from bench.common import bench_environment, bench_settings
 from bot.app import build_app
+from bot.outgoing.approvals import ApprovalCb
 from bot.services.access import Draft
 from bot.services.actor import Actor
 from bot.services.errors import DomainError
 from bot.services.incidents.escalation import ESCALATE
-from handlers.approval_buttons import ApprovalCb
 from handlers.incident_keyboards import ReportCb
 from storage.approval_models import ApprovalRequest, ApprovalStep
 from storage.db import create_engine

@@ -3,8 +3,9 @@ rules and are assigned and reminded like every other deadline."""
 
 from __future__ import annotations
 
+from bot.outgoing.deadlines import DeadlineCb
 from handlers.callbacks import LanguageCb
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
+from handlers.deadline_ui import DeadlineFormCb
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)
     SECRETARY,

@@ -3,7 +3,8 @@ declines; given time is recorded as an extension, not as on time (A5)."""
 
 from __future__ import annotations
 
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
+from bot.outgoing.deadlines import DeadlineCb
+from handlers.deadline_ui import DeadlineFormCb
 from tests.conftest import Harness
 from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)
     FINANCE,

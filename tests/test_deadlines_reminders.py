@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.deadline_ui import DeadlineCb, DeadlineFormCb
+from bot.outgoing.deadlines import DeadlineCb
+from handlers.deadline_ui import DeadlineFormCb
 from storage.models import AuditEntry, Timer
 from tests.conftest import Harness
 from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)

@@ -9,11 +9,11 @@ from aiogram.types import BufferedInputFile
 from sqlalchemy import select
 
 from bot.clock import ManualClock
+from bot.outgoing.deadlines import DeadlineCb
 from bot.policy.deadlines import HolidayOverride
 from bot.services.deadlines import TallyRow
 from bot.services.deadlines.timeliness import Tally
 from handlers.callbacks import LanguageCb
-from handlers.deadline_ui import DeadlineCb
 from storage.models import AuditEntry
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 
 from bot.clock import ManualClock
+from bot.outgoing.incidents import IncidentCb
 from bot.policy import load_policy
-from bot.services.incidents.buttons import IncidentCb
 from tests.conftest import POSTGRES_URL, reset_postgres
 from tests.support.incidents import (
     HEAD,

@@ -4,9 +4,9 @@ the officer's record of the filing — through the real Dispatcher, moving the i
 from __future__ import annotations
 
 from bot.clock import ManualClock
+from bot.outgoing.incidents import IncidentCb
 from bot.policy import load_policy
 from bot.policy.schema import CaseLimit
-from bot.services.incidents.buttons import IncidentCb
 from handlers.incident_keyboards import FilingCb
 from storage.incidents_models import EXTERNAL_FILED, EXTERNAL_MISSED
 from tests.conftest import Harness

@@ -3,7 +3,7 @@ card with the full timeline, and the lists — through the real Dispatcher."""
 
 from __future__ import annotations
 
-from bot.services.incidents.buttons import IncidentCb
+from bot.outgoing.incidents import IncidentCb
 from handlers.callbacks import MemberCb
 from handlers.incident_keyboards import ListCb
 from storage.incidents_models import CLOSED, IN_PROGRESS

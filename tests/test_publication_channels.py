@@ -14,8 +14,9 @@ from openpyxl import load_workbook
 
 from bot.app import build_app
 from bot.clock import ManualClock
+from bot.outgoing.publication import PubCb
 from bot.policy import load_policy
-from handlers.publication_buttons import FormCb, PubCb
+from handlers.publication_buttons import FormCb
 from tests.conftest import Harness, settings_for
 from tests.support.publication import (
     COLLEAGUE,

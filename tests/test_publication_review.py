@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.approval_buttons import ApprovalCb
-from handlers.publication_buttons import FormCb, PubCb
+from bot.outgoing.approvals import ApprovalCb
+from bot.outgoing.publication import PubCb
+from handlers.publication_buttons import FormCb
 from storage.models import AuditEntry
 from storage.publication_models import Publication
 from tests.conftest import Harness

@@ -229,12 +229,13 @@ class AccessService:
     # The engine's hooks (in the engine's unit of work) -------------------------------------------
     async def title(self, uow: UnitOfWork, approval: ApprovalRequest, language: str) -> str:
         request, dataset = await self._subject(uow, approval)
-        mode = self._approvals.notices.translator(language)(MODE_NAMES[request.mode])
+        mode = self._approvals.notices.speakers.in_language(language)._(MODE_NAMES[request.mode])
         return f"#{request.id} {dataset.name(language)} · {mode}"
 
     async def render(self, uow: UnitOfWork, approval: ApprovalRequest, language: str) -> str:
         request, dataset = await self._subject(uow, approval)
-        t = self._approvals.notices.translator(language)
+        speaker = self._approvals.notices.speakers.in_language(language)
+        t = speaker._
         requester = await uow.members.get(request.requester_id)
         lines = [
             t(N_("🔐 Data access request #{id}")).format(id=request.id),
@@ -244,7 +245,7 @@ class AccessService:
                 department=self.catalogue.department_name(dataset.department, language),
             ),
             t(N_("Mode: {mode}")).format(mode=t(MODE_NAMES[request.mode])),
-            t(N_("Until: {until}")).format(until=self._approvals.notices.moment(request.until, language)),
+            t(N_("Until: {until}")).format(until=speaker.moment(request.until)),
             t(N_("Requester: {name} · {department}")).format(
                 name=requester.name if requester else "?",
                 department=self.catalogue.department_name(approval.department, language),

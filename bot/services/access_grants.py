@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.clock import Clock
+from bot.outgoing.access import extend_actions, task_actions
+from bot.outgoing.cards import Actions
+from bot.outgoing.speaker import Translate
 from bot.policy import Policy
 from bot.services.access_catalogue import MODE_NAMES, Catalogue
 from bot.services.actor import Actor
@@ -24,7 +25,6 @@ from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting, StepWindow, distinct_levels
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, NotAllowed, NotFound
-from handlers.access_buttons import Translate, extend_keyboard, task_keyboard
 from storage.access_models import AccessGrant, AccessRequest, AccessTask, DatasetRow
 from storage.models import Member, Timer
 from storage.repositories.access import LIVE_GRANT
@@ -169,8 +169,8 @@ class GrantService:
         request = await uow.access.request(grant.request_id)
         reason = reason or grant.end_reason
         for member in people:
-            language = self._notices.language(member)
-            t = self._notices.translator(language)
+            speaker = self._notices.speakers.to(member)
+            language, t = speaker.language, speaker._
             values = self._words(grant, dataset, holder, language)
             if task.action == "grant":
                 body = t(N_("Grant {mode} access to {dataset} for {holder} ({department}) until {until}.")).format(
@@ -188,7 +188,7 @@ class GrantService:
                 f"access-task:{task.id}:{member.id}:{task.level}:{now.timestamp():.0f}",
                 f"{t(header)}\n\n{body}",
                 now,
-                task_keyboard(task.id, task.action, t),
+                task_actions(task.id, task.action, t),
                 ref=task_ref(task.id),  # so the card can be closed once the task is done
             )
 
@@ -232,8 +232,8 @@ class GrantService:
             return
         dataset = await self._catalogue.dataset(uow, grant.dataset_id)
         warning = N_("⏳ Your {mode} access to {dataset} ends on {until}. Need longer? Ask for an extension.")
-        markup = partial(extend_keyboard, grant.id)
-        await self._tell_holder(uow, grant, dataset, f"access-warning:{grant.id}", warning, now, markup=markup)
+        actions = partial(extend_actions, grant.id)
+        await self._tell_holder(uow, grant, dataset, f"access-warning:{grant.id}", warning, now, actions=actions)
         await record(uow, self._clock, Actor.command_line(), "access_grant", grant.id, "expiry_warned")
 
     async def on_expiry(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
@@ -273,28 +273,29 @@ class GrantService:
         now: datetime,
         *,
         reason: str | None = None,
-        markup: Callable[[Translate], InlineKeyboardMarkup] | None = None,
+        actions: Callable[[Translate], Actions] | None = None,
     ) -> None:
         """The holder hears about their grant in their own language (a departed holder hears nothing)."""
         holder = await self._member(uow, grant.holder_id)
         if not holder.active:
             return
-        language = self._notices.language(holder)
-        t = self._notices.translator(language)
+        speaker = self._notices.speakers.to(holder)
+        language, t = speaker.language, speaker._
         why = t(END_REASONS[reason]) if reason else ""
         text = t(msgid).format(**self._words(grant, dataset, holder, language), reason=why)
-        await self._notices.say(uow, holder, key, text, now, markup(t) if markup else None)
+        await self._notices.say(uow, holder, key, text, now, actions(t) if actions else ())
 
     def _words(self, grant: AccessGrant, dataset: DatasetRow, holder: Member, language: str) -> dict[str, str | int]:
         """What messages about a grant name: its request, mode, data set, holder and end."""
-        t = self._notices.translator(language)
+        speaker = self._notices.speakers.in_language(language)
+        t = speaker._
         return {
             "request": grant.request_id,
             "mode": t(MODE_NAMES[grant.mode]),
             "dataset": dataset.name(language),
             "holder": holder.name,
             "department": self._catalogue.department_name(holder.department, language),
-            "until": self._notices.moment(grant.expires_at, language),
+            "until": speaker.moment(grant.expires_at),
         }
 
     async def _cancel_timers(self, uow: UnitOfWork, grant: AccessGrant) -> None:

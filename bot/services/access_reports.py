@@ -80,7 +80,7 @@ class AccessReports:
         async with self._uow() as uow:
             member = await uow.members.by_telegram_id(actor.telegram_id) if actor.telegram_id else None
             visible = await self._reader(uow, actor)
-            t = self._notices.translator(language)
+            t = self._notices.speakers.in_language(language)._
             if what == "requests":
                 header, rows = await self._requests(uow, since, until, visible, language)
             else:
@@ -106,7 +106,7 @@ class AccessReports:
     async def _requests(
         self, uow: UnitOfWork, since: datetime, until: datetime, visible: Visible, language: str
     ) -> Table:
-        t = self._notices.translator(language)
+        t = self._notices.speakers.in_language(language)._
         requests = await uow.access.requests_between(since, until)
         people = await uow.approvals.members(r.requester_id for r in requests)
         datasets = {d.id: d for d in await self._catalogue.datasets(uow, include_inactive=True)}
@@ -162,7 +162,7 @@ class AccessReports:
     async def _grants(
         self, uow: UnitOfWork, since: datetime, until: datetime, visible: Visible, language: str
     ) -> Table:
-        t = self._notices.translator(language)
+        t = self._notices.speakers.in_language(language)._
         grants = await uow.access.grants_between(since, until)
         people = await uow.approvals.members(g.holder_id for g in grants)
         datasets = {d.id: d for d in await self._catalogue.datasets(uow, include_inactive=True)}

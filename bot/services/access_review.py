@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from functools import partial
 
 from bot.clock import Clock
+from bot.outgoing.access import review_actions
 from bot.policy import Policy
 from bot.services.access_catalogue import MODE_NAMES, Catalogue
 from bot.services.access_grants import GrantService
@@ -16,7 +17,6 @@ from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, NotAllowed, NotFound
-from handlers.access_buttons import review_keyboard
 from storage.access_models import AccessGrant, DatasetRow
 from storage.models import Member, Timer
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -128,8 +128,8 @@ class ReviewService:
         items: dict,
         now: datetime,
     ) -> None:
-        language = self._notices.language(reviewer)
-        t = self._notices.translator(language)
+        speaker = self._notices.speakers.to(reviewer)
+        language, t = speaker.language, speaker._
         holders = await uow.approvals.members(grant.holder_id for grant in grants)
         for start in range(0, len(grants), ITEMS_PER_MESSAGE):
             chunk = grants[start : start + ITEMS_PER_MESSAGE]
@@ -143,7 +143,7 @@ class ReviewService:
                 holder = holders[grant.holder_id]
                 lines.append(
                     f"{number}. {holder.name} · {self._catalogue.department_name(holder.department, language)} · "
-                    f"{t(MODE_NAMES[grant.mode])} · {self._notices.moment(grant.expires_at, language)}"
+                    f"{t(MODE_NAMES[grant.mode])} · {speaker.moment(grant.expires_at)}"
                 )
                 buttons.append((items[grant.id].id, f"{number}. {holder.name}"[:24]))
             await self._notices.say(
@@ -152,5 +152,5 @@ class ReviewService:
                 f"access-review:{cycle}:{dataset.id}:{reviewer.id}:{start}",
                 "\n".join(lines),
                 now,
-                review_keyboard(buttons, t),
+                review_actions(buttons, t),
             )

@@ -115,7 +115,7 @@ class AwayService:
                         "🤝 {name} is away until {until} and named you their delegate for approvals. "
                         "Decisions you make for them will say so."
                     )
-                ).format(name=member.name, until=notices.moment(ends, language)),
+                ).format(name=member.name, until=notices.speakers.in_language(language).moment(ends)),
                 now,
             )
             forwarded = await self._approvals.walk.forward(uow, member, delegate, now)

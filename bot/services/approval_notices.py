@@ -9,17 +9,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zlib import crc32
 
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.i18n import format_moment
+from bot.outgoing.approvals import decision_actions
+from bot.outgoing.cards import Actions
+from bot.outgoing.speaker import Speakers, Translate
 from bot.policy import Policy
 from bot.policy.schema import step_role
 from bot.services.approval_routing import DEPARTMENT_HEAD
 from bot.services.errors import N_
 from bot.services.messages import queue_edit, queue_text
-from handlers.approval_buttons import Translate, card_keyboard
 from storage.approval_models import ApprovalRequest, ApprovalStep
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -45,21 +45,12 @@ def step_ref(step_id: int) -> str:
 
 class Notices:
     def __init__(self, i18n: I18n, policy: Policy, clock: Clock) -> None:
-        self._i18n = i18n
+        self.speakers = Speakers(i18n, policy)
         self._policy = policy
         self._clock = clock
 
-    def language(self, member: Member) -> str:
-        return member.language or self._policy.organisation.default_language
-
-    def translator(self, language: str) -> Translate:
-        return lambda msgid: self._i18n.gettext(msgid, locale=language)
-
-    def moment(self, moment: datetime, language: str) -> str:
-        return format_moment(moment, language, self._policy.organisation.zone)
-
     def step_label(self, kind: ApprovalKind, spec: str, language: str) -> str:
-        t = self.translator(language)
+        t = self.speakers.in_language(language)._
         role = step_role(spec)
         if spec == DEPARTMENT_HEAD:
             return t(N_("department head"))
@@ -73,14 +64,16 @@ class Notices:
         name = member.name if member else "?"
         if principal is None:
             return name
-        return self.translator(language)(N_("{name} (delegate of {principal})")).format(
-            name=name, principal=principal.name
+        return (
+            self.speakers.in_language(language)
+            ._(N_("{name} (delegate of {principal})"))
+            .format(name=name, principal=principal.name)
         )
 
     async def card_text(
         self, uow: UnitOfWork, kind: ApprovalKind, request: ApprovalRequest, step: ApprovalStep, language: str
     ) -> str:
-        t = self.translator(language)
+        t = self.speakers.in_language(language)._
         lines = [
             await kind.render(uow, request, language),
             "",
@@ -94,7 +87,7 @@ class Notices:
         return "\n".join(lines)
 
     async def history(self, uow: UnitOfWork, kind: ApprovalKind, request: ApprovalRequest, language: str) -> list[str]:
-        t = self.translator(language)
+        t = self.speakers.in_language(language)._
         decisions = await uow.approvals.decisions(request.id)
         questions = await uow.approvals.questions(request.id)
         people = await uow.approvals.members(
@@ -109,7 +102,7 @@ class Notices:
                 "step": self.step_label(kind, request.steps[decision.position].spec, language),
                 "name": self.named(people.get(decision.member_id), people.get(decision.principal_id), language),
                 "decision": t(DECISION_WORDS[decision.action]),
-                "at": self.moment(decision.at, language),
+                "at": self.speakers.in_language(language).moment(decision.at),
             }
             line = t(
                 N_("{step}: {name} · {decision} · {at}") if decision.member_id else N_("{step}: {decision} · {at}")
@@ -136,8 +129,8 @@ class Notices:
         **params: Any,
     ) -> None:
         """The request with Approve / Reject / Ask (and Return, where the kind allows) buttons."""
-        language = self.language(member)
-        t = self.translator(language)
+        speaker = self.speakers.to(member)
+        language, t = speaker.language, speaker._
         parts = [t(header).format(**params)]
         if principal is not None:
             parts.append(
@@ -152,7 +145,7 @@ class Notices:
             key=f"approval-card:{step.id}:{member.id}:{request.revision}:{step.level}:{crc32(header.encode()):x}:{now.timestamp():.0f}",
             chat_id=member.telegram_id,
             text="\n\n".join(parts)[:MAX_TEXT],
-            markup=card_keyboard(step.id, kind.on_returned is not None, t),
+            actions=decision_actions(step.id, kind.on_returned is not None, t),
             ref=step_ref(step.id),
             on_failure=CARD_FAILURE,
         )
@@ -164,12 +157,12 @@ class Notices:
         key: str,
         text: Callable[[Translate, str], str],
         now: datetime,
-        markup: Callable[[Translate], InlineKeyboardMarkup] | None = None,
+        actions: Callable[[Translate], Actions] | None = None,
     ) -> None:
         """Queue one message built in the member's language: ``text(gettext, language)``."""
-        language = self.language(member)
-        t = self.translator(language)
-        await self.say(uow, member, key, text(t, language), now, markup(t) if markup else None)
+        speaker = self.speakers.to(member)
+        language, t = speaker.language, speaker._
+        await self.say(uow, member, key, text(t, language), now, actions(t) if actions else ())
 
     async def say(
         self,
@@ -178,10 +171,10 @@ class Notices:
         key: str,
         text: str,
         now: datetime,
-        markup: InlineKeyboardMarkup | None = None,
+        actions: Actions = (),
         ref: str | None = None,
     ) -> None:
-        await queue_text(uow, now, key=key, chat_id=member.telegram_id, text=text[:MAX_TEXT], markup=markup, ref=ref)
+        await queue_text(uow, now, key=key, chat_id=member.telegram_id, text=text[:MAX_TEXT], actions=actions, ref=ref)
 
     async def close_cards(
         self, uow: UnitOfWork, ref: str, outcome: Callable[[Translate, str], str], now: datetime
@@ -194,8 +187,8 @@ class Notices:
             if row.method != "sendMessage" or row.state not in ("sent", "sending"):
                 continue
             member = await uow.members.by_telegram_id(row.chat_id)
-            language = self.language(member) if member else self._policy.organisation.default_language
-            text = row.payload["text"] + "\n\n" + outcome(self.translator(language), language)
+            language = self.speakers.language_of(member)
+            text = row.payload["text"] + "\n\n" + outcome(self.speakers.in_language(language)._, language)
             await queue_edit(
                 uow, now, key=f"{row.key}:closed", original_id=row.id, chat_id=row.chat_id, text=text[:MAX_TEXT]
             )

@@ -8,15 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.clock import Clock
+from bot.outgoing.cards import Actions
+from bot.outgoing.speaker import Translate
 from bot.services.actor import Actor
 from bot.services.approval_notices import Notices, step_ref
 from bot.services.approval_routing import ApproverRouting, Resolver, StepWindow
 from bot.services.audit import record
 from bot.services.errors import N_
-from handlers.approval_buttons import Translate
 from storage.approval_models import ApprovalDecision, ApprovalRequest, ApprovalStep
 from storage.models import Member, OutboxMessage, Timer
 from storage.uow import UnitOfWork
@@ -207,8 +206,8 @@ class StepWalk:
     async def _nobody(self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, now: datetime) -> None:
         kind = self._kinds[request.kind]
         for admin in await uow.members.with_role("administrator"):
-            language = self.notices.language(admin)
-            t = self.notices.translator(language)
+            speaker = self.notices.speakers.to(admin)
+            language, t = speaker.language, speaker._
             text = t(
                 N_(
                     "⚠️ Nobody can decide step {position} ({step}) of «{title}»: no active member holds that role. "
@@ -238,18 +237,18 @@ class StepWalk:
         *,
         by: Member,
         principal: int | None,
-        markup: Callable[[Translate], InlineKeyboardMarkup] | None = None,
+        actions: Callable[[Translate], Actions] | None = None,
         **params: str,
     ) -> None:
         """A message to the requester in their language about what ``by`` (maybe as a delegate) did;
         ``{title}`` and ``{name}`` in ``msgid`` are filled in."""
         requester = await self.member(uow, request.requester_id)
-        language = self.notices.language(requester)
-        t = self.notices.translator(language)
+        speaker = self.notices.speakers.to(requester)
+        language, t = speaker.language, speaker._
         acted = await uow.members.get(principal) if principal else None
         title = await self._kinds[request.kind].title(uow, request, language)
         text = t(msgid).format(title=title, name=self.notices.named(by, acted, language), **params)
-        await self.notices.say(uow, requester, key, text, now, markup(t) if markup else None)
+        await self.notices.say(uow, requester, key, text, now, actions(t) if actions else ())
 
     async def tell_progress(
         self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, holders: list[Member], now: datetime
@@ -257,7 +256,7 @@ class StepWalk:
         """The requester always knows where the request is and who holds it."""
         requester = await self.member(uow, request.requester_id)
         kind = self._kinds[request.kind]
-        title = await kind.title(uow, request, self.notices.language(requester))
+        title = await kind.title(uow, request, self.notices.speakers.language_of(requester))
         await self.notices.tell(
             uow,
             requester,

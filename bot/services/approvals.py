@@ -18,6 +18,7 @@ from datetime import datetime
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
+from bot.outgoing.approvals import answer_actions
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approval_notices import Notices
@@ -26,7 +27,6 @@ from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepW
 from bot.services.audit import record, refuse
 from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from handlers.approval_buttons import answer_keyboard
 from storage.approval_models import ApprovalQuestion, ApprovalRequest, ApprovalStep
 from storage.models import Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -261,7 +261,7 @@ class ApprovalService:
                 now,
                 by=member,
                 principal=principal,
-                markup=lambda t: answer_keyboard(asked.id, t),
+                actions=lambda t: answer_actions(asked.id, t),
                 question=question,
             )
             await uow.commit()
@@ -311,7 +311,7 @@ class ApprovalService:
                 requester = await self.walk.member(uow, request.requester_id)
                 principal = await uow.members.get(qualified[member.id] or 0)
                 title = await kind.title(uow, request, language)
-                t = self.notices.translator(language)
+                t = self.notices.speakers.in_language(language)._
                 since = step.activated_at or request.created_at
                 items.append(
                     QueueItem(
@@ -328,7 +328,7 @@ class ApprovalService:
             text = await self.notices.card_text(uow, kind, request, step, language)
             if principal:
                 away = await self.walk.member(uow, principal)
-                t = self.notices.translator(language)
+                t = self.notices.speakers.in_language(language)._
                 note = t(N_("You decide for {principal}, who is away; your decision will say so."))
                 text = note.format(principal=away.name) + "\n\n" + text
             return text, kind.on_returned is not None

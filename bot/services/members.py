@@ -12,10 +12,11 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import LANGUAGES
+from bot.outgoing.ids import MAX_ROW_ID
+from bot.outgoing.speaker import language_of
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.button_ids import MAX_ROW_ID
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.messages import queue_text
 from bot.services.text import visible_text
@@ -322,7 +323,7 @@ class MembershipService:
 
     # Notifications (through the outbox, in the recipient's language) ---------------------------
     def _language(self, member: Member) -> str:
-        return member.language or self._policy.organisation.default_language
+        return language_of(member, self._policy)
 
     async def _tell_inviter(self, uow: UnitOfWork, invitation: Invitation, member: Member, now: datetime) -> None:
         inviter = await uow.members.get(invitation.created_by) if invitation.created_by else None

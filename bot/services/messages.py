@@ -1,6 +1,8 @@
 """Outgoing messages as outbox rows: services queue them, the outbox sender delivers them.
 
-Texts are sent without a parse mode, so whatever a member typed is shown back exactly.
+A message is a card (bot/outgoing/cards.py): its text and the actions under it, stored platform-neutral
+in the row and rendered for Telegram when the row is sent. Texts are sent without a parse mode, so
+whatever a member typed is shown back exactly.
 Files a service produces (a chart, an export) travel in the row itself, base64-encoded: they are
 small, and the row stays the one durable record of what is to be sent.
 """
@@ -11,13 +13,8 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
-
+from bot.outgoing.cards import Actions, Card
 from storage.uow import UnitOfWork
-
-
-def markup_payload(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
-    return markup.model_dump(mode="json", exclude_none=True) if markup else None
 
 
 async def queue_text(
@@ -27,14 +24,12 @@ async def queue_text(
     key: str,
     chat_id: int,
     text: str,
-    markup: InlineKeyboardMarkup | None = None,
+    actions: Actions = (),
     ref: str | None = None,
     on_failure: str | None = None,
     due_at: datetime | None = None,
 ) -> int | None:
-    payload: dict[str, Any] = {"chat_id": chat_id, "text": text}
-    if markup:
-        payload["reply_markup"] = markup_payload(markup)
+    payload: dict[str, Any] = {"chat_id": chat_id, **Card(text, actions).payload()}
     return await uow.outbox.add(
         key=key,
         chat_id=chat_id,
@@ -55,12 +50,11 @@ async def queue_edit(
     original_id: int,
     chat_id: int,
     text: str,
-    markup: InlineKeyboardMarkup | None = None,
+    actions: Actions = (),
 ) -> int | None:
-    """Edit a message queued earlier; its Telegram id is looked up when the edit is sent."""
-    payload: dict[str, Any] = {"chat_id": chat_id, "text": text}
-    if markup:
-        payload["reply_markup"] = markup_payload(markup)
+    """Edit a message queued earlier; its Telegram id is looked up when the edit is sent. Without
+    actions the edit takes the buttons off."""
+    payload: dict[str, Any] = {"chat_id": chat_id, **Card(text, actions).payload()}
     return await uow.outbox.add(
         key=key, chat_id=chat_id, method="editMessageText", payload=payload, now=now, edit_of=original_id
     )

@@ -16,6 +16,7 @@ from typing import Any
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
+from bot.outgoing.speaker import language_of
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
@@ -331,7 +332,7 @@ class ChannelDesk:
         return item
 
     def _language(self, member: Member) -> str:
-        return member.language or self._policy.organisation.default_language
+        return language_of(member, self._policy)
 
     async def _tell_drafter(self, uow: UnitOfWork, form: Publication, event: str, now: datetime, msgid: str) -> None:
         drafter = await uow.members.get(form.drafter_id)

@@ -4,17 +4,16 @@ notices the drafter gets. ``t`` translates a message id into the reader's langua
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from bot.i18n import format_moment
+from bot.outgoing.speaker import Translate
 from bot.policy import Policy
 from bot.services.errors import N_
 from bot.services.publication_diff import version_changes
 from bot.services.publication_draft import Draft, Flag
 
-Translate = Callable[[str], str]
 CARD_BODY_LIMIT = 2400  # a card also carries the flags and the changes: Telegram takes 4,096 characters
 CHANGES_LIMIT = 1200
 

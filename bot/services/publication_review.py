@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.outgoing.publication import revise_actions
 from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalKind, ApprovalService, ApprovalStatus, StepWindow
@@ -21,7 +22,6 @@ from bot.services.publication_channels import ChannelDesk
 from bot.services.publication_listing import HistoryEntry
 from bot.services.publication_render import CARD_BODY_LIMIT, Renderer
 from bot.services.publications import ENTITY, draft_of
-from handlers.publication_buttons import revise_keyboard
 from storage.approval_models import ApprovalRequest
 from storage.models import Member
 from storage.publication_models import Publication
@@ -119,7 +119,7 @@ class PublicationReview:
         """The form for a reviewer: every field, the flags, the checklist, and the changes since the
         version this step last decided on (D2, D3, D4)."""
         form = await self._form(uow, request)
-        t = self._engine.notices.translator(language)
+        t = self._engine.notices.speakers.in_language(language)._
         drafter = await uow.members.get(form.drafter_id)
         department = self._policy.department(form.department).name.get(language)
         draft = draft_of(form.current)
@@ -173,7 +173,7 @@ class PublicationReview:
         drafter = await uow.members.get(form.drafter_id)
         if drafter is None or not drafter.active:
             return
-        t = self._engine.notices.translator(self._engine.notices.language(drafter))
+        t = self._engine.notices.speakers.to(drafter)._
         text = t(
             N_(
                 "↩️ Your form #{id} «{title}» was returned for revision.\nComment: {comment}\nChange what is "
@@ -186,5 +186,5 @@ class PublicationReview:
             key=f"{ENTITY}:{form.id}:v{form.version}:returned",
             chat_id=drafter.telegram_id,
             text=text,
-            markup=revise_keyboard(form.id, t),
+            actions=revise_actions(form.id, t),
         )

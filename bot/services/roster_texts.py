@@ -1,4 +1,4 @@
-"""Texts the roster queues for other members, each in the recipient's own language."""
+"""Texts the roster queues for other members, each in the recipient's own language (bot/outgoing/speaker.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import format_moment
+from bot.outgoing.speaker import Speakers
 from bot.policy import Policy
 from bot.services.errors import N_
 from bot.services.roster_calendar import find_shift
@@ -18,22 +18,24 @@ MAX_MESSAGE = 4000  # Telegram's limit is 4096 characters
 
 
 class RosterTexts:
+    """The roster's phrases; the words themselves come from the recipient's `Speaker`."""
+
     def __init__(self, i18n: I18n, policy: Policy) -> None:
-        self._i18n = i18n
+        self._speakers = Speakers(i18n, policy)
         self._policy = policy
         self.zone = policy.organisation.zone
 
     def language(self, member: Member) -> str:
-        return member.language or self._policy.organisation.default_language
+        return self._speakers.language_of(member)
 
     def text(self, language: str, msgid: str, **params: object) -> str:
-        return self._i18n.gettext(msgid, locale=language).format(**params)
+        return self._speakers.in_language(language).gettext(msgid, **params)
 
     def moment(self, language: str, at: datetime) -> str:
-        return format_moment(at, language, self.zone)
+        return self._speakers.in_language(language).moment(at)
 
     def room(self, language: str, room_code: str) -> str:
-        return self._policy.duty_room(room_code).name.get(language)
+        return self._speakers.in_language(language).room(room_code)
 
     def shift(self, language: str, room_code: str, shift_code: str) -> str:
         shift = find_shift(self._policy.duty_room(room_code), shift_code)

@@ -6,11 +6,12 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.outgoing.access import AccessCb
+from bot.outgoing.approvals import ApprovalCb
 from bot.services.access import Draft, RequestView
 from bot.services.actor import Actor
 from bot.services.members import MemberView
-from handlers.access_buttons import AccessCb, AskCb
-from handlers.approval_buttons import ApprovalCb
+from handlers.access_buttons import AskCb
 from storage.access_models import AccessGrant, AccessTask, DatasetRow
 from storage.approval_models import ApprovalStep
 from storage.models import AuditEntry

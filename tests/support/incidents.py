@@ -8,7 +8,7 @@ from aiogram.methods import EditMessageText, SendMessage
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
-from bot.services.incidents.buttons import IncidentCb
+from bot.outgoing.incidents import IncidentCb
 from bot.services.members import MemberView
 from handlers.incident_keyboards import ReportCb
 from storage.incidents_models import Incident

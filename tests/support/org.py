@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.access_buttons import AccessCb
+from bot.outgoing.access import AccessCb
 from tests.conftest import Harness
 from tests.support.access import approve, grants, member, open_task, submit
 

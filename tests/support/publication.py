@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiogram.types import MessageEntity
 from sqlalchemy import select
 
+from bot.outgoing.approvals import ApprovalCb
 from bot.services.actor import Actor
 from bot.services.publication_draft import Draft, parse_moment
-from handlers.approval_buttons import ApprovalCb
 from handlers.publication_buttons import FormCb
 from storage.approval_models import ApprovalStep
 from tests.conftest import Harness

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from aiogram.types import InlineKeyboardMarkup
-
+from bot.outgoing.cards import Actions
+from bot.outgoing.deadlines import extension_actions, item_actions
 from bot.services.deadlines.people import People
 from bot.services.deadlines.views import DeadlineTexts, DeadlineView
 from bot.services.messages import queue_file, queue_text
-from handlers.deadline_ui import extension_keyboard, item_keyboard
 from storage.deadlines_models import DeadlineInstance
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -31,7 +30,7 @@ class Notices:
         members: Iterable[Member],
         key: str,
         render: Render,
-        markup: Callable[[str], InlineKeyboardMarkup] | None = None,
+        actions: Callable[[str], Actions] | None = None,
         ref: str | None = None,
     ) -> None:
         """Queue ``render(language)`` for each member; ``key`` makes every send idempotent."""
@@ -43,7 +42,7 @@ class Notices:
                 key=f"{key}:{member.id}",
                 chat_id=member.telegram_id,
                 text=render(language),
-                markup=markup(language) if markup else None,
+                actions=actions(language) if actions else (),
                 ref=ref,
                 on_failure=UNREACHABLE_HOOK if ref else None,
             )
@@ -71,13 +70,13 @@ class Notices:
         await self.tell(uow, now, owners, key, render, self.item_buttons(view), ref=f"deadline:{row.id}")
         return owners
 
-    def item_buttons(self, view: DeadlineView) -> Callable[[str], InlineKeyboardMarkup]:
+    def item_buttons(self, view: DeadlineView) -> Callable[[str], Actions]:
         gettext = self.texts.gettext
-        return lambda lang: item_keyboard(view.id, gettext("✅ Done", lang), gettext("⏳ Need more time", lang))
+        return lambda lang: item_actions(view.id, gettext("✅ Done", lang), gettext("⏳ Need more time", lang))
 
-    def extension_buttons(self, view: DeadlineView) -> Callable[[str], InlineKeyboardMarkup]:
+    def extension_buttons(self, view: DeadlineView) -> Callable[[str], Actions]:
         gettext = self.texts.gettext
-        return lambda lang: extension_keyboard(view.id, gettext("Grant more time", lang), gettext("Decline", lang))
+        return lambda lang: extension_actions(view.id, gettext("Grant more time", lang), gettext("Decline", lang))
 
     def render(self, view: DeadlineView, msgid: str, **params: object) -> Render:
         """``msgid`` (marked with N_) about an instance, in each recipient's language."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.outgoing.speaker import language_of
 from bot.policy import Policy
 from storage.deadlines_models import DeadlineInstance
 from storage.models import Member
@@ -19,7 +20,7 @@ class People:
         self._policy = policy
 
     def language(self, member: Member) -> str:
-        return member.language or self._policy.organisation.default_language
+        return language_of(member, self._policy)
 
     @staticmethod
     def owns(member: Member, row: DeadlineInstance) -> bool:

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from aiogram.utils.i18n import I18n
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_skeleton
 
-from bot.i18n import babel_locale, format_moment
+from bot.i18n import babel_locale
+from bot.outgoing.speaker import Speakers
 from bot.policy import Policy
 from bot.services.deadlines.catalogue import Catalogue
 from storage.deadlines_models import DeadlineEvent, DeadlineInstance
 
 STATE_ICONS = {"upcoming": "⏳", "late": "⚠️", "missed": "❌", "done": "✅", "withdrawn": "▫️"}
-DAY_PATTERNS = {"zh_Hans": "y年M月d日", "en": "d MMM y"}
 EVENT_TEXT_SHOWN = 60  # characters of an event's description shown in one-line summaries
 
 
@@ -55,17 +55,17 @@ class DeadlineView:
 
 
 class DeadlineTexts:
-    """Texts for one language at a time: services use it for messages to other members (each in their
-    own language), handlers for the member they answer."""
+    """The deadlines flow's phrases in a given language: services use it for messages to other members
+    (each in their own language), handlers for the member they answer. The words themselves come
+    from that language's `Speaker`."""
 
     def __init__(self, i18n: I18n, policy: Policy, catalogue: Catalogue) -> None:
-        self._i18n = i18n
-        self._policy = policy
+        self.speakers = Speakers(i18n, policy)
         self._catalogue = catalogue
 
     def gettext(self, msgid: str, language: str, **params: object) -> str:
         """``msgid`` in ``language``, formatted; named so that the catalogue extractor finds the message ids."""
-        return self._i18n.gettext(msgid, locale=language).format(**params)
+        return self.speakers.in_language(language).gettext(msgid, **params)
 
     def name(self, code: str, language: str) -> str:
         spec = self._catalogue.get(code)
@@ -76,17 +76,14 @@ class DeadlineTexts:
         return event.name.get(language) if event else code
 
     def department(self, code: str, language: str) -> str:
-        try:
-            return self._policy.department(code).name.get(language)
-        except KeyError:
-            return code
+        return self.speakers.in_language(language).department(code)
 
     def moment(self, moment: datetime, language: str) -> str:
-        return format_moment(moment, language, self._policy.organisation.zone)
+        return self.speakers.in_language(language).moment(moment)
 
     def day(self, day: date, language: str) -> str:
         """A day in the style of ``format_moment``: "9 Oct 2025", "2025年10月9日"."""
-        return format_date(day, DAY_PATTERNS.get(language, DAY_PATTERNS["en"]), locale=babel_locale(language))
+        return self.speakers.in_language(language).day(day)
 
     def period(self, view: DeadlineView, language: str) -> str:
         """The period's name ("September 2025", "2025年第3季度", "fiscal year 2025"), or the event's day

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.policy import Policy
-from bot.services.incidents.common import Context, RosterLike, Words
+from bot.services.incidents.common import Context, RosterLike
 from bot.services.incidents.escalation import Escalation
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.queries import Queries
@@ -55,5 +55,4 @@ __all__ = [
     "Reporting",
     "Response",
     "Submitted",
-    "Words",
 ]

@@ -1,4 +1,4 @@
-"""What every incident service shares: its dependencies, words in a member's language, and who may do what.
+"""What every incident service shares: its dependencies, a member's language, and who may do what.
 
 Rights (F3) are decided here from the database on every call:
 - acknowledging is open to the members the chain or the roster allows: everyone alerted so far, the officers
@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.i18n import format_moment, format_number
+from bot.outgoing.ids import MAX_ROW_ID
+from bot.outgoing.speaker import Speaker, Speakers
 from bot.policy import Policy
 from bot.policy.schema import step_role
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.button_ids import MAX_ROW_ID
 from bot.services.errors import N_, NotAllowed, NotFound
 from bot.services.members import ADMIN
 from storage.incidents_models import Incident
@@ -46,48 +47,6 @@ class RosterLike(Protocol):
     async def on_duty_in(self, uow: UnitOfWork, room: str, at: datetime) -> OnDutyLike: ...
 
 
-@dataclass(frozen=True)
-class Words:
-    """Texts in one member's language: for replies, and for messages queued to other members."""
-
-    i18n: I18n
-    policy: Policy
-    language: str
-
-    def _(self, msgid: str) -> str:
-        return self.i18n.gettext(msgid, locale=self.language)
-
-    def moment(self, at: datetime) -> str:
-        return format_moment(at, self.language, self.policy.organisation.zone)
-
-    def number(self, value: float) -> str:
-        return format_number(value, self.language)
-
-    def category(self, code: str) -> str:
-        try:
-            return self.policy.incidents.category(code).name.get(self.language)
-        except KeyError:
-            return code
-
-    def severity(self, code: str) -> str:
-        try:
-            return self.policy.incidents.severity(code).name.get(self.language)
-        except KeyError:
-            return code
-
-    def department(self, code: str) -> str:
-        try:
-            return self.policy.department(code).name.get(self.language)
-        except KeyError:
-            return code
-
-    def room(self, code: str) -> str:
-        try:
-            return self.policy.duty_room(code).name.get(self.language)
-        except KeyError:
-            return code
-
-
 @dataclass
 class Context:
     uow: UnitOfWorkFactory
@@ -96,9 +55,13 @@ class Context:
     i18n: I18n
     roster: Callable[[], RosterLike | None]
 
-    def words(self, member: Member | None = None, language: str | None = None) -> Words:
-        chosen = language or (member.language if member else None) or self.policy.organisation.default_language
-        return Words(self.i18n, self.policy, chosen)
+    @cached_property
+    def speakers(self) -> Speakers:
+        return Speakers(self.i18n, self.policy)
+
+    def speaker(self, member: Member | None = None, language: str | None = None) -> Speaker:
+        """Texts in ``language``, else in the member's, else in the organisation's."""
+        return self.speakers.in_language(language) if language else self.speakers.to(member)
 
     def steps(self, incident: Incident) -> tuple[str, ...]:
         """The primary on duty first, then the category's chain (A2)."""

@@ -9,13 +9,13 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from aiogram.types import InlineKeyboardMarkup
-
+from bot.outgoing.cards import Actions
+from bot.outgoing.incidents import alert_actions
+from bot.outgoing.speaker import Speaker
 from bot.policy.schema import DutyRoom
 from bot.services.actor import Actor
 from bot.services.incidents import render
-from bot.services.incidents.buttons import alert_markup
-from bot.services.incidents.common import ENTITY, Context, Words, names
+from bot.services.incidents.common import ENTITY, Context, names
 from bot.services.messages import queue_text
 from storage.incidents_models import REPORTED, Incident, IncidentAlert
 from storage.models import Member, OutboxMessage, Timer
@@ -24,8 +24,8 @@ from storage.uow import UnitOfWork
 ESCALATE = "incident.escalate"
 ALERT_FAILURE = "incident.alert"
 SYSTEM = Actor.command_line()
-Render = Callable[[Words], str]
-Markup = Callable[[Words], InlineKeyboardMarkup]
+Render = Callable[[Speaker], str]
+Buttons = Callable[[Speaker], Actions]
 MEDIA_METHODS = {
     "photo": ("sendPhoto", "photo"),
     "document": ("sendDocument", "document"),
@@ -88,10 +88,10 @@ class Escalation:
         room = self._room(incident)
         if room is None or room.group_chat_id is None:
             return
-        w = self.ctx.words()
+        w = self.ctx.speaker()
         reporter = await self._reporter_name(uow, incident)
         text = render.alert_text(w, incident, reporter, round=0, steps=self.ctx.steps(incident), skipped=[])
-        await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_markup(w, incident.id), 0, now)
+        await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_actions(w._, incident.id), 0, now)
         await self._queue_media(uow, incident, room.group_chat_id, now)
         await self.ctx.record(uow, SYSTEM, incident, "group_alerted")
 
@@ -106,12 +106,12 @@ class Escalation:
         *,
         first: bool,
     ) -> None:
-        w = self.ctx.words(member)
+        w = self.ctx.speaker(member)
         reporter = await self._reporter_name(uow, incident)
         skipped = await self._skipped(uow, incident, w)
         text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped)
         queued = await self._queue_alert(
-            uow, incident, member.id, member.telegram_id, text, alert_markup(w, incident.id), round, now
+            uow, incident, member.id, member.telegram_id, text, alert_actions(w._, incident.id), round, now
         )
         if queued and first:  # the pin and the media once per recipient, not with every repeat
             await self._queue_media(uow, incident, member.telegram_id, now)
@@ -123,7 +123,7 @@ class Escalation:
         member_id: int | None,
         chat_id: int,
         text: str,
-        markup: InlineKeyboardMarkup,
+        actions: Actions,
         round: int,
         now: datetime,
     ) -> bool:
@@ -133,7 +133,7 @@ class Escalation:
             key=f"incident:{incident.id}:alert:{round}:{member_id or chat_id}",
             chat_id=chat_id,
             text=text,
-            markup=markup,
+            actions=actions,
             ref=alert_ref(incident.id),
             on_failure=ALERT_FAILURE,
         )
@@ -168,7 +168,7 @@ class Escalation:
                 key=f"{prefix}:{media.id}", chat_id=chat_id, method=method, payload=payload, now=now, ref=ref
             )
 
-    async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Words) -> list[str]:
+    async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Speaker) -> list[str]:
         """What the next step should know was skipped: unreachable members and steps with nobody in them."""
         skipped = []
         for entry in await uow.audit.for_entity(ENTITY, incident.id):
@@ -181,7 +181,7 @@ class Escalation:
     async def _tell_administrators(self, uow: UnitOfWork, incident: Incident, now: datetime, *, reached: bool) -> None:
         minutes = self.ctx.policy.incidents.repeat_minutes
 
-        def text(w: Words) -> str:
+        def text(w: Speaker) -> str:
             if reached:
                 message = w._(
                     "🔁 {number}: nobody acknowledged after the whole chain. The alert repeats to the "
@@ -260,7 +260,7 @@ class Escalation:
         now: datetime,
         *,
         purpose: str,
-        markup: Markup | None = None,
+        buttons: Buttons | None = None,
     ) -> None:
         """A message about the incident to each member once, in that member's language."""
         token = secrets.token_hex(4)  # several changes may share one moment; each is its own message
@@ -269,14 +269,14 @@ class Escalation:
             if member.id in seen:
                 continue
             seen.add(member.id)
-            w = self.ctx.words(member)
+            w = self.ctx.speaker(member)
             await queue_text(
                 uow,
                 now,
                 key=f"incident:{incident.id}:{purpose}:{member.id}:{token}",
                 chat_id=member.telegram_id,
                 text=text(w),
-                markup=markup(w) if markup else None,
+                actions=buttons(w) if buttons else (),
             )
 
     async def post_to_group(self, uow: UnitOfWork, incident: Incident, text: Render, now: datetime) -> None:
@@ -289,5 +289,5 @@ class Escalation:
             now,
             key=f"incident:{incident.id}:group:{secrets.token_hex(6)}",
             chat_id=room.group_chat_id,
-            text=text(self.ctx.words()),
+            text=text(self.ctx.speaker()),
         )

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.outgoing.incidents import filing_actions
+from bot.outgoing.speaker import Speaker
 from bot.services.actor import Actor
 from bot.services.incidents import render
-from bot.services.incidents.buttons import filing_markup
-from bot.services.incidents.common import LEADER, PRIMARY_STEP, Context, Words
+from bot.services.incidents.common import LEADER, PRIMARY_STEP, Context
 from bot.services.incidents.escalation import SYSTEM, Escalation
 from storage.incidents_models import EXTERNAL_FILED, EXTERNAL_MISSED, EXTERNAL_PENDING, Incident
 from storage.models import Member, Timer
@@ -98,7 +99,7 @@ class ExternalReports:
         members = await self.responsible(uow, incident, now)
         due = incident.external_due_at
 
-        def text(w: Words) -> str:
+        def text(w: Speaker) -> str:
             return w._(
                 "⏰ {number} must be reported outside by {due} — {hours} h left ({reasons}). Record the "
                 "filing when done."
@@ -116,7 +117,7 @@ class ExternalReports:
             text,
             now,
             purpose=f"reminder:{hours}",
-            markup=lambda w: filing_markup(w, incident.id),
+            buttons=lambda w: filing_actions(w._, incident.id),
         )
         await self.ctx.record(uow, SYSTEM, incident, "reminder", hours=hours, to=[m.name for m in members])
 
@@ -130,13 +131,19 @@ class ExternalReports:
         members = leaders + await self.responsible(uow, incident, now)
         due = incident.external_due_at
 
-        def text(w: Words) -> str:
+        def text(w: Speaker) -> str:
             return w._("❗ {number}: the outside report was due by {due} and has not been filed ({reasons}).").format(
                 number=incident.number, due=w.moment(due), reasons=render.reasons_text(w, incident.reportable_reasons)
             )
 
         await self.escalation.notify(
-            uow, incident, members, text, now, purpose="external_missed", markup=lambda w: filing_markup(w, incident.id)
+            uow,
+            incident,
+            members,
+            text,
+            now,
+            purpose="external_missed",
+            buttons=lambda w: filing_actions(w._, incident.id),
         )
         await self.ctx.record(uow, SYSTEM, incident, "external_missed")
 

@@ -9,15 +9,15 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.outgoing.speaker import Speaker
 from bot.services.fonts import cjk_font
 from bot.services.incidents import render
-from bot.services.incidents.common import Words
 from bot.services.incidents.views import Figures, IncidentCard
 
 FORMATS = ("csv", "xlsx")
 
 
-def chart_png(figures: Figures, w: Words) -> bytes:
+def chart_png(figures: Figures, w: Speaker) -> bytes:
     """Incidents by category and by department as bars. Chinese comes with the packaged font (``cjk_font``);
     without any Chinese font the labels fall back to English, so the chart never shows empty boxes. No pyplot:
     safe to draw in a worker thread."""
@@ -25,7 +25,7 @@ def chart_png(figures: Figures, w: Words) -> bytes:
     from matplotlib.figure import Figure
 
     cjk = cjk_font()
-    labels = w if cjk or w.language == "en" else Words(w.i18n, w.policy, "en")
+    labels = w if cjk or w.language == "en" else w.other("en")
     font = font_manager.FontProperties(family=[cjk] if cjk else ["DejaVu Sans"])
     figure = Figure(figsize=(10, 4.5))
     left, right = figure.subplots(1, 2)
@@ -58,7 +58,7 @@ def _bars(axes: Any, counts: Sequence[tuple[str, int]], title: str, font: Any) -
     axes.xaxis.get_major_locator().set_params(integer=True)
 
 
-def _period(w: Words, figures: Figures) -> dict[str, str]:
+def _period(w: Speaker, figures: Figures) -> dict[str, str]:
     zone = w.policy.organisation.zone
     return {
         "start": figures.start.astimezone(zone).date().isoformat(),
@@ -66,7 +66,7 @@ def _period(w: Words, figures: Figures) -> dict[str, str]:
     }
 
 
-def columns(w: Words) -> list[str]:
+def columns(w: Speaker) -> list[str]:
     return [
         w._("Number"),
         w._("Category"),
@@ -98,7 +98,7 @@ def columns(w: Words) -> list[str]:
     ]
 
 
-def row(w: Words, card: IncidentCard) -> list[object]:
+def row(w: Speaker, card: IncidentCard) -> list[object]:
     i = card.incident
     local = _local(w)
     yes, no = w._("yes"), w._("no")
@@ -133,7 +133,7 @@ def row(w: Words, card: IncidentCard) -> list[object]:
     ]
 
 
-def _local(w: Words) -> Callable[[datetime | None], str]:
+def _local(w: Speaker) -> Callable[[datetime | None], str]:
     zone = w.policy.organisation.zone
 
     def show(moment: datetime | None) -> str:
@@ -142,7 +142,7 @@ def _local(w: Words) -> Callable[[datetime | None], str]:
     return show
 
 
-def table_bytes(w: Words, cards: Iterable[IncidentCard], fmt: str) -> bytes:
+def table_bytes(w: Speaker, cards: Iterable[IncidentCard], fmt: str) -> bytes:
     """CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese) or XLSX."""
     header, rows = columns(w), [row(w, card) for card in cards]
     if fmt == "csv":

@@ -167,7 +167,7 @@ class Queries:
 
     async def handover_lines(self, uow: UnitOfWork, room: str, language: str) -> list[str]:
         """The roster's handover message asks every flow for its lines (bot/services/roster.py)."""
-        w = self.ctx.words(language=language)
+        w = self.ctx.speaker(language=language)
         lines = []
         for item in await self.open_items_for_room(uow, room):
             line = f"{item.number} · {w.category(item.category)} · {render.status_name(w, item.status)}"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.outgoing.speaker import Speaker
 from bot.policy.schema import step_role
-from bot.services.incidents.common import BACKUP_STEP, DEPARTMENT_HEAD, PRIMARY_STEP, Words
+from bot.services.incidents.common import BACKUP_STEP, DEPARTMENT_HEAD, PRIMARY_STEP
 from bot.services.incidents.views import IncidentCard, TimelineEntry
 from storage.incidents_models import (
     ACKNOWLEDGED,
@@ -21,7 +22,7 @@ from storage.incidents_models import (
 )
 
 
-def status_name(w: Words, status: str) -> str:
+def status_name(w: Speaker, status: str) -> str:
     names = {
         REPORTED: w._("waiting for acknowledgement"),
         ACKNOWLEDGED: w._("acknowledged"),
@@ -32,7 +33,7 @@ def status_name(w: Words, status: str) -> str:
     return names.get(status, status)
 
 
-def step_name(w: Words, step: str) -> str:
+def step_name(w: Speaker, step: str) -> str:
     role = step_role(step)
     if role:
         try:
@@ -47,7 +48,7 @@ def step_name(w: Words, step: str) -> str:
     return names.get(step, step)
 
 
-def reason_text(w: Words, reason: dict[str, Any]) -> str:
+def reason_text(w: Speaker, reason: dict[str, Any]) -> str:
     code = reason.get("code")
     if code == "category":
         return w._("the category is always reported outside")
@@ -64,11 +65,11 @@ def reason_text(w: Words, reason: dict[str, Any]) -> str:
     return str(code)
 
 
-def reasons_text(w: Words, reasons: Iterable[dict[str, Any]]) -> str:
+def reasons_text(w: Speaker, reasons: Iterable[dict[str, Any]]) -> str:
     return "; ".join(reason_text(w, reason) for reason in reasons)
 
 
-def place_text(w: Words, text: str | None, latitude: float | None, longitude: float | None) -> str:
+def place_text(w: Speaker, text: str | None, latitude: float | None, longitude: float | None) -> str:
     pin = latitude is not None and longitude is not None
     if text and pin:
         return w._("{place} (map pin below)").format(place=text)
@@ -77,7 +78,7 @@ def place_text(w: Words, text: str | None, latitude: float | None, longitude: fl
     return text or w._("not given")
 
 
-def summary_lines(w: Words, incident: Incident, reporter: str) -> list[str]:
+def summary_lines(w: Speaker, incident: Incident, reporter: str) -> list[str]:
     """The facts of an incident, as every alert and card starts (A1)."""
     try:
         category = w.policy.incidents.category(incident.category)
@@ -104,7 +105,7 @@ def summary_lines(w: Words, incident: Incident, reporter: str) -> list[str]:
     return lines
 
 
-def external_line(w: Words, incident: Incident) -> str:
+def external_line(w: Speaker, incident: Incident) -> str:
     assert incident.external_due_at is not None
     reasons = reasons_text(w, incident.reportable_reasons)
     due = w.moment(incident.external_due_at)
@@ -124,7 +125,7 @@ def external_line(w: Words, incident: Incident) -> str:
 
 
 def alert_text(
-    w: Words, incident: Incident, reporter: str, *, round: int, steps: tuple[str, ...], skipped: list[str]
+    w: Speaker, incident: Incident, reporter: str, *, round: int, steps: tuple[str, ...], skipped: list[str]
 ) -> str:
     lines = summary_lines(w, incident, reporter)
     minutes = w.policy.incidents.ack_window_minutes
@@ -148,12 +149,12 @@ def alert_text(
     return "\n".join(lines)
 
 
-def acknowledged_line(w: Words, name: str, incident: Incident) -> str:
+def acknowledged_line(w: Speaker, name: str, incident: Incident) -> str:
     assert incident.acknowledged_at is not None
     return w._("✅ Acknowledged by {name} at {moment}.").format(name=name, moment=w.moment(incident.acknowledged_at))
 
 
-def card_text(w: Words, card: IncidentCard) -> str:
+def card_text(w: Speaker, card: IncidentCard) -> str:
     """/incident and the Details button: the facts, the state, and the whole timeline (A3, A5)."""
     incident = card.incident
     lines = summary_lines(w, incident, card.reporter)
@@ -182,7 +183,7 @@ def card_text(w: Words, card: IncidentCard) -> str:
     return "\n".join(lines)
 
 
-def timeline_text(w: Words, entry: TimelineEntry) -> str:
+def timeline_text(w: Speaker, entry: TimelineEntry) -> str:
     d = entry.details
     by = d.get("by", "")
     texts = {

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.outgoing.speaker import Speaker
 from bot.services.actor import Actor
 from bot.services.errors import N_, Conflict, InvalidInput
 from bot.services.incidents import render
-from bot.services.incidents.common import Context, Words
+from bot.services.incidents.common import Context
 from bot.services.incidents.escalation import Escalation
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.views import Attachment, Draft, Submitted
@@ -212,7 +213,7 @@ class Reporting:
         alerted = {a.member_id for a in await uow.incidents.alerts(incident.id) if a.member_id and a.reachable}
         members = [m for m in [await uow.members.get(i) for i in sorted(alerted)] if m is not None and m.active]
 
-        def text(w: Words) -> str:
+        def text(w: Speaker) -> str:
             lines = render.summary_lines(w, incident, reporter.name)
             return "\n".join([w._("✏️ The reporter added details:"), *lines])
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.outgoing.incidents import alert_actions, details_actions
+from bot.outgoing.speaker import Speaker
 from bot.services.actor import Actor
 from bot.services.errors import N_, Conflict, InvalidInput
 from bot.services.incidents import render
-from bot.services.incidents.buttons import alert_markup, details_markup
-from bot.services.incidents.common import DUTY_OFFICER, Context, Words
+from bot.services.incidents.common import DUTY_OFFICER, Context
 from bot.services.incidents.escalation import ESCALATE, Escalation, alert_ref
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.reporting import CLOCK_SKEW, Reporting
@@ -76,7 +77,7 @@ class Response:
                 )
             if incident.status != REPORTED:
                 first = await uow.members.get(incident.acknowledged_by or 0)
-                when = self.ctx.words(member).moment(incident.acknowledged_at or now)
+                when = self.ctx.speaker(member).moment(incident.acknowledged_at or now)
                 raise Conflict(
                     N_("Already acknowledged by {name} at {moment}."), name=first.name if first else "-", moment=when
                 )
@@ -110,7 +111,7 @@ class Response:
             if original is None or not alert.reachable or original.state == "cancelled":
                 continue
             member = await uow.members.get(alert.member_id) if alert.member_id else None
-            w = self.ctx.words(member)
+            w = self.ctx.speaker(member)
             text = original.payload["text"].rsplit("\n", 1)[0] + "\n\n" + render.acknowledged_line(w, by.name, incident)
             await queue_edit(
                 uow,
@@ -119,7 +120,7 @@ class Response:
                 original_id=original.id,
                 chat_id=alert.chat_id,
                 text=text,
-                markup=alert_markup(w, incident.id, acknowledged=True),
+                actions=alert_actions(w._, incident.id, acknowledged=True),
             )
 
     # Handling (A3) ---------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ class Response:
                 incident.resolved_at = incident.closed_at = None
             await self.ctx.record(uow, actor, incident, "status", by=member, status=incident.status, note=note)
 
-            def text(w: Words) -> str:
+            def text(w: Speaker) -> str:
                 lines = [
                     w._("{number} is now {status} ({name}).").format(
                         number=incident.number, status=render.status_name(w, incident.status), name=member.name
@@ -165,7 +166,7 @@ class Response:
                 text,
                 now,
                 purpose=f"status-{incident.status}",
-                markup=lambda w: details_markup(w, incident.id),
+                buttons=lambda w: details_actions(w._, incident.id),
             )
             await self.escalation.post_to_group(uow, incident, text, now)
             await uow.commit()
@@ -220,7 +221,7 @@ class Response:
                 ),
                 now,
                 purpose="assigned",
-                markup=lambda w: details_markup(w, incident.id),
+                buttons=lambda w: details_actions(w._, incident.id),
             )
             await self.escalation.notify(
                 uow,
@@ -296,7 +297,7 @@ class Response:
             raise Conflict(
                 N_("That does not fit {number} now: it is {status}."),
                 number=incident.number,
-                status=render.status_name(self.ctx.words(member), incident.status),
+                status=render.status_name(self.ctx.speaker(member), incident.status),
             )
         return member, incident
 
