@@ -19,13 +19,13 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import RendererAgg
 
 from bot.i18n import load_catalogues
+from bot.outgoing.speaker import Speaker
 from bot.policy import load_policy
 from bot.services import fonts
 from bot.services.deadlines.catalogue import Catalogue
 from bot.services.deadlines.reporting import report_chart
 from bot.services.deadlines.timeliness import Tally, TallyRow, TimelinessReport
 from bot.services.deadlines.views import DeadlineTexts
-from bot.services.incidents.common import Words
 from bot.services.incidents.files import chart_png
 from bot.services.incidents.views import Figures
 
@@ -83,7 +83,7 @@ def incident_chart(language: str) -> bytes:
         median_seconds=60,
         p90_seconds=120,
     )
-    return chart_png(figures, Words(load_catalogues(), policy, language))
+    return chart_png(figures, Speaker(load_catalogues(), policy, language))
 
 
 def timeliness_chart(language: str) -> bytes:
