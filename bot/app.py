@@ -22,7 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.flows import install_flows
+from bot.health import Readiness
 from bot.i18n import LANGUAGES, load_catalogues
+from bot.leader import Leadership
+from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
 from bot.pacer import Pacer
 from bot.policy import Policy, load_policy
@@ -66,6 +69,10 @@ class App:
     members: MembershipService
     flow_router: Router
     commands: list[CommandInfo]
+    metrics: Metrics
+    readiness: Readiness
+    leadership: Leadership
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first SIGTERM/SIGINT
     background: list[asyncio.Task[None]] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
     # Flows' work at every start (e.g. generating deadlines ahead, scheduling their first timers);
@@ -86,6 +93,7 @@ class App:
 
     async def close(self) -> None:
         """Graceful stop: let in-flight sends and timers finish, then close the database and session."""
+        await self.leadership.release()
         self.outbox.stop()
         for worker in self.workers:
             worker.stop()
@@ -125,10 +133,16 @@ async def build_app(
     i18n = load_catalogues(policy.organisation.default_language)
     audit = AuditService(uow, clock)
     members = MembershipService(uow, clock, policy, i18n)
-    outbox = OutboxSender(uow, bot, clock, pacer)
-    timers = TimerRunner(uow, clock)
+    metrics = Metrics(clock)
+    metrics.watch(uow)
+    bot.session.middleware(WatchBotApi(metrics))
+    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics)
+    timers = TimerRunner(uow, clock, metrics=metrics)
+    leadership = Leadership(settings, engine)
     # aiogram's wizard middleware goes after ours, which reads the wizard with the member
     dispatcher = Dispatcher(storage=fsm_storage or _fsm_storage(settings, uow), disable_fsm=True)
+    if settings.metrics:
+        dispatcher.update.outer_middleware(CountUpdates(metrics))
     dispatcher.update.outer_middleware(
         UpdateContext(uow, clock, members, i18n, policy.organisation.default_language, dispatcher.fsm)
     )
@@ -136,6 +150,9 @@ async def build_app(
     if isinstance(dispatcher.fsm.storage, SqlStorage):
         bot.session.middleware(SaveWizardsBeforeSending(dispatcher.fsm.storage))
     root, flow_router = build_routers()
+    if settings.metrics:
+        root.message.middleware(NameTheFlow())
+        root.callback_query.middleware(NameTheFlow())
     dispatcher.include_router(root)
     commands = list(CORE_COMMANDS)
     dispatcher.workflow_data.update(
@@ -160,6 +177,9 @@ async def build_app(
         members,
         flow_router,
         commands,
+        metrics,
+        Readiness(settings.database_url, engine, uow, clock, metrics, is_standby=lambda: leadership.standby),
+        leadership,
     )
     install_flows(app)
     return app
@@ -188,23 +208,50 @@ async def publish_commands(app: App) -> None:
 
 
 async def run(app: App) -> None:
-    """Long polling by default, a webhook when WEBHOOK_URL is set; SIGTERM/SIGINT stop gracefully."""
+    """Long polling by default, a webhook when WEBHOOK_URL is set; SIGTERM/SIGINT stop gracefully.
+    Health and metrics are served on HEALTH_PORT from the start, a standby's included."""
+    stop_health = await _serve_health(app)
+    try:
+        if await app.leadership.wait(app.stopping):
+            await _take_updates(app)
+    finally:
+        await app.close()
+        await stop_health()
+
+
+async def _take_updates(app: App) -> None:
     me = await app.bot.me()
     async with app.uow() as uow:  # the command line builds invitation links from it
         await uow.key_values.set("bot_username", me.username or "")
         await uow.commit()
     await publish_commands(app)
     await app.start_background()
-    try:
-        if app.settings.uses_webhook:
-            from bot.webhook import serve_webhook
+    if app.stopping.is_set():  # asked to stop while starting
+        return
+    if app.settings.uses_webhook:
+        from bot.webhook import serve_webhook
 
-            await serve_webhook(app)
-        else:
-            await app.bot.delete_webhook(drop_pending_updates=False)
-            await app.dispatcher.start_polling(app.bot, handle_signals=False, close_bot_session=False)
-    finally:
-        await app.close()
+        await serve_webhook(app)
+    else:
+        await app.bot.delete_webhook(drop_pending_updates=False)
+        await app.dispatcher.start_polling(app.bot, handle_signals=False, close_bot_session=False)
+
+
+async def _serve_health(app: App) -> Callable[[], Awaitable[None]]:
+    settings = app.settings
+    if settings.health_port is None or (settings.uses_webhook and settings.health_port == settings.webhook_port):
+        return _nothing  # off, or on the webhook server already
+    from aiohttp import web
+
+    from bot.health import add_routes, serve
+
+    web_app = web.Application()
+    add_routes(web_app, app.readiness, app.metrics, app.uow)
+    return await serve(web_app, settings.health_host, settings.health_port)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def settle_memory() -> None:
@@ -222,10 +269,13 @@ def install_signal_handlers(app: App) -> None:
 
 
 async def _stop(app: App) -> None:
+    """The first signal stops; later ones, while stopping, change nothing (and say nothing)."""
+    if app.stopping.is_set():
+        return
+    app.stopping.set()
     log.info("stopping: no new updates, finishing in-flight work")
-    if app.settings.uses_webhook:
-        from bot.webhook import request_stop
-
-        request_stop(app)
-    else:
-        await app.dispatcher.stop_polling()
+    if not app.settings.uses_webhook:
+        try:
+            await app.dispatcher.stop_polling()
+        except RuntimeError:  # "Polling is not started": still starting, or a standby; `stopping` ends those
+            pass

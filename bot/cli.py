@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -91,8 +90,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.require_token()  # before the heavy imports, so a missing token is reported at once
     from bot.app import build_app, install_signal_handlers, run, settle_memory
+    from bot.logs import configure
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(settings.log_level, settings.log_format)
     app = await build_app(settings)
     settle_memory()
     install_signal_handlers(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram/webhook"
     redis_url: str | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    health_port: int | None = None
+    health_host: str = "0.0.0.0"
+    metrics: bool = True  # count updates per flow for /metrics (off: only for measuring what it costs)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -40,7 +44,7 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(" ", "").split(",") if part]
         return value
 
-    @field_validator("telegram_api_base", "webhook_url", "redis_url", "webhook_secret", mode="before")
+    @field_validator("telegram_api_base", "webhook_url", "redis_url", "webhook_secret", "health_port", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -35,6 +35,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.outgoing import telegram
 from bot.pacer import Pacer
 from bot.wake import wait_for_wake
@@ -58,6 +59,7 @@ UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_inva
 NOT_MODIFIED = "message is not modified"
 FILE_FIELDS = ("photo", "document")
 
+OUTCOMES = {"sent": "sent", "pending": "retried", "failed": "failed", "cancelled": "cancelled"}  # row state -> metric
 FailureHook = Callable[[UnitOfWork, OutboxMessage, datetime], Awaitable[None]]
 
 
@@ -73,6 +75,7 @@ class OutboxSender:
         concurrency: int = 16,
         claim_seconds: int = 10,
         max_attempts: int = 8,
+        metrics: Metrics | None = None,
     ) -> None:
         self._uow = uow
         self._bot = bot
@@ -82,6 +85,7 @@ class OutboxSender:
         self._slots = asyncio.Semaphore(concurrency)
         self._claim = timedelta(seconds=claim_seconds)
         self._max_attempts = max_attempts
+        self._metrics = metrics or Metrics(clock)
         self._hooks: dict[str, FailureHook] = {}
         self._finished: list[dict[str, Any]] = []
         self._writing = asyncio.Lock()
@@ -264,6 +268,7 @@ class OutboxSender:
             if current is None or current.state != "sending":
                 return
             current.state, current.last_error, current.claimed_until = "undeliverable", error, None
+            self._metrics.outbox.labels("undeliverable").inc()
             hook = self._hooks.get(current.on_failure or "")
             if hook is not None:
                 await hook(uow, current, now)
@@ -273,6 +278,7 @@ class OutboxSender:
         """Record a row's outcome. Outcomes are written in batches: whoever finds the writer idle writes
         everything finished so far in one transaction, so a busy sender does not pay a transaction per
         message (bench/timer_precision.py, bench/outbox_rate.py). Each call returns once its row is written."""
+        self._metrics.outbox.labels(OUTCOMES[state]).inc()
         values: dict[str, Any] = {"id": row_id, "state": state, "claimed_until": None}
         if "error" in changes:
             values["last_error"] = changes.pop("error")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from storage.models import Timer
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -23,7 +24,14 @@ JOB_ID = "fire-due-timers"
 
 class TimerRunner:
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, *, max_attempts: int = 5, idle_check: float = 30.0, batch: int = 100
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        max_attempts: int = 5,
+        idle_check: float = 30.0,
+        batch: int = 100,
+        metrics: Metrics | None = None,
     ):
         self._uow = uow
         self._clock = clock
@@ -31,6 +39,7 @@ class TimerRunner:
         self._max_attempts = max_attempts
         self._idle_check = idle_check
         self._batch = batch
+        self._metrics = metrics or Metrics(clock)
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
         self._next_wake: datetime | None = None
@@ -98,6 +107,7 @@ class TimerRunner:
     async def _fire(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
         await self._handlers[timer.kind](uow, timer, now)
         timer.state, timer.fired_at = "fired", now
+        self._metrics.timer_fired(timer.due_at, self._clock.now())
 
     async def _record_failure(self, timer_id: int, error: str, now: datetime) -> None:
         async with self._uow() as uow:

@@ -1,16 +1,14 @@
-"""Webhook mode: checks X-Telegram-Bot-Api-Secret-Token, serves a health endpoint, stops gracefully."""
+"""Webhook mode: checks X-Telegram-Bot-Api-Secret-Token, serves /health, /ready and /metrics, stops gracefully."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 
 from aiogram.types import Update
 from aiohttp import web
 
 from bot.app import App
-
-STOP_EVENT = "webhook_stop"  # in the dispatcher's workflow data, set by a signal handler
+from bot.health import add_routes
 
 
 def build_web_app(app: App) -> web.Application:
@@ -28,11 +26,8 @@ def build_web_app(app: App) -> web.Application:
         await app.dispatcher.feed_update(app.bot, update)
         return web.Response(text="ok")
 
-    async def health(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
     web_app.router.add_post(settings.webhook_path, receive)
-    web_app.router.add_get("/health", health)
+    add_routes(web_app, app.readiness, app.metrics, app.uow)
     return web_app
 
 
@@ -40,8 +35,6 @@ async def serve_webhook(app: App) -> None:
     settings = app.settings
     if not settings.webhook_secret:
         raise SystemExit("WEBHOOK_SECRET must be set in webhook mode, so that only Telegram can post updates.")
-    stop = asyncio.Event()
-    app.dispatcher.workflow_data[STOP_EVENT] = stop
     runner = web.AppRunner(build_web_app(app))
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
@@ -49,12 +42,6 @@ async def serve_webhook(app: App) -> None:
     url = settings.webhook_url.rstrip("/") + settings.webhook_path  # type: ignore[union-attr]
     await app.bot.set_webhook(url, secret_token=settings.webhook_secret, allowed_updates=["message", "callback_query"])
     try:
-        await stop.wait()
+        await app.stopping.wait()
     finally:
         await runner.cleanup()  # stops taking requests and lets in-flight ones finish
-
-
-def request_stop(app: App) -> None:
-    stop = app.dispatcher.workflow_data.get(STOP_EVENT)
-    if stop is not None:
-        stop.set()

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.i18n import pick_language
+from bot.logs import bind, unbind
 from bot.services.errors import DomainError
 from bot.services.members import MembershipService
 from storage.fsm import SqlStorage
@@ -61,13 +62,17 @@ class UpdateContext(BaseMiddleware):
             member.language if member else None, user.language_code if user else None, self._default
         )
         data["member"], data["language"] = member, language
-        async with wizards.batched(batch) if wizards else nullcontext():
-            with self._i18n.context(), self._i18n.use_locale(language):
-                try:
-                    return await handler(event, data)
-                except DomainError as error:
-                    await answer_error(event, self._i18n.gettext(error.msgid).format(**error.params))
-                    return None
+        fields = bind(update_id=event.update_id, member_id=member.id if member else None)
+        try:
+            async with wizards.batched(batch) if wizards else nullcontext():
+                with self._i18n.context(), self._i18n.use_locale(language):
+                    try:
+                        return await handler(event, data)
+                    except DomainError as error:
+                        await answer_error(event, self._i18n.gettext(error.msgid).format(**error.params))
+                        return None
+        finally:
+            unbind(fields)
 
 
 async def answer_error(event: TelegramObject, text: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,6 +44,8 @@ class CommitSignals:
         self.outbox_courier: OutboxCourier | None = None
         self.webhook_listeners: list[Callable[[], None]] = []
         self.timer_listeners: list[Callable[[datetime], None]] = []
+        # told of each commit: how many outbox rows it queued and the (entity, action, details) it audited
+        self.commit_listeners: list[Callable[[int, list[tuple[str, str, dict[str, Any]]]], None]] = []
 
 
 class UnitOfWork:
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.queued: list[int] = []  # outbox rows added in this transaction
         self.webhook_queued = False
         self.earliest_timer: datetime | None = None
+        self.audited: list[tuple[str, str, dict[str, Any]]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -79,6 +82,8 @@ class UnitOfWork:
         if self.earliest_timer is not None:
             for wake_at in self._signals.timer_listeners:
                 wake_at(self.earliest_timer)
+        for listener in self._signals.commit_listeners:
+            listener(len(queued), self.audited)
         self._forget_signals()
 
     async def rollback(self) -> None:
@@ -86,7 +91,7 @@ class UnitOfWork:
         self._forget_signals()
 
     def _forget_signals(self) -> None:
-        self.queued, self.webhook_queued, self.earliest_timer = [], False, None
+        self.queued, self.webhook_queued, self.earliest_timer, self.audited = [], False, None, []
 
     def _outbox_added(self, row_id: int) -> None:
         self.queued.append(row_id)
@@ -109,7 +114,7 @@ class UnitOfWork:
 
     @cached_property
     def audit(self) -> AuditRepository:
-        return AuditRepository(self.session)
+        return AuditRepository(self.session, on_append=lambda *entry: self.audited.append(entry))
 
     @cached_property
     def outbox(self) -> OutboxRepository:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from bot.clock import Clock
+from bot.logs import bind_entity
 from bot.services.actor import Actor
 from bot.services.errors import DomainError
 from storage.repositories.audit import GENESIS, entry_hash
@@ -22,6 +23,7 @@ async def record(
     actor_id: int | None = None,
     **details: Any,
 ) -> None:
+    bind_entity(entity, entity_id)
     await uow.audit.append(
         at=clock.now(),
         entity=entity,

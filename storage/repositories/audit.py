@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +38,11 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 class AuditRepository(Repository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, on_append: Callable[[str, str, dict[str, Any]], None] = lambda *entry: None
+    ) -> None:
         super().__init__(session)
+        self._on_append = on_append
         self._locked: tuple[SessionTransaction, AuditHead] | None = None
 
     async def _head(self) -> AuditHead:
@@ -83,6 +86,7 @@ class AuditRepository(Repository):
         entry.hash = entry_hash(head.last_hash, entry)
         head.last_hash = entry.hash
         self.session.add(entry)
+        self._on_append(entity, action, entry.details)
         return entry
 
     async def for_entity(self, entity: str, entity_id: str | int) -> list[AuditEntry]:

@@ -114,6 +114,14 @@ class OutboxRepository(Repository):
         moments = [await self.session.scalar(pending), await self.session.scalar(claimed)]
         return min((moment for moment in moments if moment is not None), default=None)
 
+    async def backlog(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many messages are due and not sent, and since when the oldest of them is due (issue 13)."""
+        due = (OutboxMessage.state == "pending") & (OutboxMessage.due_at <= now)
+        count, oldest = (
+            await self.session.execute(select(func.count(), func.min(OutboxMessage.due_at)).where(due))
+        ).one()
+        return count, oldest
+
     async def count_by_state(self) -> dict[str, int]:
         rows = await self.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
         return {state: count for state, count in rows.all()}

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Timer
@@ -60,6 +60,13 @@ class TimerRepository(Repository):
 
     async def next_due(self) -> datetime | None:
         return await self.session.scalar(select(func.min(Timer.due_at)).where(Timer.state == "pending"))
+
+    async def summary(self, now: datetime) -> tuple[int, int, datetime | None]:
+        """Pending timers, how many of them are overdue, and the oldest due time among those (issue 13)."""
+        overdue = case((Timer.due_at <= now, 1), else_=0)
+        query = select(func.count(), func.coalesce(func.sum(overdue), 0), func.min(Timer.due_at))
+        pending, late, earliest = (await self.session.execute(query.where(Timer.state == "pending"))).one()
+        return pending, int(late), earliest if late else None
 
     async def pending(self, kind: str | None = None) -> list[Timer]:
         query = select(Timer).where(Timer.state == "pending")
