@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -107,7 +106,7 @@ class Readiness:
         contact = self._metrics.bot_api
         if contact.last_failure is None or (contact.last_success or 0) > contact.last_failure:
             return Check("bot_api", True, "reachable" if contact.last_success else "no call yet")
-        since = time.monotonic() - (contact.last_success or contact.last_failure)
+        since = (self._clock.now() - (contact.last_success or contact.last_failure)).total_seconds()
         return Check("bot_api", since <= self._limits.bot_api_seconds, f"calls failing, last success {since:.0f} s ago")
 
 

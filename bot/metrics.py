@@ -26,21 +26,21 @@ from storage.uow import UnitOfWorkFactory
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 # (entity, action) of an audit entry -> the flow whose escalation moved a step
-ESCALATION_STEPS = {("approval", "escalated"): "approvals", ("access_task", "escalated"): "access"}
-MISSED_DEADLINES = {("deadline", "missed"): "deadlines", ("incident", "external_missed"): "incidents"}
+ESCALATION_STEPS = {("approval", "escalated"): "approval", ("access_task", "escalated"): "access"}
+MISSED_DEADLINES = {("deadline", "missed"): "deadline", ("incident", "external_missed"): "incident"}
 
 
 @dataclass
 class BotApiContact:
     """When the Bot API last answered and when a call last failed to reach it (for /ready)."""
 
-    last_success: float | None = None
-    last_failure: float | None = None
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
 
 
 class Metrics:
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+        self.clock = clock
         self.registry = registry = CollectorRegistry()
         self.updates = Counter("bot_updates", "Updates handled, by flow", ["flow"], registry=registry)
         self.update_seconds = Histogram(
@@ -84,7 +84,7 @@ class Metrics:
             self.outbox.labels("queued").inc(queued)
         for entity, action, details in audited:
             if (flow := ESCALATION_STEPS.get((entity, action))) or (
-                entity == "incident" and action == "alerted" and details.get("round", 0) > 0 and (flow := "incidents")
+                entity == "incident" and action == "alerted" and details.get("round", 0) > 0 and (flow := "incident")
             ):
                 self.escalation_steps.labels(flow).inc()
             elif flow := MISSED_DEADLINES.get((entity, action)):
@@ -94,7 +94,7 @@ class Metrics:
         self.timer_lag.observe(max(0.0, (now - due_at).total_seconds()))
 
     async def refresh(self, uow: UnitOfWorkFactory) -> None:
-        now = self._clock.now()
+        now = self.clock.now()
         async with uow() as work:
             backlog, oldest = await work.outbox.backlog(now)
             pending, overdue, _oldest = await work.timers.summary(now)
@@ -134,7 +134,7 @@ class UpdateRoute:
 
 
 class NameTheFlow(BaseMiddleware):
-    """Inner middleware: the flow is the handler's module (handlers.incidents... -> incidents)."""
+    """Inner middleware: the flow is named by the handler's module (handlers.incident_report -> incident)."""
 
     async def __call__(
         self,
@@ -145,7 +145,7 @@ class NameTheFlow(BaseMiddleware):
         route = data.get("update_route")
         if route is not None:
             module = getattr(data["handler"].callback, "__module__", "") or ""
-            route.flow = module.split(".")[1] if module.startswith("handlers.") else module or "none"
+            route.flow = module.removeprefix("handlers.").split("_")[0] or "none"
         return await handler(event, data)
 
 
@@ -159,18 +159,18 @@ class WatchBotApi(BaseRequestMiddleware):
     async def __call__(
         self, make_request: NextRequestMiddlewareType[Any], bot: Any, method: TelegramMethod[Any]
     ) -> Response[Any]:
-        contact = self._metrics.bot_api
+        contact, now = self._metrics.bot_api, self._metrics.clock.now
         try:
             response = await make_request(bot, method)
         except TelegramRetryAfter:
             self._metrics.retry_after.inc()
-            contact.last_success = time.monotonic()
+            contact.last_success = now()
             raise
         except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError):
-            contact.last_failure = time.monotonic()
+            contact.last_failure = now()
             raise
         except Exception:
-            contact.last_success = time.monotonic()  # Telegram answered, with an error of ours
+            contact.last_success = now()  # Telegram answered, with an error of ours
             raise
-        contact.last_success = time.monotonic()
+        contact.last_success = now()
         return response

@@ -253,6 +253,10 @@ class RecordingSession(BaseSession):
         for _ in range(times):
             self._faults.append(_Fault(name, chat_id, error, retry_after))
 
+    def clear_faults(self) -> None:
+        """Telegram works again: drop the faults not yet used."""
+        self._faults.clear()
+
     def block(self, chat_id: int | str) -> None:
         """Every later call with this ``chat_id`` fails with "bot was blocked by the user"."""
         self.blocked.add(chat_id)
