@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramBadRequest,
+    TelegramConflictError,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -524,3 +525,22 @@ async def test_stop_answers_pending_long_poll() -> None:
         assert time.monotonic() - started < 5
     finally:
         await polling_bot.session.close()
+
+
+async def test_a_second_get_updates_cuts_the_waiting_one_off_with_409_like_telegram(server: FakeBotApi) -> None:
+    """Two processes polling one token (issue 13): Telegram ends the earlier long poll with 409 Conflict and
+    serves the newer one; the fake does the same and records the conflict."""
+    first, second = make_bot(server, timeout=30), make_bot(server, timeout=30)
+    try:
+        waiting = asyncio.create_task(first(GetUpdates(timeout=20)))
+        await server.wait_for(lambda s: any(r.method == "getUpdates" for r in s.requests), timeout=5)
+        newer = asyncio.create_task(second(GetUpdates(timeout=20)))
+        with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
+            await asyncio.wait_for(waiting, timeout=5)
+        server.push_update(UpdateFactory().command(7, "/start"))
+        updates = await asyncio.wait_for(newer, timeout=5)
+        assert [u.message.text for u in updates if u.message] == ["/start"]
+        assert len(server.conflicts) == 1
+    finally:
+        await first.session.close()
+        await second.session.close()

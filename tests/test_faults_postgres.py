@@ -156,7 +156,8 @@ async def test_two_processes_send_each_approval_reminder_and_escalation_once(app
 
 async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(tmp_path: Path) -> None:
     """Two `python -m bot` processes, started together on one PostgreSQL database against the fake Bot API
-    server: both plan their start-up timers at once (the shift timers: this once failed one process's start on
+    server: one polls, the other waits as a standby on the advisory lock; both plan their start-up timers at
+    once (the shift timers: this once failed one process's start on
     the timers' unique key) and both fire what fell due while no bot ran. Five requests have waited longer than
     the step window (their step timers are moved into the past): the head is reminded of each exactly once."""
     assert POSTGRES_URL
@@ -194,8 +195,10 @@ async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(t
                 return [t for t in server.texts(MARKETING_HEAD) if t.startswith("⏰ Reminder")]
 
             await server.wait_for(lambda: len(reminded()) >= len(requesters), timeout=120)
-            # both reached polling (deleteWebhook comes right before it), so SIGTERM finds their signal handlers
-            await server.wait_for(lambda: sum(r.method == "deleteWebhook" for r in server.requests) >= 2, timeout=120)
+            # one polls (deleteWebhook comes right before it); the other waits as a standby (issue 13), and
+            # both have their signal handlers
+            await server.wait_for(lambda: any(r.method == "deleteWebhook" for r in server.requests), timeout=120)
+            await server.wait_for(lambda: "standby" in _logs(tmp_path), timeout=120)
         except TimeoutError as waited:  # say why a process did not get there
             logs = "\n".join((tmp_path / f"bot{n}.log").read_text() for n in range(len(processes)))
             raise AssertionError(f"{waited}\n{logs}") from None
@@ -208,8 +211,9 @@ async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(t
                     await asyncio.wait_for(process.wait(), timeout=15)
                 except TimeoutError:
                     process.kill()
-        logs = "\n".join((tmp_path / f"bot{n}.log").read_text() for n in range(2))
+        logs = _logs(tmp_path)
         assert [p.returncode for p in processes] == [0, 0], logs  # both started, worked and stopped cleanly
+        assert server.conflicts == []  # never two getUpdates at once
         assert len(reminded()) == len(requesters), reminded()
         assert all(any(f"Requester {user_id}" in text for text in reminded()) for user_id in requesters)
         assert server.duplicates() == []
@@ -224,3 +228,7 @@ async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(t
             await engine.dispose()
         queued = [row for row in rows if str(row.payload.get("text", "")).startswith("⏰ Reminder")]
         assert len(queued) == len(requesters) and all(row.state == "sent" for row in queued), queued
+
+
+def _logs(folder: Path) -> str:
+    return "\n".join(path.read_text() for path in sorted(folder.glob("bot*.log")))

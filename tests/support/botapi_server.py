@@ -343,6 +343,7 @@ class FakeBotApi:
         self.callback_answers: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
         self.internal_errors: list[Exception] = []
+        self.conflicts: list[float] = []  # when a long poll was cut off by a second getUpdates (409)
 
         self._files: dict[str, tuple[str, bytes]] = {}
         self._paths: dict[str, str] = {}
@@ -359,6 +360,8 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._bot_id = 42
+        self._polls = itertools.count(1)
+        self._current_poll = 0  # the getUpdates call Telegram serves; an earlier one still waiting gets 409
 
     # ================================================================== lifecycle
     @property
@@ -995,13 +998,27 @@ class FakeBotApi:
                 self._updates = [u for u in self._updates if allowed & (set(u) - {"update_id"})]
             return self._updates[:limit]
 
+        # Like Telegram: a second getUpdates while one waits cuts the first off with 409 Conflict.
+        poll = self._current_poll = next(self._polls)
+        self._schedule_notify()
         if available() or timeout <= 0:
             return available()
+
+        def superseded() -> bool:
+            return self._current_poll != poll
+
         try:
             async with asyncio.timeout(timeout), self._changed:
-                await self._changed.wait_for(lambda: bool(available()) or self._closing.is_set())  # type: ignore[union-attr]
+                await self._changed.wait_for(
+                    lambda: bool(available()) or superseded() or self._closing.is_set()  # type: ignore[union-attr]
+                )
         except TimeoutError:
             pass
+        if superseded():
+            self.conflicts.append(self.clock())
+            raise ApiError(
+                409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+            )
         return available()
 
 
