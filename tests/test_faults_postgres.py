@@ -156,9 +156,8 @@ async def test_two_processes_send_each_approval_reminder_and_escalation_once(app
 
 async def test_two_real_bot_processes_send_each_overdue_approval_reminder_once(tmp_path: Path) -> None:
     """Two `python -m bot` processes, started together on one PostgreSQL database against the fake Bot API
-    server: one polls, the other waits as a standby on the advisory lock; both plan their start-up timers at
-    once (the shift timers: this once failed one process's start on
-    the timers' unique key) and both fire what fell due while no bot ran. Five requests have waited longer than
+    server: both start at once, then one polls and fires what fell due while no bot ran, and the other waits
+    as a standby on the advisory lock (issue 13). Five requests have waited longer than
     the step window (their step timers are moved into the past): the head is reminded of each exactly once."""
     assert POSTGRES_URL
     await reset_postgres(POSTGRES_URL)
