@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 
+from bot import dbtools
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import load_catalogues
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except DomainError as error:
         print(error.msgid.format(**error.params), file=sys.stderr)
+        return 1
+    except dbtools.DatabaseToolError as error:
+        print(error, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -83,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database tools").add_subparsers(required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(handler=cmd_db_upgrade)
+    backup = db.add_parser("backup", help="copy the SQLite database to FILE, consistent while the bot runs")
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    backup.set_defaults(handler=cmd_db_backup)
+    restore = db.add_parser("restore", help="replace the SQLite database with a backup (the bot must be stopped)")
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(handler=cmd_db_restore)
+    copy = db.add_parser("copy", help="copy every row of this database into an empty PostgreSQL database")
+    copy.add_argument("--to", required=True, dest="target", help="postgresql+asyncpg://user:password@host/name")
+    copy.set_defaults(handler=cmd_db_copy)
     return parser
 
 
@@ -111,6 +125,27 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     await upgrade(engine)
     await engine.dispose()
     print("database is up to date")
+    return 0
+
+
+async def cmd_db_backup(args: argparse.Namespace) -> int:
+    report = dbtools.backup(load_settings().database_url, args.file, force=args.force)
+    print(f"backup written to {report.path} ({report.size:,} bytes, migration {report.revision}), integrity checked")
+    return 0
+
+
+async def cmd_db_restore(args: argparse.Namespace) -> int:
+    report = await dbtools.restore(load_settings().database_url, args.file)
+    kept = f"; the database it replaced is kept as {report.kept}" if report.kept else ""
+    print(f"restored from {args.file} (migration {report.revision}, now up to date){kept}")
+    return 0
+
+
+async def cmd_db_copy(args: argparse.Namespace) -> int:
+    copied = await dbtools.copy(load_settings().database_url, args.target)
+    for table, rows in copied.items():
+        print(f"{table}: {rows}")
+    print(f"{sum(copied.values())} rows copied; set DATABASE_URL to the new database and start the bot")
     return 0
 
 
