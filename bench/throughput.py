@@ -91,13 +91,14 @@ async def drive(
     return time.perf_counter() - started, latencies
 
 
-async def our_run(server: BotApiProcess, cycles: int, wizard: str) -> tuple[float, list[float]]:
+async def our_run(server: BotApiProcess, cycles: int, wizard: str, **settings: Any) -> tuple[float, list[float]]:
     members = [FIRST_MEMBER + n for n in range(MEMBERS)]
     steps = {"incident": incident_wizard, "invite": invite_wizard}[wizard]()
     async with scratch() as folder:
         admins = members if wizard == "invite" else []
-        settings = bench_settings(folder / "bot.sqlite3", server.base_url, admin_ids=admins)
-        async with running_app(settings) as app:
+        async with running_app(
+            bench_settings(folder / "bot.sqlite3", server.base_url, admin_ids=admins, **settings)
+        ) as app:
             if wizard == "incident":
                 await organise(app, {"dispatch": OFFICER}, members)
             feed = lambda update: app.dispatcher.feed_update(app.bot, update)  # noqa: E731

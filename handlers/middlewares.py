@@ -52,7 +52,7 @@ class UpdateContext(BaseMiddleware):
         wizards = self._fsm.storage if isinstance(self._fsm.storage, SqlStorage) else None
         wizard = self._fsm.resolve_event_context(data["bot"], data) if wizards else None
         async with self._uow() as uow:
-            if not await uow.processed_updates.first_time(event.update_id, self._clock.now()):
+            if await uow.processed_updates.seen(event.update_id):
                 log.info("update %s seen before; skipped", event.update_id)
                 return None
             member = await self._members.find_in(uow, user.id) if user else None
@@ -73,6 +73,11 @@ class UpdateContext(BaseMiddleware):
                         return None
         finally:
             unbind(fields)
+            # Remembered once handled, not when it arrived: an instance that dies mid-update (SIGKILL) must
+            # leave it to the redelivery Telegram makes to another instance (tests/test_scale_out.py).
+            async with self._uow() as uow:
+                await uow.processed_updates.first_time(event.update_id, self._clock.now())
+                await uow.commit()
 
 
 async def answer_error(event: TelegramObject, text: str) -> None:

@@ -9,6 +9,9 @@ from storage.repositories.base import Repository
 
 
 class ProcessedUpdateRepository(Repository):
+    async def seen(self, update_id: int) -> bool:
+        return await self.session.get(ProcessedUpdate, update_id) is not None
+
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Remember an update id; False when it was seen before (a webhook retry, a polling overlap)."""
         statement = self.insert_ignoring_conflict(ProcessedUpdate, ["update_id"], update_id=update_id, at=now)
