@@ -33,7 +33,7 @@ RUN python -m bot --help >/dev/null \
 ENV DATABASE_URL=sqlite+aiosqlite:////app/data/bot.sqlite3 \
     HEALTH_PORT=8081
 VOLUME ["/app/data"]
-# 8080: the webhook (WEBHOOK_URL set); 8081: GET /health and /ready (HEALTH_PORT)
+# 8080: the webhook (WEBHOOK_URL set); 8081: GET /health, /ready and /metrics (HEALTH_PORT)
 EXPOSE 8080 8081
 
 # Python rather than curl: the slim image has no curl, and the bot's own interpreter is always there.
