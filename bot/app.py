@@ -17,12 +17,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.flows import install_flows
-from bot.health import Readiness
+from bot.health import Readiness, add_routes, serve
 from bot.i18n import LANGUAGES, load_catalogues
 from bot.leader import Leadership
 from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
@@ -241,10 +242,6 @@ async def _serve_health(app: App) -> Callable[[], Awaitable[None]]:
     settings = app.settings
     if settings.health_port is None or (settings.uses_webhook and settings.health_port == settings.webhook_port):
         return _nothing  # off, or on the webhook server already
-    from aiohttp import web
-
-    from bot.health import add_routes, serve
-
     web_app = web.Application()
     add_routes(web_app, app.readiness, app.metrics, app.uow)
     return await serve(web_app, settings.health_host, settings.health_port)
