@@ -18,7 +18,7 @@ from bot.logs import bind, unbind
 from bot.services.errors import DomainError
 from bot.services.members import MembershipService
 from storage.fsm import SqlStorage
-from storage.uow import UnitOfWorkFactory
+from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -63,6 +63,8 @@ class UpdateContext(BaseMiddleware):
         )
         data["member"], data["language"] = member, language
         fields = bind(update_id=event.update_id, member_id=member.id if member else None)
+        mark = UpdateMark(event.update_id, self._clock.now())
+        handling = HANDLING.set(mark)
         try:
             async with wizards.batched(batch) if wizards else nullcontext():
                 with self._i18n.context(), self._i18n.use_locale(language):
@@ -71,13 +73,16 @@ class UpdateContext(BaseMiddleware):
                     except DomainError as error:
                         await answer_error(event, self._i18n.gettext(error.msgid).format(**error.params))
                         return None
+        except DuplicateUpdate:
+            log.info("update %s handled by another delivery meanwhile; skipped", event.update_id)
+            return None
         finally:
+            HANDLING.reset(handling)
             unbind(fields)
-            # Remembered once handled, not when it arrived: an instance that dies mid-update (SIGKILL) must
-            # leave it to the redelivery Telegram makes to another instance (tests/test_scale_out.py).
-            async with self._uow() as uow:
-                await uow.processed_updates.first_time(event.update_id, self._clock.now())
-                await uow.commit()
+            if not mark.recorded:  # nothing was committed: remember it on its own
+                async with self._uow() as uow:
+                    await uow.processed_updates.first_time(event.update_id, mark.at)
+                    await uow.commit()
 
 
 async def answer_error(event: TelegramObject, text: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from types import TracebackType
@@ -35,6 +37,24 @@ class OutboxCourier(Protocol):
     def committed(self, row_ids: list[int], claimed: Sequence[OutboxMessage]) -> None:
         """After the commit: send the claimed rows; find the others in a round of its own."""
         ...
+
+
+class DuplicateUpdate(Exception):
+    """Another delivery of this update was handled first (its commit marked it processed)."""
+
+
+@dataclass
+class UpdateMark:
+    """The Telegram update being handled in this context: its first commit also records it as processed, in
+    the same transaction as its effects, so a process that dies mid-update leaves it to the redelivery, and
+    a redelivery of a handled update changes nothing."""
+
+    update_id: int
+    at: datetime
+    recorded: bool = False
+
+
+HANDLING: ContextVar[UpdateMark | None] = ContextVar("handling_update", default=None)
 
 
 class CommitSignals:
@@ -71,6 +91,12 @@ class UnitOfWork:
     async def commit(self) -> None:
         # The messages queued here are claimed in this same transaction, so an alert leaves as soon as the
         # report is stored, without the sender's own claim transaction queued behind other writers (A1).
+        mark = HANDLING.get()
+        if mark is not None and not mark.recorded:
+            if not await self.processed_updates.first_time(mark.update_id, mark.at):
+                await self.rollback()
+                raise DuplicateUpdate(mark.update_id)
+            mark.recorded = True
         courier, queued = self._signals.outbox_courier, self.queued
         claimed = await courier.claim_queued(self, queued) if courier and queued else []
         await self.session.commit()
