@@ -118,12 +118,13 @@ class Fleet:
         assert status == 200, f"update {update.update_id}: {survivor} answered {status}\n{self.logs()}"
         return survivor
 
-    async def kill(self, name: str) -> None:
-        """SIGKILL `name` as soon as the updates it is handling now are answered (new ones wait for its death,
-        then fail and go to a live process)."""
+    async def kill(self, name: str, *, answered_first: bool = True) -> None:
+        """SIGKILL `name`: by default as soon as the updates it is handling now are answered (new ones wait for
+        its death, then fail and go to a live process); with `answered_first=False` at once."""
         self._going_down[name] = asyncio.Event()
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: self._in_flight[name] == 0), timeout=60)
+        if answered_first:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._in_flight[name] == 0), timeout=60)
         process = self.bots[name].process
         process.send_signal(signal.SIGKILL)
         await asyncio.wait_for(process.wait(), timeout=15)
