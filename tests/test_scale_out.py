@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.common import bench_environment
 from bench.echo_bot import TOKEN
@@ -117,16 +117,21 @@ async def test_two_webhook_processes_one_killed_mid_burst_store_and_alert_each_r
                 await fleet.ready(name, updates.message(OUTSIDER + len(fleet.bots), "hello", language_code="en"))
 
             held = asyncio.Event()
+            held_texts: list[str] = []
             sending_at_kill: list[OutboxMessage] = []
 
             async def kill_a_when_its_alert_is_held() -> None:
                 await server.wait_for(lambda s: s.held, timeout=60)
+                held_texts.extend(r.params["text"] for r in server.held)
                 held.set()
                 await fleet.kill("a")
-                async with (await checks(policy)).uow() as uow:  # what a (or b) had claimed when a died
-                    sending_at_kill.extend(
-                        await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.state == "sending"))
-                    )
+                engine = create_engine(POSTGRES_URL)  # what a (or b) had claimed when a died
+                try:
+                    async with AsyncSession(engine) as session:
+                        sending = select(OutboxMessage).where(OutboxMessage.state == "sending")
+                        sending_at_kill.extend(await session.scalars(sending))
+                finally:
+                    await engine.dispose()
 
             async def reporter(index: int, member: int) -> list[str]:
                 steps = reporter_steps(updates, member, CATEGORY, f"Disk array {index} failed (reporter {member})")
@@ -234,6 +239,7 @@ async def test_two_webhook_processes_one_killed_mid_burst_store_and_alert_each_r
         assert seen["acknowledged:"] == (1 if incident_id in acknowledged else 0), seen
     assert chain.ok  # two writers and a kill left the audit chain intact
     # what was claimed when a died was sent afterwards, once, by a live process
+    assert held_texts == [t for row in orphans.values() if (t := row.payload.get("text")) in held_texts]
     assert orphans and all(row.state == "sent" for row in after.values()), after
     for row in orphans.values():
         deliveries = [d for d in server.sent_messages(row.chat_id) if d.text == row.payload.get("text")]
