@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -339,6 +340,104 @@ async def test_polling_dispatcher_answers_pushed_update(server: FakeBotApi) -> N
         await dp.stop_polling()
         await polling
     assert server.duplicates() == []
+    assert server.conflicts == []  # one poller: each getUpdates followed the previous one's answer
+
+
+async def test_409_over_raw_http_and_only_for_the_same_token(server: FakeBotApi) -> None:
+    """The wire answer is Telegram's JSON body with error_code 409; a poll of another token is left alone."""
+    url = f"{server.base_url}/bot{TOKEN}/getUpdates"
+    other = f"{server.base_url}/bot43:OTHER/getUpdates"
+    async with aiohttp.ClientSession() as client:
+
+        async def poll(address: str) -> tuple[int, dict]:
+            async with client.post(address, data={"timeout": "20"}) as response:
+                return response.status, await response.json()
+
+        older = asyncio.create_task(poll(url))
+        other_token = asyncio.create_task(poll(other))
+        await server.wait_for(lambda s: sum(r.method == "getUpdates" for r in s.requests) == 2, timeout=5)
+        newer = asyncio.create_task(poll(url))
+        status, body = await older
+        assert status == 409
+        assert body == {
+            "ok": False,
+            "error_code": 409,
+            "description": "Conflict: terminated by other getUpdates request; "
+            "make sure that only one bot instance is running",
+        }
+        assert not other_token.done() and not newer.done()
+        server.push_update(UpdateFactory().message(1, "wake up"))
+        (status, body), (other_status, _) = await newer, await other_token
+        assert status == 200 and [u["message"]["text"] for u in body["result"]] == ["wake up"]
+        assert other_status == 200  # the other bot was never in conflict
+        assert len(server.conflicts) == 1
+
+
+async def test_two_polling_dispatchers_on_one_token_keep_conflicting(server: FakeBotApi) -> None:
+    """Two bot processes polling with one token is what the 409 is for: the server records the conflicts
+    (tests assert `server.conflicts == []` to prove only one instance polled)."""
+    dispatchers = [Dispatcher(), Dispatcher()]
+    bots = [make_bot(server), make_bot(server)]
+    polls = [
+        asyncio.create_task(dp.start_polling(b, handle_signals=False, polling_timeout=10))
+        for dp, b in zip(dispatchers, bots, strict=True)
+    ]
+    try:
+        await server.wait_for(lambda s: s.conflicts, timeout=10)
+    finally:
+        for dp in dispatchers:
+            await dp.stop_polling()
+        await asyncio.gather(*polls)
+
+
+async def test_instances_are_told_apart_by_their_base_url(server: FakeBotApi) -> None:
+    """Processes sharing the server each use `base_url/<name>`: their requests and deliveries say which."""
+    bots = {
+        name: Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"{server.base_url}/{name}")))
+        for name in ("a", "b")
+    }
+    try:
+        await bots["a"].send_message(1, "from a")
+        await bots["b"].send_message(1, "from b")
+        await make_bot(server).send_message(1, "from nobody in particular")
+        assert [(d.text, d.instance) for d in server.sent_messages(1)] == [
+            ("from a", "a"),
+            ("from b", "b"),
+            ("from nobody in particular", None),
+        ]
+        assert [r.instance for r in server.requests] == ["a", "b", None]
+        server.add_file("f-1", "docs/f.txt", b"bytes")
+        downloaded = await bots["b"].download_file("docs/f.txt")
+        assert downloaded is not None and downloaded.read() == b"bytes"
+    finally:
+        for b in bots.values():
+            await b.session.close()
+
+
+async def test_hang_fault_holds_the_request_unprocessed_until_the_client_gives_up(server: FakeBotApi) -> None:
+    """`hang` (for one instance here): the call reaches the server and is never processed nor answered - a
+    process killed mid-request left nothing delivered. The held request is listed while it waits."""
+    bots = {
+        name: Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"{server.base_url}/{name}")))
+        for name in ("a", "b")
+    }
+    try:
+        server.inject("sendMessage", "hang", instance="a")
+        stuck = asyncio.create_task(bots["a"].send_message(5, "never delivered"))
+        await server.wait_for(lambda s: s.held, timeout=5)
+        assert [(r.method, r.instance, r.params["text"]) for r in server.held] == [
+            ("sendMessage", "a", "never delivered")
+        ]
+        await bots["b"].send_message(5, "b is not held")
+        stuck.cancel()  # the client goes away, as a killed process does
+        with pytest.raises(asyncio.CancelledError):
+            await stuck
+        await bots["a"].session.close()  # its connection closes: the server forgets the request
+        await server.wait_for(lambda s: not s.held, timeout=5)
+        assert server.texts(5) == ["b is not held"]
+    finally:
+        for b in bots.values():
+            await b.session.close()
 
 
 async def test_webhook_post_update_with_secret(server: FakeBotApi) -> None:
@@ -379,6 +478,7 @@ async def test_wait_for_times_out_with_context(server: FakeBotApi) -> None:
 def test_inject_rejects_unknown_faults() -> None:
     with pytest.raises(ValueError, match="unknown fault"):
         FakeBotApi().inject("sendMessage", "418")
+    FakeBotApi().inject("sendMessage", "hang", instance="a")  # known
 
 
 # ====================================================================== RecordingSession
@@ -537,6 +637,7 @@ async def test_a_second_get_updates_cuts_the_waiting_one_off_with_409_like_teleg
         newer = asyncio.create_task(second(GetUpdates(timeout=20)))
         with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
             await asyncio.wait_for(waiting, timeout=5)
+        assert not newer.done()  # the newer one was not cut off: it goes on waiting
         server.push_update(UpdateFactory().command(7, "/start"))
         updates = await asyncio.wait_for(newer, timeout=5)
         assert [u.message.text for u in updates if u.message] == ["/start"]

@@ -15,6 +15,12 @@ Example::
         await server.wait_for(lambda s: s.texts(1), timeout=5)
         server.inject("sendMessage", "429:3")     # next sendMessage -> TelegramRetryAfter(3)
         assert server.duplicates() == []
+
+Several bot processes can share one server and be told apart: give each its own base URL
+``f"{server.base_url}/{name}"`` (``POST /{name}/bot{token}/{method}``); their requests and deliveries
+carry ``instance=name``. Like Telegram, a getUpdates arriving while another one of the same token is
+still pending ends the older one with ``409 Conflict: terminated by other getUpdates request`` (the
+newer one goes on); each such moment is in ``server.conflicts`` (issue 13).
 """
 
 from __future__ import annotations
@@ -120,6 +126,11 @@ _MEDIA_SENDS = {
     "sendsticker": "sticker",
 }
 
+# What Telegram answers a pending getUpdates when a newer one of the same token arrives (issue 13).
+TERMINATED_BY_OTHER_POLL = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+)
+
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -188,6 +199,7 @@ class RecordedRequest(NamedTuple):
     time: float
     method: str
     params: dict[str, Any]
+    instance: str | None = None  # the base URL's path prefix the client used, if any
 
 
 @dataclass(frozen=True)
@@ -209,6 +221,7 @@ class Delivery:
     method: str
     params: dict[str, Any]
     result: Any
+    instance: str | None = None  # see RecordedRequest.instance
 
     @property
     def chat_id(self) -> ChatId | None:
@@ -263,9 +276,12 @@ class _Fault:
     arg: float
     remaining: int
     chat_id: ChatId | None
+    instance: str | None = None
 
-    def matches(self, method: str, params: dict[str, Any]) -> bool:
+    def matches(self, method: str, params: dict[str, Any], instance: str | None = None) -> bool:
         if self.method not in ("*", method):
+            return False
+        if self.instance is not None and self.instance != instance:
             return False
         return self.chat_id is None or params.get("chat_id") == self.chat_id
 
@@ -296,9 +312,10 @@ def _canonical(value: Any) -> str:
 class FakeBotApi:
     """Fake ``api.telegram.org`` on ``127.0.0.1``.
 
-    Recording: ``requests`` (every request, ``(monotonic_time, method, params)``),
+    Recording: ``requests`` (every request, ``(monotonic_time, method, params, instance)``),
     ``deliveries`` (successful ones with results), ``sent_messages()``, ``texts()``,
-    ``messages`` (current state of every message), ``uploads``, ``rate_limit_hits``.
+    ``messages`` (current state of every message), ``uploads``, ``rate_limit_hits``,
+    ``conflicts`` (getUpdates ended by a newer one), ``held`` (requests a ``hang`` fault holds).
     Control: ``push_update()``, ``add_file()``, ``inject()``, ``block()``,
     ``enforce_limits()``, ``wait_for()``, ``clear()``.
     """
@@ -343,7 +360,8 @@ class FakeBotApi:
         self.callback_answers: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
         self.internal_errors: list[Exception] = []
-        self.conflicts: list[float] = []  # when a long poll was cut off by a second getUpdates (409)
+        self.conflicts: list[float] = []  # clock() of each getUpdates terminated by a newer one
+        self.held: list[RecordedRequest] = []  # requests a "hang" fault is holding unanswered now
 
         self._files: dict[str, tuple[str, bytes]] = {}
         self._paths: dict[str, str] = {}
@@ -359,9 +377,8 @@ class FakeBotApi:
         self._closing: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._polls: dict[str, asyncio.Event] = {}  # token -> set when its pending getUpdates is superseded
         self._bot_id = 42
-        self._polls = itertools.count(1)
-        self._current_poll = 0  # the getUpdates call Telegram serves; an earlier one still waiting gets 409
 
     # ================================================================== lifecycle
     @property
@@ -378,6 +395,9 @@ class FakeBotApi:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        # the same, behind a per-process prefix: several processes on one server, told apart
+        app.router.add_route("*", "/{instance}/bot{token}/{method}", self._handle_method)
+        app.router.add_get("/{instance}/file/bot{token}/{path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -427,8 +447,16 @@ class FakeBotApi:
         self._files[file_id] = (path, data)
         self._paths[path] = file_id
 
-    def inject(self, method: str, fault: str, times: int = 1, chat_id: ChatId | None = None) -> None:
-        """Make the next ``times`` requests of ``method`` (``"*"`` = any) to ``chat_id`` fail.
+    def inject(
+        self,
+        method: str,
+        fault: str,
+        times: int = 1,
+        chat_id: ChatId | None = None,
+        *,
+        instance: str | None = None,
+    ) -> None:
+        """Make the next ``times`` requests of ``method`` (``"*"`` = any) to ``chat_id`` (from ``instance``) fail.
 
         Faults: ``"429:N"`` (retry_after N), ``"500"``, ``"502"`` (JSON bodies ->
         TelegramServerError), ``"502:html"`` (nginx HTML page -> ClientDecodeError),
@@ -436,19 +464,20 @@ class FakeBotApi:
         with a shorter timeout sees a network error although the message was delivered),
         ``"reset"`` (connection closed before processing, nothing delivered),
         ``"reset_after"`` (processed, then the connection is closed without an answer),
-        ``"blocked"`` (403), ``"chat_not_found"`` (400).
+        ``"blocked"`` (403), ``"chat_not_found"`` (400), ``"hang"`` (recorded, never processed nor
+        answered while the client waits: in :attr:`held` until it gives up, e.g. is killed mid-request).
         """
         kind, _, arg = fault.partition(":")
-        known = {"429", "500", "502", "timeout", "reset", "reset_after", "blocked", "chat_not_found"}
+        known = {"429", "500", "502", "timeout", "reset", "reset_after", "blocked", "chat_not_found", "hang"}
         if kind not in known or (kind in ("429", "timeout") and not arg) or (kind == "502" and arg not in ("", "html")):
             raise ValueError(
                 f"unknown fault {fault!r}; use one of 429:N, 500, 502, 502:html, timeout:S, "
-                "reset, reset_after, blocked, chat_not_found"
+                "reset, reset_after, blocked, chat_not_found, hang"
             )
         if kind == "502" and arg == "html":
             kind, arg = "502html", "0"
         name = "*" if method == "*" else method.replace("_", "").lower()
-        self._faults.append(_Fault(name, kind, float(arg or 0), times, chat_id))
+        self._faults.append(_Fault(name, kind, float(arg or 0), times, chat_id, instance))
 
     def clear_faults(self) -> None:
         """Drop all pending injected faults."""
@@ -677,20 +706,25 @@ class FakeBotApi:
         name = raw_name.lower()
         method = _CANONICAL_NAMES.get(name, raw_name)
         params = await self._parse_params(request)
-        prefix = request.match_info["token"].split(":", 1)[0]
+        token = request.match_info["token"]
+        instance = request.match_info.get("instance")
+        prefix = token.split(":", 1)[0]
         if prefix.isdigit():
             self._bot_id = int(prefix)
         fault: _Fault | None = None
-        self.requests.append(RecordedRequest(self.clock(), method, params))
+        recorded = RecordedRequest(self.clock(), method, params, instance)
+        self.requests.append(recorded)
         await self._notify()
         try:
-            if self.token is not None and request.match_info["token"] != self.token:
+            if self.token is not None and token != self.token:
                 raise ApiError(401, "Unauthorized")
-            fault = next((f for f in self._faults if f.matches(name, params)), None)
+            fault = next((f for f in self._faults if f.matches(name, params, instance)), None)
             if fault is not None:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
+                if fault.kind == "hang":
+                    return await self._hang(recorded)
                 early = await self._apply_fault(request, fault)
                 if early is not None:
                     return early
@@ -698,7 +732,7 @@ class FakeBotApi:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if name in _SEND_METHODS:
                 self._check_limits(method, params)
-            result = await self._dispatch(name, params)
+            result = await self._dispatch(name, params, token=token)
         except ApiError as error:
             await self._notify()
             return self._json(error.payload(), error.code)
@@ -707,7 +741,7 @@ class FakeBotApi:
             await self._notify()
             description = f"FakeBotApi internal error in {method}: {type(exc).__name__}: {exc}"
             return self._json({"ok": False, "error_code": 500, "description": description}, 500)
-        self.deliveries.append(Delivery(self.clock(), method, params, result))
+        self.deliveries.append(Delivery(self.clock(), method, params, result, instance))
         if name in _SEND_METHODS:
             self._count_send(params)
         await self._notify()
@@ -718,6 +752,19 @@ class FakeBotApi:
             request.transport.abort()
             return web.Response(status=500)
         return self._json({"ok": True, "result": result})
+
+    async def _hang(self, recorded: RecordedRequest) -> web.StreamResponse:
+        """Hold the request unprocessed until the client goes away (the handler is then cancelled) or the
+        server stops: what a process killed mid-request leaves behind - Telegram never saw the call."""
+        assert self._closing is not None
+        self.held.append(recorded)
+        await self._notify()
+        try:
+            await self._closing.wait()
+        finally:
+            self.held.remove(recorded)
+            self._schedule_notify()
+        raise ApiError(500, "Internal Server Error: the server is stopping")
 
     async def _apply_fault(self, request: web.Request, fault: _Fault) -> web.StreamResponse | None:
         """Apply faults that prevent processing; return a response or None to go on."""
@@ -865,11 +912,11 @@ class FakeBotApi:
         markup = params.get("reply_markup")
         return markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
 
-    async def _dispatch(self, name: str, p: dict[str, Any]) -> Any:
+    async def _dispatch(self, name: str, p: dict[str, Any], *, token: str = "") -> Any:
         if name == "getme":
             return self._me()
         if name == "getupdates":
-            return await self._get_updates(p)
+            return await self._get_updates(p, token)
         if name == "sendmessage":
             if not p.get("text"):
                 raise ApiError(400, "Bad Request: message text is empty")
@@ -972,7 +1019,22 @@ class FakeBotApi:
         # Telegram answers unknown methods with a bare 404 "Not Found"; say what to add.
         raise ApiError(404, f"Not Found (FakeBotApi does not implement {name!r}; add it to FakeBotApi._dispatch)")
 
-    async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _get_updates(self, p: dict[str, Any], token: str = "") -> list[dict[str, Any]]:
+        # Telegram serves one getUpdates per token at a time: a newer one ends the pending one with 409.
+        superseded = asyncio.Event()
+        earlier = self._polls.get(token)
+        if earlier is not None:
+            earlier.set()
+        self._polls[token] = superseded
+        try:
+            if earlier is not None:
+                await self._notify()  # wake the earlier poll, so that it answers its 409 now
+            return await self._poll(p, superseded)
+        finally:
+            if self._polls.get(token) is superseded:
+                del self._polls[token]
+
+    async def _poll(self, p: dict[str, Any], superseded: asyncio.Event) -> list[dict[str, Any]]:
         if self.webhook.get("url"):
             raise ApiError(
                 409,
@@ -998,27 +1060,17 @@ class FakeBotApi:
                 self._updates = [u for u in self._updates if allowed & (set(u) - {"update_id"})]
             return self._updates[:limit]
 
-        # Like Telegram: a second getUpdates while one waits cuts the first off with 409 Conflict.
-        poll = self._current_poll = next(self._polls)
-        self._schedule_notify()
         if available() or timeout <= 0:
             return available()
-
-        def superseded() -> bool:
-            return self._current_poll != poll
-
+        closing = self._closing
         try:
             async with asyncio.timeout(timeout), self._changed:
-                await self._changed.wait_for(
-                    lambda: bool(available()) or superseded() or self._closing.is_set()  # type: ignore[union-attr]
-                )
+                await self._changed.wait_for(lambda: bool(available()) or closing.is_set() or superseded.is_set())
         except TimeoutError:
             pass
-        if superseded():
+        if superseded.is_set():
             self.conflicts.append(self.clock())
-            raise ApiError(
-                409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-            )
+            raise ApiError(409, TERMINATED_BY_OTHER_POLL)
         return available()
 
 

@@ -1,0 +1,190 @@
+"""Several instances, for real (issue 13): two `python -m bot` processes in webhook mode on one PostgreSQL,
+a burst of incident reports delivered to both in turn, one killed with SIGKILL mid-burst, wherever it is in
+its updates (tests/test_scale_out.py kills at chosen moments). This test found an update lost when its process
+died after remembering it and before its effect, and then a report stored twice when the update was
+remembered after its effect: it is now remembered in the transaction of its first effect. Telegram redelivers
+an update whose webhook POST failed, so what the dead one did not take goes to the survivor. Every report is
+stored once, every alert and every escalation step sent once (A1, A2)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import socket
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select, update
+
+from bench.common import bench_environment, bench_settings, organise, running_app
+from bench.throughput import incident_wizard
+from bot.services.actor import Actor
+from bot.services.incidents.escalation import ESCALATE
+from storage.db import create_engine
+from storage.incidents_models import Incident
+from storage.models import Member, Timer
+from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.support.botapi_server import FakeBotApi, post_update
+from tests.support.updates import UpdateFactory
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_POSTGRES_URL (CI sets it)")
+
+OFFICER, HEAD = 81_001, 81_101
+FIRST_WAVE = [82_000 + n for n in range(5)]  # reported with both instances up; their escalations fire on both
+SECOND_WAVE = [82_100 + n for n in range(6)]  # one instance is killed while these report
+SECRET = "scale-out-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Instances:
+    """The two processes and Telegram's side of delivering updates to them."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.processes: list[Any] = []
+        self.turn = itertools.cycle(range(len(ports)))
+        self.redelivered = 0
+
+    def url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.ports[index]}/telegram/webhook"
+
+    async def deliver(self, update: Any) -> None:
+        """To the next instance in turn; if it does not take it (dead, or dying), to the other, as Telegram
+        retries a webhook delivery that failed."""
+        first = next(self.turn)
+        for index in (first, 1 - first):
+            try:
+                if await post_update(self.url(index), update, SECRET, timeout=30) == 200:
+                    return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            self.redelivered += 1
+        raise AssertionError(f"no instance took update {update.update_id}")
+
+
+async def report_all(instances: Instances, updates: UpdateFactory, reporters: list[int]) -> None:
+    steps = incident_wizard()
+
+    async def one(reporter: int) -> None:  # a person's steps one after another, the people at once
+        for step in steps:
+            await instances.deliver(step(updates, reporter, 0))
+
+    await asyncio.gather(*(one(reporter) for reporter in reporters))
+
+
+async def answering(port: int) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/health") as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def test_two_webhook_instances_one_killed_mid_burst_store_and_send_everything_once(tmp_path: Path) -> None:
+    assert POSTGRES_URL
+    await reset_postgres(POSTGRES_URL)
+    async with FakeBotApi() as server:
+        everyone = FIRST_WAVE + SECOND_WAVE
+        async with running_app(bench_settings(tmp_path / "unused", server.base_url, database_url=POSTGRES_URL)) as app:
+            await organise(app, {"dispatch": OFFICER}, everyone)  # the officer on duty now; staff of the office
+            invitation = await app.members.invite(
+                Actor.command_line(), roles=["staff", "department_head"], department="office"
+            )
+            await app.members.join(invitation.code, telegram_id=HEAD, name="Head", username=None, language="en")
+        instances = Instances([free_port(), free_port()])
+        for n, port in enumerate(instances.ports):
+            environment = {
+                **bench_environment(tmp_path / "unused", server.base_url),
+                "DATABASE_URL": POSTGRES_URL,
+                "WEBHOOK_URL": "https://bot.example.test",
+                "WEBHOOK_SECRET": SECRET,
+                "WEBHOOK_HOST": "127.0.0.1",
+                "WEBHOOK_PORT": str(port),
+                "LOG_LEVEL": "INFO",
+            }
+            log = (tmp_path / f"bot{n}.log").open("w")
+            instances.processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", env=environment, stdout=log, stderr=log
+                )
+            )
+        try:
+            await server.wait_for(lambda s: sum(r.method == "setWebhook" for r in s.requests) >= 2, timeout=120)
+            for port in instances.ports:  # the webhook is set once the site is up
+                assert await answering(port)
+            updates = UpdateFactory(first_update_id=1_000_000)
+
+            # 1. Both up: five reports, their steps alternating between the instances; then the five
+            # escalation timers fall due at once, and both instances' timer runners race for them.
+            await report_all(instances, updates, FIRST_WAVE)
+            await server.wait_for(lambda: len(alerts(server, OFFICER)) >= len(FIRST_WAVE), timeout=60)
+            await due_now(ESCALATE)
+            await server.wait_for(lambda: len(alerts(server, HEAD)) >= len(FIRST_WAVE), timeout=120)
+
+            # 2. SIGKILL one instance while six more people report.
+            burst = asyncio.create_task(report_all(instances, updates, SECOND_WAVE))
+            await server.wait_for(lambda: len(alerts(server, OFFICER)) >= len(FIRST_WAVE) + 1, timeout=60)
+            instances.processes[0].send_signal(signal.SIGKILL)
+            await instances.processes[0].wait()
+            await asyncio.wait_for(burst, timeout=120)
+            await server.wait_for(lambda: len(alerts(server, OFFICER)) >= len(everyone), timeout=120)
+        except TimeoutError as waited:
+            logs = "\n".join((tmp_path / f"bot{n}.log").read_text() for n in range(2))
+            seen = f"officer: {server.texts(OFFICER)}\nhead: {server.texts(HEAD)}"
+            raise AssertionError(f"{waited}\n{seen}\n{logs[-3000:]}") from None
+        finally:
+            survivor = instances.processes[1]
+            if survivor.returncode is None:
+                survivor.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(survivor.wait(), timeout=30)
+                except TimeoutError:
+                    survivor.kill()
+        logs = "\n".join((tmp_path / f"bot{n}.log").read_text() for n in range(2))
+        assert survivor.returncode == 0, logs
+        assert instances.redelivered > 0  # the dead instance did refuse deliveries, which the survivor took
+
+        reported = await reporters_of_incidents()
+        assert sorted(reported) == sorted(everyone) and set(Counter(reported).values()) == {1}  # each once
+        assert Counter(text.split()[1] for text in alerts(server, OFFICER)).most_common(1)[0][1] == 1
+        assert len(alerts(server, OFFICER)) == len(everyone)  # one alert per report
+        assert len(alerts(server, HEAD)) == len(FIRST_WAVE)  # one escalation step per report, not two
+        assert server.duplicates() == []
+
+
+def alerts(server: FakeBotApi, chat_id: int) -> list[str]:
+    return [text for text in server.texts(chat_id, include_edits=False) if text.startswith("🚨 INC")]
+
+
+async def due_now(kind: str) -> None:
+    """Time passes for the timers of `kind`: they fall due now (the processes run on the real clock)."""
+    engine = create_engine(POSTGRES_URL or "")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(Timer).where(Timer.kind == kind, Timer.state == "pending").values(due_at=func.now())
+            )
+    finally:
+        await engine.dispose()
+
+
+async def reporters_of_incidents() -> list[int]:
+    engine = create_engine(POSTGRES_URL or "")
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(Member.telegram_id).join(Incident, Incident.reporter_id == Member.id)
+            )
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
