@@ -20,11 +20,12 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import languages
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.flows import install_flows
 from bot.health import Readiness, add_routes, serve
-from bot.i18n import LANGUAGES, load_catalogues
+from bot.i18n import load_catalogues
 from bot.leader import Leadership
 from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
@@ -43,7 +44,6 @@ from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-TELEGRAM_LANGUAGE = {"zh_Hans": "zh", "en": "en"}
 
 
 class Worker(Protocol):
@@ -202,7 +202,8 @@ async def publish_commands(app: App) -> None:
     for everyone else; /help shows the full list for the member's roles."""
     everyone = [command for command in app.commands if not command.roles]
     default = app.policy.organisation.default_language
-    for language, code in [*((language, TELEGRAM_LANGUAGE[language]) for language in LANGUAGES), (default, None)]:
+    spoken = [(code, languages.language(code).telegram) for code in app.policy.organisation.languages]
+    for language, code in [*spoken, (default, None)]:
         with app.i18n.context(), app.i18n.use_locale(language):
             commands = [BotCommand(command=c.name, description=str(c.description)) for c in everyone]
         await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)

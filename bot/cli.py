@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 
-from bot import dbtools
+from bot import dbtools, languages
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import load_catalogues
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="last", required=True, type=_day, help="last day (included), YYYY-MM-DD")
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     export.add_argument("--out", type=Path, required=True, help="the file to write")
-    export.add_argument("--language", choices=("zh_Hans", "en"), help="of the headings (default: the policy's)")
+    export.add_argument("--language", choices=languages.codes(), help="of the headings (default: the policy's)")
     export.set_defaults(handler=cmd_incidents_export)
 
     db = commands.add_parser("db", help="database tools").add_subparsers(required=True)

@@ -20,18 +20,19 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from bot import languages
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = ("zh_Hans", "en")
-LANGUAGE_NAMES = {"zh_Hans": "简体中文", "en": "English"}
 
 
-def load_catalogues(default_locale: str = "zh_Hans", path: Path = LOCALES_DIR) -> I18n:
+def load_catalogues(default_locale: str | None = None, path: Path | None = None) -> I18n:
     """aiogram's I18n, fed from `.po` files instead of pre-compiled `.mo` files.
 
     Each flow keeps its own file (core.po, incidents.po, ...) in a locale's LC_MESSAGES folder;
     they are merged into one catalogue per locale."""
-    i18n = I18n(path=path, default_locale=default_locale, domain="messages")
-    i18n.locales = {folder.parent.name: _compile(folder) for folder in sorted(path.glob("*/LC_MESSAGES"))}
+    path = path or LOCALES_DIR
+    i18n = I18n(path=path, default_locale=default_locale or languages.source(), domain="messages")
+    i18n.locales = {code: _compile(path / code / "LC_MESSAGES") for code in languages.codes()}
     return i18n
 
 
@@ -50,33 +51,24 @@ def _compile(folder: Path) -> gettext.GNUTranslations:
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:
     """The member's stored choice wins; then Telegram's language; then the organisation's default."""
-    if stored in LANGUAGES:
+    if stored in languages.codes():
         return stored
-    code = (telegram_code or "").lower()
-    if code.startswith("zh"):
-        return "zh_Hans"
-    if code.startswith("en"):
-        return "en"
-    return default
+    return languages.from_telegram(telegram_code) or default
 
 
 def babel_locale(language: str) -> Locale:
-    return Locale.parse("zh_Hans_CN" if language == "zh_Hans" else language)
-
-
-MOMENT_PATTERNS = {"zh_Hans": "y年M月d日 HH:mm", "en": "d MMM y, HH:mm"}
-DAY_PATTERNS = {"zh_Hans": "y年M月d日", "en": "d MMM y"}
+    return Locale.parse(languages.language(language).babel_locale)
 
 
 def format_moment(moment: datetime, language: str, tz: ZoneInfo) -> str:
     """A UTC moment shown in the organisation's time zone, in the member's locale (minutes, no seconds)."""
-    pattern = MOMENT_PATTERNS.get(language, MOMENT_PATTERNS["en"])
+    pattern = languages.language(language).moment
     return format_datetime(moment.astimezone(tz), pattern, tzinfo=tz, locale=babel_locale(language))
 
 
 def format_day(day: date, language: str) -> str:
     """A day in the style of ``format_moment``: "9 Oct 2025", "2025年10月9日"."""
-    return format_date(day, DAY_PATTERNS.get(language, DAY_PATTERNS["en"]), locale=babel_locale(language))
+    return format_date(day, languages.language(language).day, locale=babel_locale(language))
 
 
 def format_number(value: float, language: str) -> str:

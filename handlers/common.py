@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot import languages
 from bot.policy import Policy
 from bot.services.members import MembershipService, MemberView
 from handlers.callbacks import LanguageCb
@@ -31,14 +32,16 @@ async def show_help(message: Message, member: MemberView, policy: Policy, comman
     await message.answer(help_text(member, policy, commands))
 
 
-async def choose_language(message: Message) -> None:
-    await message.answer(_("Which language do you prefer?"), reply_markup=language_keyboard())
+async def choose_language(message: Message, policy: Policy) -> None:
+    await message.answer(
+        _("Which language do you prefer?"), reply_markup=language_keyboard(policy.organisation.languages)
+    )
 
 
 async def set_language(query: CallbackQuery, callback_data: LanguageCb, members: MembershipService) -> None:
     member = await members.set_language(query.from_user.id, callback_data.code)
     with get_i18n().use_locale(member.language or callback_data.code):
-        text = _("Language set to English.") if member.language == "en" else _("Language set to Simplified Chinese.")
+        text = _("Language set to {language}.").format(language=languages.language(callback_data.code).name)
         await query.answer(text)
         if query.message is not None:
             await query.message.answer(text)

@@ -11,8 +11,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot import languages
 from bot.policy import Policy
-from bot.services.access_catalogue import MODE_NAMES, CatalogueService, DatasetView
+from bot.services.access_catalogue import MODE_NAMES, CatalogueService, DatasetView, text_field
 from bot.services.actor import Actor
 from handlers.access_buttons import CatalogueCb, choices
 from handlers.admin import actor_of
@@ -20,24 +21,28 @@ from handlers.filters import IsMember
 from handlers.labels import department_name
 
 CANCEL = CatalogueCb(action="cancel")
-OPTIONAL = {"name_en", "description_zh", "description_en"}
 
 
 class DatasetEdit(StatesGroup):
     text = State()  # data: id, field (a text field, or max_days with the mode)
-    new_name_zh = State()
-    new_name_en = State()
+    new_name = State()  # data: names so far, asking (the index of the language asked)
     new_department = State()
     new_classification = State()
 
 
-def _field_labels() -> dict[str, str]:
-    return {
-        "name_zh": _("Name (Chinese)"),
-        "name_en": _("Name (English)"),
-        "description_zh": _("Description (Chinese)"),
-        "description_en": _("Description (English)"),
-    }
+def _field_labels(service: CatalogueService) -> dict[str, str]:
+    """The name and the description in each of the organisation's languages."""
+    labels = {"name": _("Name ({language})"), "description": _("Description ({language})")}
+    fields = {}
+    for field in service.text_fields():
+        kind, _sep, code = field.partition(".")
+        fields[field] = labels[kind].format(language=languages.language(code).name)
+    return fields
+
+
+def _optional(field: str) -> bool:
+    """Every text but the source language's name may be left empty."""
+    return field != text_field("name", languages.source())
 
 
 async def listing(message: Message, catalogue_service: CatalogueService, policy: Policy, language: str) -> None:
@@ -88,7 +93,7 @@ async def _card(message: Message, view: DatasetView, service: CatalogueService, 
     owners = ", ".join(view.owners) or _("nobody yet")
     text = "\n".join(
         [
-            f"{view.names[0]} / {view.names[1] or '—'}",
+            " / ".join(view.names.values()),
             _("Description: {text}").format(text=view.description or "—"),
             _("Department: {department}").format(department=department_name(policy, view.department, language)),
             _("Data owners: {names}").format(names=owners)
@@ -100,7 +105,8 @@ async def _card(message: Message, view: DatasetView, service: CatalogueService, 
             _("Status: {status}").format(status=_("active") if view.active else _("deactivated")),
         ]
     )
-    edit = [(label, CatalogueCb(action="edit", id=view.id, field=field)) for field, label in _field_labels().items()]
+    labels = _field_labels(service).items()
+    edit = [(label, CatalogueCb(action="edit", id=view.id, field=field)) for field, label in labels]
     edit += [
         (_("Department"), CatalogueCb(action="edit", id=view.id, field="department")),
         (_("Classification"), CatalogueCb(action="edit", id=view.id, field="classification")),
@@ -127,15 +133,16 @@ async def edit_field(
     await query.answer()
     if query.message is None:
         return
-    if field in _field_labels() or (field == "max_days" and callback_data.value):
+    labels = _field_labels(catalogue_service)
+    if field in labels or (field == "max_days" and callback_data.value):
         await state.set_state(DatasetEdit.text)
         await state.set_data({"id": dataset_id, "field": field, "mode": callback_data.value})
         prompt = (
             _("Send the longest grant for {mode}, in days.").format(mode=_(MODE_NAMES[callback_data.value]))
             if field == "max_days"
-            else _("Send the new {field}.").format(field=_field_labels()[field])
+            else _("Send the new {field}.").format(field=labels[field])
         )
-        if field in OPTIONAL:
+        if field != "max_days" and _optional(field):
             prompt += " " + _("Send - to leave it empty.")
         await query.message.answer(prompt, reply_markup=choices([], _, back=back, cancel=CANCEL))
         return
@@ -185,7 +192,7 @@ async def text_given(
     value = (message.text or "").strip()
     if data["field"] == "max_days":
         value = f"{data['mode']}={value}"
-    elif value == "-" and data["field"] in OPTIONAL:
+    elif value == "-" and _optional(data["field"]):
         value = ""
     view = await catalogue_service.update(actor_of(message), data["id"], data["field"], value, language)
     await state.clear()
@@ -193,76 +200,100 @@ async def text_given(
     await _card(message, view, catalogue_service, policy, language)
 
 
-# A new data set: Chinese name → English name → department → classification ------------------------------
+# A new data set: its name in each language (the source language's required) → department → classification ---
 NEW_BACK = CatalogueCb(action="newback")
 
 
 async def new_dataset(query: CallbackQuery, state: FSMContext, catalogue_service: CatalogueService) -> None:
     await catalogue_service.check_editor(actor_of(query))
-    await state.set_data({})
+    await state.set_data({"names": {}, "asking": 0})
     await query.answer()
     if query.message:
-        await _ask_name_zh(query.message, state)
+        await _ask_name(query.message, state, catalogue_service, 0)
 
 
-async def _ask_name_zh(message: Message, state: FSMContext) -> None:
-    await state.set_state(DatasetEdit.new_name_zh)
-    await message.answer(
-        _("New data set — step 1 of 4: send its name in Chinese."), reply_markup=choices([], _, cancel=CANCEL)
-    )
-
-
-async def _ask_name_en(message: Message, state: FSMContext) -> None:
-    await state.set_state(DatasetEdit.new_name_en)
+async def _ask_name(message: Message, state: FSMContext, service: CatalogueService, asking: int) -> None:
+    spoken = service.spoken()
+    await state.set_state(DatasetEdit.new_name)
+    await state.update_data(asking=asking)
+    step = {"step": asking + 1, "steps": len(spoken) + 2, "language": languages.language(spoken[asking]).name}
+    if asking == 0:
+        await message.answer(
+            _("New data set — step {step} of {steps}: send its name in {language}.").format(**step),
+            reply_markup=choices([], _, cancel=CANCEL),
+        )
+        return
     skip = [(_("Skip"), CatalogueCb(action="skip"))]
     await message.answer(
-        _("Step 2 of 4: send its name in English, or skip."),
+        _("Step {step} of {steps}: send its name in {language}, or skip.").format(**step),
         reply_markup=choices(skip, _, back=NEW_BACK, cancel=CANCEL),
     )
 
 
-async def _ask_department(message: Message, state: FSMContext, policy: Policy, language: str) -> None:
+async def _ask_department(
+    message: Message, state: FSMContext, service: CatalogueService, policy: Policy, language: str
+) -> None:
     await state.set_state(DatasetEdit.new_department)
     options = [(d.name.get(language), CatalogueCb(action="pick", value=d.code)) for d in policy.departments]
+    steps = len(service.spoken()) + 2
     await message.answer(
-        _("Step 3 of 4: which department owns it?"), reply_markup=choices(options, _, back=NEW_BACK, cancel=CANCEL)
+        _("Step {step} of {steps}: which department owns it?").format(step=steps - 1, steps=steps),
+        reply_markup=choices(options, _, back=NEW_BACK, cancel=CANCEL),
     )
 
 
-async def _ask_classification(message: Message, state: FSMContext, policy: Policy, language: str) -> None:
+async def _ask_classification(
+    message: Message, state: FSMContext, service: CatalogueService, policy: Policy, language: str
+) -> None:
     await state.set_state(DatasetEdit.new_classification)
     options = [(c.name.get(language), CatalogueCb(action="pick", value=c.code)) for c in policy.access.classifications]
+    steps = len(service.spoken()) + 2
     await message.answer(
-        _("Step 4 of 4: its classification (密级)?"), reply_markup=choices(options, _, back=NEW_BACK, cancel=CANCEL)
+        _("Step {step} of {steps}: its classification (密级)?").format(step=steps, steps=steps),
+        reply_markup=choices(options, _, back=NEW_BACK, cancel=CANCEL),
     )
 
 
-async def new_name_zh(message: Message, state: FSMContext, catalogue_service: CatalogueService) -> None:
-    await state.update_data(name_zh=catalogue_service.check_name(message.text or ""))
-    await _ask_name_en(message, state)
+async def _next_name(
+    message: Message, state: FSMContext, service: CatalogueService, policy: Policy, language: str, name: str | None
+) -> None:
+    """Keep the name just given (None: skipped) and ask for the next language's, or go on."""
+    data = await state.get_data()
+    spoken, asking = service.spoken(), data["asking"]
+    await state.update_data(names={**data["names"], spoken[asking]: name})
+    if asking + 1 < len(spoken):
+        await _ask_name(message, state, service, asking + 1)
+    else:
+        await _ask_department(message, state, service, policy, language)
 
 
-async def new_name_en(
+async def new_name(
     message: Message, state: FSMContext, catalogue_service: CatalogueService, policy: Policy, language: str
 ) -> None:
-    await state.update_data(name_en=catalogue_service.check_name(message.text or ""))
-    await _ask_department(message, state, policy, language)
+    name = catalogue_service.check_name(message.text or "")
+    await _next_name(message, state, catalogue_service, policy, language, name)
 
 
-async def skip_name_en(query: CallbackQuery, state: FSMContext, policy: Policy, language: str) -> None:
-    await state.update_data(name_en=None)
+async def skip_name(
+    query: CallbackQuery, state: FSMContext, catalogue_service: CatalogueService, policy: Policy, language: str
+) -> None:
     await query.answer()
-    if query.message:
-        await _ask_department(query.message, state, policy, language)
+    if (await state.get_data()).get("asking") and query.message:  # the source language's name cannot be skipped
+        await _next_name(query.message, state, catalogue_service, policy, language, None)
 
 
 async def new_department(
-    query: CallbackQuery, callback_data: CatalogueCb, state: FSMContext, policy: Policy, language: str
+    query: CallbackQuery,
+    callback_data: CatalogueCb,
+    state: FSMContext,
+    catalogue_service: CatalogueService,
+    policy: Policy,
+    language: str,
 ) -> None:
     await state.update_data(department=callback_data.value)
     await query.answer()
     if query.message:
-        await _ask_classification(query.message, state, policy, language)
+        await _ask_classification(query.message, state, catalogue_service, policy, language)
 
 
 async def new_classification(
@@ -276,8 +307,7 @@ async def new_classification(
     data = await state.get_data()
     view = await catalogue_service.create(
         actor_of(query),
-        name_zh=data.get("name_zh", ""),
-        name_en=data.get("name_en"),
+        names=data.get("names", {}),
         department=data.get("department", ""),
         classification=callback_data.value,
         language=language,
@@ -288,17 +318,19 @@ async def new_classification(
         await _card(query.message, view, catalogue_service, policy, language)
 
 
-async def new_back(query: CallbackQuery, state: FSMContext, policy: Policy, language: str) -> None:
-    current = await state.get_state()
+async def new_back(
+    query: CallbackQuery, state: FSMContext, catalogue_service: CatalogueService, policy: Policy, language: str
+) -> None:
+    current, asking = await state.get_state(), (await state.get_data()).get("asking", 0)
     await query.answer()
     if query.message is None:
         return
     if current == DatasetEdit.new_classification.state:
-        await _ask_department(query.message, state, policy, language)
+        await _ask_department(query.message, state, catalogue_service, policy, language)
     elif current == DatasetEdit.new_department.state:
-        await _ask_name_en(query.message, state)
+        await _ask_name(query.message, state, catalogue_service, len(catalogue_service.spoken()) - 1)
     else:
-        await _ask_name_zh(query.message, state)
+        await _ask_name(query.message, state, catalogue_service, max(asking - 1, 0))
 
 
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -321,9 +353,8 @@ def build() -> Router:
     router.callback_query.register(cancel, CatalogueCb.filter(F.action == "cancel"))
     router.message.register(text_given, DatasetEdit.text, *text)
     router.callback_query.register(new_dataset, CatalogueCb.filter(F.action == "new"))
-    router.message.register(new_name_zh, DatasetEdit.new_name_zh, *text)
-    router.message.register(new_name_en, DatasetEdit.new_name_en, *text)
-    router.callback_query.register(skip_name_en, DatasetEdit.new_name_en, CatalogueCb.filter(F.action == "skip"))
+    router.message.register(new_name, DatasetEdit.new_name, *text)
+    router.callback_query.register(skip_name, DatasetEdit.new_name, CatalogueCb.filter(F.action == "skip"))
     router.callback_query.register(new_department, DatasetEdit.new_department, CatalogueCb.filter(F.action == "pick"))
     router.callback_query.register(
         new_classification, DatasetEdit.new_classification, CatalogueCb.filter(F.action == "pick")

@@ -9,14 +9,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import LANGUAGE_NAMES
+from bot import languages
 from handlers.callbacks import InviteCb, LanguageCb, MemberCb
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
+def language_keyboard(codes: Iterable[str]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for code, name in LANGUAGE_NAMES.items():
-        builder.button(text=name, callback_data=LanguageCb(code=code))
+    for code in codes:
+        builder.button(text=languages.language(code).name, callback_data=LanguageCb(code=code))
     return builder.as_markup()
 
 

@@ -41,7 +41,9 @@ async def join(
         + help_text(joined, policy, commands),
         reply_markup=main_keyboard(),  # the persistent "Report incident" button from the first moment (A1)
     )
-    await message.answer(_("Which language do you prefer?"), reply_markup=language_keyboard())
+    await message.answer(
+        _("Which language do you prefer?"), reply_markup=language_keyboard(policy.organisation.languages)
+    )
 
 
 async def start_without_code(

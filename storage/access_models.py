@@ -19,10 +19,8 @@ class DatasetRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(48), unique=True)
-    name_zh: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str | None] = mapped_column(String(200))
-    description_zh: Mapped[str | None] = mapped_column(Text)
-    description_en: Mapped[str | None] = mapped_column(Text)
+    names: Mapped[dict[str, str]] = mapped_column(JSON)  # by language, the source language first and always
+    descriptions: Mapped[dict[str, str]] = mapped_column(JSON)  # by language, any of them
     department: Mapped[str] = mapped_column(String(32))
     owner_role: Mapped[str] = mapped_column(String(32))
     owner_ids: Mapped[list[int]] = mapped_column(JSON)  # named owners; empty: owner_role holders in the department
@@ -34,10 +32,11 @@ class DatasetRow(Base):
     updated_at: Mapped[datetime]
 
     def name(self, language: str) -> str:
-        return (self.name_en if language == "en" and self.name_en else None) or self.name_zh
+        """In ``language``, else in the first language written (the source language, as the service stores it)."""
+        return self.names.get(language) or next(iter(self.names.values()), self.code)
 
     def description(self, language: str) -> str:
-        return (self.description_en if language == "en" and self.description_en else None) or self.description_zh or ""
+        return self.descriptions.get(language) or next(iter(self.descriptions.values()), "")
 
 
 class AccessRequest(Base):

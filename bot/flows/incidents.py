@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.i18n import LANGUAGES
 from bot.services.incidents import IncidentServices
 from bot.services.incidents.common import DUTY_OFFICER, MANAGERS
 from bot.services.incidents.escalation import ALERT_FAILURE, ESCALATE
@@ -49,7 +48,7 @@ def install(app: App) -> None:
     roster = app.dispatcher.workflow_data.get("roster")
     if roster is not None and hasattr(roster, "handover_sources"):
         roster.handover_sources.append(services.queries.handover_lines)
-    labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in LANGUAGES}
+    labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in app.policy.organisation.languages}
     app.flow_router.include_routers(
         incident_lists.build(), incident_respond.build(), incident_report.build(labels), incident_urgent.build()
     )

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
-Language = Literal["zh_Hans", "en"]
+from bot import languages
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -78,21 +79,50 @@ DepartmentCode = Annotated[
 ]
 
 
+def _check_language(value: str) -> str:
+    if value not in languages.codes():
+        raise invalid(f"'{value}' is not a language the bot speaks", "choose one of: " + ", ".join(languages.codes()))
+    return value
+
+
+Language = Annotated[str, AfterValidator(_check_language)]
+
+
 class I18nText(PolicyModel):
-    """A text in every language the bot speaks (Simplified Chinese first)."""
+    """A text keyed by language, e.g. ``{ zh_Hans = "调度室", en = "Control room" }``: the source language
+    (Simplified Chinese) always, the others while ``organisation.languages`` lists them."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     zh_Hans: str = Field(min_length=1, description="the Simplified Chinese text (always required)")
-    en: str | None = Field(
-        default=None,
-        min_length=1,
-        description='the English text (required while organisation.languages includes "en")',
-    )
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> I18nText:
+        for code, text in (self.model_extra or {}).items():
+            if code not in languages.codes():
+                raise invalid(
+                    f"'{code}' is not a language the bot speaks",
+                    "texts are keyed by language: " + ", ".join(languages.codes()),
+                )
+            if not isinstance(text, str) or not text:
+                raise invalid(f"the {code} text is empty or not text", f'write it in double quotes: {code} = "…"')
+        return self
+
+    @classmethod
+    def of(cls, texts: dict[str, str | None]) -> I18nText:
+        return cls(**{code: text for code, text in texts.items() if text})
+
+    def texts(self) -> dict[str, str]:
+        """Every language's text, the source language first."""
+        return {"zh_Hans": self.zh_Hans, **(self.model_extra or {})}
+
+    def exact(self, language: str) -> str | None:
+        """The text written in ``language``, without falling back."""
+        return self.texts().get(language)
 
     def get(self, language: str) -> str:
-        """The text in ``language``, falling back to Simplified Chinese."""
-        if language == "en" and self.en:
-            return self.en
-        return self.zh_Hans
+        """The text in ``language``, falling back to the source language."""
+        return self.exact(language) or self.zh_Hans
 
 
 def _parse_clock(value: Any) -> Any:

@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot import languages
+
 from ._base import I18nText, step_role
 from .organisation import BUILTIN_ROLES
 
@@ -304,16 +306,16 @@ def _languages(report: _Report, parts: Mapping[str, Any]) -> None:
             f"the default language '{organisation.default_language}' is not among organisation.languages",
             "add it to languages, or choose one of: " + ", ".join(organisation.languages),
         )
-    if "en" not in organisation.languages:
-        return
+    others = [code for code in organisation.languages if code != "zh_Hans"]
     for name, value in parts.items():
         for loc, text in _texts(value, (name,)):
-            if text.en is None:
-                report.add(
-                    loc,
-                    "the English text is missing",
-                    'add en = "…" next to zh_Hans, or remove "en" from organisation.languages',
-                )
+            for code in others:
+                if text.exact(code) is None:
+                    report.add(
+                        loc,
+                        f"the {languages.language(code).name} ({code}) text is missing",
+                        f'add {code} = "…" next to zh_Hans, or remove "{code}" from organisation.languages',
+                    )
 
 
 def _texts(value: Any, loc: Loc) -> Iterator[tuple[Loc, I18nText]]:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import Field, field_validator
 
+from bot.languages import codes as language_codes
+
 from ._base import (
     WEEKDAYS,
     ClockTime,
@@ -51,7 +53,7 @@ class Organisation(PolicyModel):
     timezone: str = Field(default="Asia/Shanghai", description="the IANA time zone all times are shown in")
     default_language: Language = Field(default="zh_Hans", description="the language of users who have not chosen one")
     languages: tuple[Language, ...] = Field(
-        default=("zh_Hans", "en"), min_length=1, description="the languages users may choose"
+        default_factory=language_codes, min_length=1, description="the languages users may choose"
     )
     fiscal_year_end: MonthDay = Field(
         default="12-31", description='the last day of the fiscal year as "MM-DD" (rule E1)'

@@ -97,7 +97,7 @@ class AccessService:
                 row
                 for row in await self.catalogue.datasets(uow)
                 if (department is None or row.department == department)
-                and needle in f"{row.code} {row.name_zh} {row.name_en or ''}".casefold()
+                and needle in " ".join([row.code, *row.names.values()]).casefold()
             ]
             return [await self.catalogue.view(uow, row, language) for row in rows[:SEARCH_LIMIT]]
 

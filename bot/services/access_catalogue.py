@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import languages
 from bot.clock import Clock
 from bot.policy import Policy
 from bot.policy.schema import MaxDays
@@ -22,12 +23,12 @@ from storage.uow import UnitOfWork, UnitOfWorkFactory
 EDITOR_ROLE = "information_officer"
 MODE_NAMES = {"read_only": N_("read-only"), "full": N_("full access"), "export": N_("export / copy")}
 MAX_NAME, MAX_DESCRIPTION, MAX_GRANT_DAYS = 200, 1000, 3650
-TEXT_FIELDS = {
-    "name_zh": MAX_NAME,
-    "name_en": MAX_NAME,
-    "description_zh": MAX_DESCRIPTION,
-    "description_en": MAX_DESCRIPTION,
-}
+TEXT_LIMITS = {"name": MAX_NAME, "description": MAX_DESCRIPTION}
+
+
+def text_field(kind: str, language: str) -> str:
+    """The field id of a data set's name or description in one language, e.g. ``name.en``."""
+    return f"{kind}.{language}"
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class DatasetView:
     owners: tuple[str, ...]  # names of the data owners right now
     owner_ids: tuple[int, ...]  # members named as owners (empty: the owner role decides)
     active: bool
-    names: tuple[str, str | None]  # Chinese and English, for editing
-    descriptions: tuple[str | None, str | None]
+    names: dict[str, str]  # by language, for editing
+    descriptions: dict[str, str]
 
 
 class Catalogue:
@@ -66,9 +67,8 @@ class Catalogue:
                 row = uow.access.add_dataset(DatasetRow(code=dataset.code, owner_ids=[], edited_in_chat=False))
             elif row.edited_in_chat:
                 continue
-            row.name_zh, row.name_en = dataset.name.zh_Hans, dataset.name.en
-            row.description_zh = dataset.description.zh_Hans if dataset.description else None
-            row.description_en = dataset.description.en if dataset.description else None
+            row.names = dataset.name.texts()
+            row.descriptions = dataset.description.texts() if dataset.description else {}
             row.department, row.owner_role, row.classification = (
                 dataset.department,
                 dataset.owner_role,
@@ -123,8 +123,8 @@ class Catalogue:
             tuple(owner.name for owner in owners),
             tuple(row.owner_ids),
             row.active,
-            (row.name_zh, row.name_en),
-            (row.description_zh, row.description_en),
+            dict(row.names),
+            dict(row.descriptions),
         )
 
 
@@ -159,16 +159,17 @@ class CatalogueService:
             await self._editor(uow, actor)
 
     async def create(
-        self, actor: Actor, *, name_zh: str, name_en: str | None, department: str, classification: str, language: str
+        self, actor: Actor, *, names: dict[str, str | None], department: str, classification: str, language: str
     ) -> DatasetView:
+        """A new data set; ``names`` by language, the source language's required."""
         async with self._uow() as uow:
             editor = await self._editor(uow, actor)
             await self.catalogue.ensure(uow)
             row = uow.access.add_dataset(
                 DatasetRow(
                     code="",
-                    name_zh=_text(name_zh, MAX_NAME),
-                    name_en=_text(name_en, MAX_NAME) if name_en else None,
+                    names=self._names(names),
+                    descriptions={},
                     department=self._department(department),
                     owner_role=EDITOR_ROLE,
                     owner_ids=[],
@@ -182,7 +183,9 @@ class CatalogueService:
             )
             await uow.session.flush()
             row.code = f"dataset_{row.id}"
-            await record(uow, self._clock, actor, "dataset", row.id, "created", editor.id, name=row.name_zh)
+            await record(
+                uow, self._clock, actor, "dataset", row.id, "created", editor.id, name=row.name(languages.source())
+            )
             await uow.commit()
             return await self.catalogue.view(uow, row, language)
 
@@ -192,8 +195,8 @@ class CatalogueService:
         async with self._uow() as uow:
             editor = await self._editor(uow, actor)
             row = await self.catalogue.dataset(uow, dataset_id)
-            if field in TEXT_FIELDS:
-                setattr(row, field, _text(value, TEXT_FIELDS[field]) if value or field == "name_zh" else None)
+            if field in self.text_fields():
+                self._set_text(row, field, value)
             elif field == "department":
                 row.department, row.owner_ids = self._department(value), []
             elif field == "classification":
@@ -233,6 +236,34 @@ class CatalogueService:
             await refuse(uow, self._clock, actor, "dataset", "-", denied)
         assert member is not None
         return member
+
+    def spoken(self) -> list[str]:
+        """The languages a data set is named in: the source language, then the organisation's others."""
+        return [languages.source(), *(c for c in self._policy.organisation.languages if c != languages.source())]
+
+    def text_fields(self) -> list[str]:
+        """The names, then the descriptions, in each language spoken."""
+        return [text_field(kind, code) for kind in TEXT_LIMITS for code in self.spoken()]
+
+    def _names(self, names: dict[str, str | None]) -> dict[str, str]:
+        source = languages.source()
+        checked = {source: _text(names.get(source) or "", MAX_NAME)}
+        spoken = self._policy.organisation.languages
+        return checked | {code: _text(text, MAX_NAME) for code, text in names.items() if text and code in spoken}
+
+    def _set_text(self, row: DatasetRow, field: str, value: str) -> None:
+        """One language's name or description; empty removes it, except the source language's name."""
+        kind, _, code = field.partition(".")
+        texts = dict(row.names if kind == "name" else row.descriptions)
+        if value or (kind == "name" and code == languages.source()):
+            texts[code] = _text(value, TEXT_LIMITS[kind])
+        else:
+            texts.pop(code, None)
+        source_first = {code: texts[code] for code in sorted(texts, key=lambda code: code != languages.source())}
+        if kind == "name":
+            row.names = source_first
+        else:
+            row.descriptions = source_first
 
     def _department(self, code: str) -> str:
         if not any(d.code == code for d in self._policy.departments):

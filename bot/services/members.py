@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.i18n import LANGUAGES
 from bot.outgoing.ids import MAX_ROW_ID
 from bot.outgoing.speaker import language_of
 from bot.policy import Policy
@@ -187,7 +186,7 @@ class MembershipService:
                         telegram_id=telegram_id,
                         name=display_name,
                         username=username,
-                        language=language if language in LANGUAGES else None,
+                        language=language if language in self._policy.organisation.languages else None,
                         department=invitation.department,
                         active=True,
                         joined_at=now,
@@ -241,7 +240,7 @@ class MembershipService:
 
     # Changes by the member ---------------------------------------------------------------------
     async def set_language(self, telegram_id: int, language: str) -> MemberView:
-        if language not in LANGUAGES:
+        if language not in self._policy.organisation.languages:
             raise InvalidInput(N_("This language is not available."))
         async with self._uow() as uow:
             member = await uow.members.by_telegram_id(telegram_id)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
-from bot.i18n import LANGUAGES
 from bot.policy import Policy
 from bot.policy.schema import DutyRoom, Shift
 from bot.services.actor import Actor
@@ -78,7 +77,7 @@ class RosterImport:
         now: datetime,
         members: dict[str, list[Member]],
     ) -> _Planned | Problem:
-        room = next((r for r in self._policy.duty_rooms if row.room in (r.code, r.name.zh_Hans, r.name.en)), None)
+        room = next((r for r in self._policy.duty_rooms if row.room in (r.code, *r.name.texts().values())), None)
         if room is None:
             return Problem(row.line, N_("Line {line}: unknown duty room {value}."), {"value": row.room})
         if not actor.is_command_line and not self._roster.keeps(editor, room):
@@ -114,7 +113,9 @@ class RosterImport:
             return POSITIONS[0]
         texts = self._roster.texts
         for position in POSITIONS:
-            if text.lower() == position or text in (texts.position(language, position) for language in LANGUAGES):
+            if text.lower() == position or text in (
+                texts.position(language, position) for language in self._policy.organisation.languages
+            ):
                 return position
         return None
 
@@ -155,4 +156,4 @@ class RosterImport:
 
 
 def _shift_named(room: DutyRoom, text: str) -> Shift | None:
-    return next((s for s in room.shifts if text in (s.code, s.name.zh_Hans, s.name.en)), None)
+    return next((s for s in room.shifts if text in (s.code, *s.name.texts().values())), None)
