@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import languages
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.flows import install_flows
+from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
 from bot.leader import Leadership
@@ -73,6 +73,7 @@ class App:
     metrics: Metrics
     readiness: Readiness
     leadership: Leadership
+    flows: Flows = field(init=False)  # each flow's service, set once the flows are installed
     stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first SIGTERM/SIGINT
     background: list[asyncio.Task[None]] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
@@ -182,7 +183,7 @@ async def build_app(
         Readiness(settings.database_url, engine, uow, clock, metrics, is_standby=lambda: leadership.standby),
         leadership,
     )
-    install_flows(app)
+    app.flows = install_flows(app)
     return app
 
 

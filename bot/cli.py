@@ -200,7 +200,7 @@ async def cmd_incidents_export(args: argparse.Namespace) -> int:
     async with _services() as (services, _settings):
         policy, i18n = services.policy, services.i18n
         language = args.language or policy.organisation.default_language
-        incidents = IncidentServices.build(services.uow, services.clock, policy, i18n, lambda: None)
+        incidents = IncidentServices.build(services.uow, services.clock, policy, i18n, None)
         start, end = day_bounds(args.first, args.last, policy.organisation.zone)
         cards = [c async for batch in incidents.queries.export(Actor.command_line(), start, end) for c in batch]
         args.out.write_bytes(table_bytes(Speaker(i18n, policy, language), cards, args.format))

@@ -275,7 +275,7 @@ async def test_a_kind_that_allows_revision_gets_returns_and_resubmissions(harnes
     resets earlier approvals and starts again, an unchanged one goes back to the step that returned it."""
     h = harness
     await organisation(h)
-    engine = h.app.dispatcher.workflow_data["approvals"]
+    engine = h.app.flows.approvals
     approved: list[int] = []
     returned: list[str] = []
 

@@ -90,7 +90,7 @@ async def organise(database: Path, base_url: str) -> None:
         await join(IC, ["information_officer"], "information_centre")
         for user_id in REPORTERS:
             await join(user_id, ["staff"], "office")
-        roster = app.dispatcher.workflow_data["roster"]
+        roster = app.flows.roster
         today = datetime.now(SHANGHAI).date()
         for day in (today - timedelta(days=1), today):
             for shift in ("day", "night"):
@@ -106,7 +106,7 @@ async def organise(database: Path, base_url: str) -> None:
                         )
                     except DomainError:
                         pass  # that shift is over already
-        access = app.dispatcher.workflow_data["access"]
+        access = app.flows.access
         reports = await dataset_id(h, "financial_reports")  # type: ignore[arg-type]
         for user_id in REQUESTERS:
             await join(user_id, ["staff"], "marketing")

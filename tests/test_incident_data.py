@@ -31,7 +31,7 @@ async def test_a_generated_history_reads_like_the_bots_own(tmp_path: Path, clock
         listed = await h.send(OFFICER, "/incidents")
         assert f"— {filled.open} (page 1 of" in listed[-1]
 
-        queries = app.dispatcher.workflow_data["queries"]
+        queries = app.flows.incidents.queries
         mine = await queries.my_reports(Actor(REPORTER, REPORTER))
         assert mine.total > COUNT // 80 and [i.id for i in mine.items] == sorted(
             (i.id for i in mine.items), reverse=True

@@ -62,7 +62,7 @@ async def test_counts_rank_most_first_then_by_code_and_percentiles_take_the_near
     rows += [{"occurred_at": h.clock.now() - timedelta(days=40), "ack_seconds": 1}]  # before the period
     await store(h, reporter, rows)
     now = h.clock.now()
-    queries = h.app.dispatcher.workflow_data["queries"]
+    queries = h.app.flows.incidents.queries
 
     figures = await queries.figures(Actor(LEADER, LEADER), now - timedelta(days=30), now)
     assert figures.total == 11 and figures.acknowledged == 10 and figures.in_window == 7
@@ -90,7 +90,7 @@ async def test_pages_are_newest_first_and_end_where_the_incidents_do(harness: Ha
     reporter = await people(h)
     count = 2 * PAGE_SIZE + 3
     await store(h, reporter, [{"status": REPORTED if n % 2 else CLOSED} for n in range(count)])
-    queries = h.app.dispatcher.workflow_data["queries"]
+    queries = h.app.flows.incidents.queries
     me = Actor(REPORTER, REPORTER)
 
     pages = [await queries.my_reports(me, n) for n in range(4)]

@@ -55,7 +55,7 @@ async def organisation(policy: Path) -> None:
     app = await build_app(settings_for(POSTGRES_URL, bot_policy=policy), session=RecordingSession())
     try:
         admin = Actor.command_line()
-        roster = app.dispatcher.workflow_data["roster"]
+        roster = app.flows.roster
         room = app.policy.duty_room(ROOM)
         shift = current_shift(room, app.clock.now(), app.policy.organisation.zone)
         assert shift is not None

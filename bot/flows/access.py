@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.flows.approvals import approval_engine
 from bot.services.access import KIND, AccessService
 from bot.services.access_catalogue import Catalogue, CatalogueService
 from bot.services.access_grants import EXPIRY_TIMER, TASK_TIMER, WARN_TIMER, GrantService
 from bot.services.access_reports import AccessReports
 from bot.services.access_review import REVIEW_TIMER, ReviewService
-from bot.services.approvals import ApprovalKind, StepWindow
+from bot.services.approvals import ApprovalKind, ApprovalService, StepWindow
 from bot.services.errors import N_
 from bot.webhook_sender import WebhookSender
 from handlers import access as access_handlers
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 MANAGERS = ("leader", "department_head", "information_officer")
 
 
-def install(app: App) -> None:
-    approvals = approval_engine(app)
+def install(app: App, approvals: ApprovalService) -> AccessService:
     policy, clock, uow = app.policy, app.clock, app.uow
     catalogue = Catalogue(policy, clock)
     grants = GrantService(uow, clock, policy, catalogue, approvals.routing, approvals.notices)
@@ -70,3 +68,4 @@ def install(app: App) -> None:
             CommandInfo("grants", __("Who holds access; export requests and grants"), MANAGERS),
         ]
     )
+    return access

@@ -1,5 +1,5 @@
-"""The approval engine as a shared part: the first flow that needs it installs it (with /approvals
-and /away); later flows get the same engine. Issue 5 (publication review) calls it too."""
+"""The approval engine as a shared part (with /approvals and /away): installed once, handed to the flows
+that register their kinds on it (data access, publication review)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,11 @@ from handlers.commands import CommandInfo
 if TYPE_CHECKING:
     from bot.app import App
 
-KEY = "approvals"
 
-
-def approval_engine(app: App) -> ApprovalService:
-    """The app's approval engine, installed on first use (register your kind on it)."""
-    existing = app.dispatcher.workflow_data.get(KEY)
-    if isinstance(existing, ApprovalService):
-        return existing
+def install(app: App) -> ApprovalService:
     approvals = ApprovalService(app.uow, app.clock, app.policy, app.i18n)
     away = AwayService(app.uow, app.clock, app.policy, approvals)
-    app.dispatcher.workflow_data.update({KEY: approvals, "away": away})
+    app.dispatcher.workflow_data.update(approvals=approvals, away=away)
     app.timers.register(TIMER, approvals.walk.on_timer)
     app.outbox.on_failure(CARD_FAILURE, approvals.walk.on_card_failure)
     app.members.deactivation_effects.append(approvals.walk.on_deactivated)

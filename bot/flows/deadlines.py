@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 
-def install(app: App) -> None:
+def install(app: App) -> DeadlinesFlow:
     flow = DeadlinesFlow.build(app.uow, app.clock, app.policy, app.i18n)
     scheduler = flow.scheduler
     for kind, handler in (
@@ -53,3 +53,4 @@ def install(app: App) -> None:
             await uow.commit()
 
     app.startup.append(start)
+    return flow

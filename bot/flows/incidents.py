@@ -14,6 +14,7 @@ from bot.services.incidents import IncidentServices
 from bot.services.incidents.common import DUTY_OFFICER, MANAGERS
 from bot.services.incidents.escalation import ALERT_FAILURE, ESCALATE
 from bot.services.incidents.external import DUE, REMINDER
+from bot.services.roster import RosterService
 from handlers import incident_lists, incident_report, incident_respond, incident_urgent
 from handlers.commands import CommandInfo
 
@@ -30,10 +31,9 @@ COMMANDS = (
 )
 
 
-def install(app: App) -> None:
-    services = IncidentServices.build(
-        app.uow, app.clock, app.policy, app.i18n, lambda: app.dispatcher.workflow_data.get("roster")
-    )
+def install(app: App, roster: RosterService) -> IncidentServices:
+    """The roster says who is on duty (alerts, A2) and takes the incidents' lines of the shift handover."""
+    services = IncidentServices.build(app.uow, app.clock, app.policy, app.i18n, roster)
     app.dispatcher.workflow_data.update(
         incidents=services,
         reporting=services.reporting,
@@ -45,11 +45,10 @@ def install(app: App) -> None:
     app.timers.register(DUE, services.external.on_due)
     app.outbox.on_failure(ALERT_FAILURE, services.escalation.on_unreachable)
     app.members.deactivation_blockers.append(services.queries.deactivation_blockers)
-    roster = app.dispatcher.workflow_data.get("roster")
-    if roster is not None and hasattr(roster, "handover_sources"):
-        roster.handover_sources.append(services.queries.handover_lines)
+    roster.handover_sources.append(services.queries.handover_lines)
     labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in app.policy.organisation.languages}
     app.flow_router.include_routers(
         incident_lists.build(), incident_respond.build(), incident_report.build(labels), incident_urgent.build()
     )
     app.commands.extend(COMMANDS)
+    return services

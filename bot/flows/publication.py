@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.flows.approvals import approval_engine
+from bot.services.approvals import ApprovalService
 from bot.services.publication_channels import POST_FAILURE, TIMER, ChannelDesk
 from bot.services.publication_listing import PublicationListing
 from bot.services.publication_review import PublicationReview
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 
-def install(app: App) -> None:
-    review = PublicationReview(approval_engine(app), app.policy)
+def install(app: App, approvals: ApprovalService) -> PublicationService:
+    review = PublicationReview(approvals, app.policy)
     service = PublicationService(app.uow, app.clock, app.policy, review)
     desk = ChannelDesk(app.uow, app.clock, app.policy, app.i18n, service)
     review.register(desk)
@@ -35,3 +35,4 @@ def install(app: App) -> None:
             CommandInfo("publications", __("Publication forms: yours, in review, published")),
         ]
     )
+    return service

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 
-def install(app: App) -> None:
+def install(app: App) -> RosterService:
     roster = RosterService(app.uow, app.clock, app.policy, RosterTexts(app.i18n, app.policy))
     watch = ShiftWatch(app.uow, app.clock, app.policy, roster)
     app.dispatcher.workflow_data.update(
@@ -38,3 +38,4 @@ def install(app: App) -> None:
             CommandInfo("roster", __("Change the duty roster"), ("administrator", "department_head")),
         ]
     )
+    return roster

@@ -38,7 +38,7 @@ async def submit(
     reason: str | None = "We must correct wrong addresses in the archive.",
 ) -> RequestView:
     """A request submitted as the wizard's last step does, for tests about what happens next."""
-    access = h.app.dispatcher.workflow_data["access"]
+    access = h.app.flows.access
     full_reason = reason if mode == "full" else None
     draft = Draft(await dataset_id(h, code), mode, purpose, full_reason, date.fromisoformat(until))
     view = await access.submit(Actor(user_id, user_id), draft, notice_accepted=True, language="en")

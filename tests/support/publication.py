@@ -159,7 +159,7 @@ async def submit(
         designated_first="designated_first" in options,
         checklist=list(CHECKLIST),
     )
-    service = h.app.dispatcher.workflow_data["publications"]
+    service = h.app.flows.publication
     submitted = await service.submit(Actor(user_id, user_id), "new", None, draft, "en")
     await h.app.outbox.drain()
     return submitted.form_id

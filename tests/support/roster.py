@@ -20,7 +20,7 @@ def local(text: str) -> datetime:
 
 
 def roster_of(h: Harness) -> RosterService:
-    return h.app.dispatcher.workflow_data["roster"]
+    return h.app.flows.roster
 
 
 async def officer(

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram.utils.i18n import I18n
@@ -33,7 +32,7 @@ class IncidentServices:
 
     @classmethod
     def build(
-        cls, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, i18n: I18n, roster: Callable[[], RosterLike | None]
+        cls, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, i18n: I18n, roster: RosterLike | None
     ) -> IncidentServices:
         context = Context(uow, clock, policy, i18n, roster)
         escalation = Escalation(context)

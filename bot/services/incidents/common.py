@@ -10,7 +10,7 @@ Rights (F3) are decided here from the database on every call:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -53,7 +53,7 @@ class Context:
     clock: Clock
     policy: Policy
     i18n: I18n
-    roster: Callable[[], RosterLike | None]
+    roster: RosterLike | None  # None: no roster flow (the command line)
 
     @cached_property
     def speakers(self) -> Speakers:
@@ -74,11 +74,10 @@ class Context:
     async def step_members(self, uow: UnitOfWork, incident: Incident, step: str, now: datetime) -> list[Member]:
         """Who a chain step means right now (active members only)."""
         if step in (PRIMARY_STEP, BACKUP_STEP):
-            roster = self.roster()
-            if roster is None:
+            if self.roster is None:
                 return []
             try:
-                duty = await roster.on_duty_in(uow, incident.duty_room, now)
+                duty = await self.roster.on_duty_in(uow, incident.duty_room, now)
             except KeyError:
                 return []
             return list(duty.primary if step == PRIMARY_STEP else duty.backup)
