@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -20,7 +20,8 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import languages
+from bot import languages, sms_inbound
+from bot.channels.base import provider_from_env
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.flows import Flows, install_flows
@@ -33,6 +34,7 @@ from bot.pacer import Pacer
 from bot.policy import Policy, load_policy
 from bot.services.audit import AuditService
 from bot.services.members import MembershipService
+from bot.sms_inbound import SmsInbound
 from bot.telegram_session import TelegramSession
 from bot.timers import TimerRunner
 from handlers import build_routers
@@ -73,6 +75,7 @@ class App:
     metrics: Metrics
     readiness: Readiness
     leadership: Leadership
+    sms_inbound: SmsInbound
     flows: Flows = field(init=False)  # each flow's service, set once the flows are installed
     stopping: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first SIGTERM/SIGINT
     background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -103,6 +106,7 @@ class App:
         await self.timers.stop()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
+        await self.outbox.close()
         await self.engine.dispose()
 
 
@@ -123,7 +127,10 @@ async def build_app(
     session: BaseSession | None = None,
     pacer: Pacer | None = None,
     fsm_storage: BaseStorage | None = None,
+    sms_env: Mapping[str, str] | None = None,
 ) -> App:
+    """``sms_env``: the SMS provider's settings (SMS_PROVIDER, TENCENT_*, TWILIO_*), else read from the
+    environment and .env."""
     policy = policy or load_policy(settings.bot_policy)
     clock = clock or SystemClock()
     if pacer is None and session is None:  # the real network is always paced; an injected session only on request
@@ -138,7 +145,8 @@ async def build_app(
     metrics = Metrics(clock)
     metrics.watch(uow)
     bot.session.middleware(WatchBotApi(metrics))
-    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics)
+    sms_env = settings.sms_env() if sms_env is None else sms_env
+    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics, provider=provider_from_env(sms_env))
     timers = TimerRunner(uow, clock, metrics=metrics)
     leadership = Leadership(settings, engine)
     # aiogram's wizard middleware goes after ours, which reads the wizard with the member
@@ -182,6 +190,7 @@ async def build_app(
         metrics,
         Readiness(settings.database_url, engine, uow, clock, metrics, is_standby=lambda: leadership.standby),
         leadership,
+        SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
     return app
@@ -245,8 +254,14 @@ async def _serve_health(app: App) -> Callable[[], Awaitable[None]]:
     if settings.health_port is None or (settings.uses_webhook and settings.health_port == settings.webhook_port):
         return _nothing  # off, or on the webhook server already
     web_app = web.Application()
-    add_routes(web_app, app.readiness, app.metrics, app.uow)
+    add_http_routes(web_app, app)
     return await serve(web_app, settings.health_host, settings.health_port)
+
+
+def add_http_routes(web_app: web.Application, app: App) -> None:
+    """What the bot's HTTP server answers besides Telegram's webhook: health, metrics, SMS replies."""
+    add_routes(web_app, app.readiness, app.metrics, app.uow)
+    sms_inbound.add_routes(web_app, app.sms_inbound, app.flows.incidents.response.acknowledge_by_sms)
 
 
 async def _nothing() -> None:

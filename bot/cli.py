@@ -23,7 +23,7 @@ from bot.policy import Policy, PolicyError, load_policy
 from bot.services.actor import Actor
 from bot.services.audit import AuditService
 from bot.services.errors import DomainError
-from bot.services.members import MembershipService
+from bot.services.members import MembershipService, checked_phone
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_policy_check)
 
     users = commands.add_parser("users", help="bulk onboarding").add_subparsers(required=True)
-    import_ = users.add_parser("import", help="create invitations from a CSV: name,department,roles")
+    import_ = users.add_parser("import", help="create invitations from a CSV: name,department,roles[,phone]")
     import_.add_argument("file", type=Path)
     import_.add_argument("--out", type=Path, help="where to write the links (default: FILE-links.csv)")
     import_.set_defaults(handler=cmd_users_import)
@@ -176,12 +176,18 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
     async with _services() as (services, settings):
         for row in rows:  # validate all first: a bad line stops the import before anything is created
             services.members.validate_invitation(row["roles"], row["department"], row["name"])
+            if row["phone"]:
+                checked_phone(row["phone"])
         with out.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
             writer.writerow(["name", "department", "roles", "link", "expires_at"])
             for row in rows:
                 invitation = await services.members.invite(
-                    Actor.command_line(), roles=row["roles"], department=row["department"], name=row["name"]
+                    Actor.command_line(),
+                    roles=row["roles"],
+                    department=row["department"],
+                    name=row["name"],
+                    phone=row["phone"] or None,
                 )
                 link = await _link(services, settings, invitation.code)
                 writer.writerow(
@@ -228,7 +234,14 @@ def _read_staff(path: Path) -> list[dict]:
             roles = [r for r in (row["roles"] or "").replace(";", " ").replace("|", " ").split() if r]
             if not (row["name"] or "").strip() or not roles:
                 raise ConfigError(f"{path}:{line}: every row needs a name and at least one role.")
-            rows.append({"name": row["name"].strip(), "department": (row["department"] or "").strip(), "roles": roles})
+            rows.append(
+                {
+                    "name": row["name"].strip(),
+                    "department": (row["department"] or "").strip(),
+                    "roles": roles,
+                    "phone": (row.get("phone") or "").strip(),  # optional: for SMS and voice escalation steps
+                }
+            )
     return rows
 
 

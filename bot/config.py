@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -48,6 +50,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    def sms_env(self) -> dict[str, str]:
+        """The SMS provider's settings (SMS_PROVIDER, TENCENT_*, TWILIO_*, SMS_INBOUND_SECRET): the
+        environment over .env, as for every other setting. Read by bot/channels (issue 12)."""
+        env_file = Path(str(self.model_config.get("env_file") or ".env"))
+        from_file = dotenv_values(env_file) if env_file.is_file() else {}
+        return {**{key: value for key, value in from_file.items() if value is not None}, **os.environ}
 
     @property
     def uses_webhook(self) -> bool:

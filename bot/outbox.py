@@ -34,6 +34,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, Message
 
+from bot.channels.base import Misconfigured, Provider, RetryLater, Unreachable
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.outgoing import telegram
@@ -55,6 +56,7 @@ METHODS: dict[str, type[methods.TelegramMethod[Any]]] = {
     "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
     "deleteMessage": methods.DeleteMessage,
 }
+PROVIDER_METHODS = ("sms", "call")  # carried by the SMS provider, not the Bot API
 UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate")
 NOT_MODIFIED = "message is not modified"
 FILE_FIELDS = ("photo", "document")
@@ -76,8 +78,10 @@ class OutboxSender:
         claim_seconds: int = 10,
         max_attempts: int = 8,
         metrics: Metrics | None = None,
+        provider: Provider | None = None,
     ) -> None:
         self._uow = uow
+        self._provider = provider  # SMS and voice calls (rows of method "sms" / "call"); None: not set up
         self._bot = bot
         self._clock = clock
         self._pacer = pacer
@@ -193,6 +197,10 @@ class OutboxSender:
         self._stopping = True
         self._wake.set()
 
+    async def close(self) -> None:
+        if self._provider is not None:
+            await self._provider.close()
+
     async def _claim_batch(self, limit: int | None = None) -> list[OutboxMessage]:
         now = self._clock.now()
         async with self._uow() as uow:
@@ -208,6 +216,10 @@ class OutboxSender:
         return min(ceiling, max(0.05, (due - self._clock.now()).total_seconds()))
 
     async def _deliver(self, row: OutboxMessage) -> None:
+        if row.method in PROVIDER_METHODS:
+            async with self._slots:
+                await self._deliver_by_phone(row)
+            return
         async with self._slots:
             try:
                 call = await self._build_call(row)
@@ -237,6 +249,29 @@ class OutboxSender:
                 await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
             else:
                 await self._finish(row.id, state="sent", message_id=_message_id(result))
+
+    async def _deliver_by_phone(self, row: OutboxMessage) -> None:
+        """An SMS or a voice call: retried while the provider asks (its wait honoured, else backoff); a number
+        it refuses for good is undeliverable, and the row's failure hook moves the escalation on."""
+        if self._provider is None:
+            await self._undeliverable(row, "no SMS provider is set up (SMS_PROVIDER)")
+            return
+        phone, text = row.payload["phone"], row.payload["text"]
+        try:
+            if row.method == "sms":
+                sent = await self._provider.send_sms(phone, text, key=row.key)
+            else:
+                sent = await self._provider.call(phone, text, key=row.key, language=row.payload.get("language", ""))
+        except RetryLater as exc:
+            backoff = min(300, 2 ** min(row.attempts, 8))
+            await self._retry(row, str(exc), exc.after or backoff, count_attempt=True)
+        except Unreachable as exc:
+            if isinstance(exc, Misconfigured):
+                log.error("the SMS provider refused the account's settings: %s", exc)
+            await self._undeliverable(row, exc.reason)
+        else:
+            log.info("outbox row %s accepted by %s as %s", row.id, self._provider.name, sent.provider_id)
+            await self._finish(row.id, state="sent")
 
     async def _build_call(self, row: OutboxMessage) -> methods.TelegramMethod[Any]:
         payload = telegram.render(dict(row.payload))  # a card's actions become its inline keyboard

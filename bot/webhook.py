@@ -7,8 +7,7 @@ import hmac
 from aiogram.types import Update
 from aiohttp import web
 
-from bot.app import App
-from bot.health import add_routes
+from bot.app import App, add_http_routes
 
 
 def build_web_app(app: App) -> web.Application:
@@ -27,7 +26,7 @@ def build_web_app(app: App) -> web.Application:
         return web.Response(text="ok")
 
     web_app.router.add_post(settings.webhook_path, receive)
-    add_routes(web_app, app.readiness, app.metrics, app.uow)
+    add_http_routes(web_app, app)
     return web_app
 
 

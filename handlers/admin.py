@@ -264,6 +264,8 @@ def _member_card(member: MemberView, policy: Policy, language: str) -> tuple[str
     text = _("{name}\nDepartment: {department}\nStatus: {status}\nTap a role to give or take it.").format(
         name=member.name, department=department_name(policy, member.department, language), status=status
     )
+    phone = member.phone or _("not shared (SMS and voice steps skip them)")
+    text += "\n" + _("Phone: {phone}").format(phone=phone)
     roles = [(r.code, role_name(policy, r.code, language), r.code in member.roles) for r in policy.roles]
     return text, keyboards.member_card_keyboard(member.id, roles, member.active)
 

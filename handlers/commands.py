@@ -22,6 +22,7 @@ class CommandInfo:
 CORE_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", __("What I can do for you")),
     CommandInfo("language", __("Choose your language")),
+    CommandInfo("phone", __("Share your phone number for SMS and phone alerts")),
     CommandInfo("cancel", __("Leave the current form")),
     CommandInfo("invite", __("Invite a new member"), ("administrator",)),
     CommandInfo("members", __("Members, roles and departments"), ("administrator",)),

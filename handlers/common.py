@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
@@ -15,6 +15,7 @@ from bot.services.members import MembershipService, MemberView
 from handlers.callbacks import LanguageCb
 from handlers.commands import CommandInfo
 from handlers.filters import IsMember
+from handlers.incident_keyboards import main_keyboard
 from handlers.keyboards import language_keyboard
 from handlers.texts import help_text
 
@@ -47,6 +48,28 @@ async def set_language(query: CallbackQuery, callback_data: LanguageCb, members:
             await query.message.answer(text)
 
 
+async def ask_phone(message: Message) -> None:
+    """SMS and voice escalation steps reach a member at the number they share here (issue 12)."""
+    button = KeyboardButton(text=_("📱 Share my number"), request_contact=True)
+    await message.answer(
+        _(
+            "Share your phone number with the button below: urgent alerts that you do not acknowledge in "
+            "Telegram may then reach you by SMS or phone call. Only administrators see it."
+        ),
+        reply_markup=ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True),
+    )
+
+
+async def contact_shared(message: Message, members: MembershipService) -> None:
+    assert message.contact is not None and message.from_user is not None
+    contact = message.contact
+    phone = await members.set_phone(message.from_user.id, contact.user_id, contact.phone_number)
+    await message.answer(
+        _("Saved: SMS and phone alerts go to the number ending in {last}.").format(last=phone[-4:]),
+        reply_markup=main_keyboard(),
+    )
+
+
 def build() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsMember())
@@ -55,4 +78,6 @@ def build() -> Router:
     router.message.register(show_help, Command("help"))
     router.message.register(choose_language, Command("language"))
     router.callback_query.register(set_language, LanguageCb.filter())
+    router.message.register(ask_phone, Command("phone"))
+    router.message.register(contact_shared, F.contact)
     return router

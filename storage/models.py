@@ -25,6 +25,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(128))
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164, for SMS and voice alerts
     department: Mapped[str] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     joined_at: Mapped[datetime]
@@ -57,6 +58,7 @@ class Invitation(Base):
     name: Mapped[str | None] = mapped_column(String(128))
     department: Mapped[str] = mapped_column(String(32))
     roles: Mapped[list[str]]
+    phone: Mapped[str | None] = mapped_column(String(16))  # from `users import`: the member's once joined
     created_by: Mapped[int | None]  # a member id; None when made from the command line
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -227,26 +227,41 @@ def unique_strings(values: Iterable[str], what: str) -> None:
         seen.add(value)
 
 
-def _step_checker(simple: tuple[str, ...]) -> Callable[[str], str]:
+def _step_checker(simple: tuple[str, ...], *, channels: bool = False) -> Callable[[str], str]:
     allowed = ", ".join(simple)
+    also = ", each also as sms:<step> or voice:<step> (e.g. sms:on_duty_primary)" if channels else ""
 
     def check(value: str) -> str:
-        if value in simple:
+        channel, step = step_channel(value) if channels else (TELEGRAM, value)
+        if step in simple:
             return value
-        if value.startswith(ROLE_PREFIX) and ROLE_CODE_RE.fullmatch(value[len(ROLE_PREFIX) :]):
+        if step.startswith(ROLE_PREFIX) and ROLE_CODE_RE.fullmatch(step[len(ROLE_PREFIX) :]):
             return value
         raise invalid(
-            f"'{value}' is not a step", f"a step is one of {allowed}, or role:<role code> such as role:leader"
+            f"'{value}' is not a step", f"a step is one of {allowed}, or role:<role code> such as role:leader{also}"
         )
 
     return check
 
 
+TELEGRAM, SMS, VOICE = "telegram", "sms", "voice"
+
+
+def step_channel(step: str) -> tuple[str, str]:
+    """How a step reaches its people and who they are: ``sms:role:leader`` → ("sms", "role:leader");
+    a step without a channel is Telegram's (issue 12)."""
+    channel, _, rest = step.partition(":")
+    return (channel, rest) if channel in (SMS, VOICE) and rest else (TELEGRAM, step)
+
+
 def step_role(step: str) -> str | None:
-    """The role code of a ``role:<code>`` step, else None."""
+    """The role code of a ``role:<code>`` step (on any channel), else None."""
+    step = step_channel(step)[1]
     return step[len(ROLE_PREFIX) :] if step.startswith(ROLE_PREFIX) else None
 
 
-IncidentStep = Annotated[str, AfterValidator(_step_checker(("on_duty_primary", "on_duty_backup", "department_head")))]
+IncidentStep = Annotated[
+    str, AfterValidator(_step_checker(("on_duty_primary", "on_duty_backup", "department_head"), channels=True))
+]
 AccessStep = Annotated[str, AfterValidator(_step_checker(("data_owner", "department_head")))]
 PublicationStep = Annotated[str, AfterValidator(_step_checker(("department_head",)))]

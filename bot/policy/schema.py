@@ -12,6 +12,9 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from ._base import (
+    SMS,
+    TELEGRAM,
+    VOICE,
     AccessStep,
     ClockTime,
     Code,
@@ -27,6 +30,7 @@ from ._base import (
     format_offset,
     invalid,
     month_day,
+    step_channel,
     step_role,
 )
 from .access import (
@@ -192,5 +196,9 @@ __all__ = [
     "Weekday",
     "format_offset",
     "month_day",
+    "step_channel",
     "step_role",
+    "SMS",
+    "TELEGRAM",
+    "VOICE",
 ]

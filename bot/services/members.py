@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from aiogram.utils.i18n import I18n
 
+from bot.channels.base import normalise_phone
 from bot.clock import Clock
 from bot.outgoing.ids import MAX_ROW_ID
 from bot.outgoing.speaker import language_of
@@ -48,11 +49,19 @@ class MemberView:
     roles: frozenset[str]
     language: str | None
     active: bool
+    phone: str | None = None  # shown to administrators only (handlers/admin.py)
 
     @classmethod
     def of(cls, member: Member) -> MemberView:
         return cls(
-            member.id, member.telegram_id, member.name, member.department, member.roles, member.language, member.active
+            member.id,
+            member.telegram_id,
+            member.name,
+            member.department,
+            member.roles,
+            member.language,
+            member.active,
+            member.phone,
         )
 
     def has(self, *roles: str) -> bool:
@@ -108,10 +117,12 @@ class MembershipService:
 
     # Invitations (F2) -----------------------------------------------------------------------
     async def invite(
-        self, actor: Actor, *, roles: Iterable[str], department: str, name: str | None = None
+        self, actor: Actor, *, roles: Iterable[str], department: str, name: str | None = None, phone: str | None = None
     ) -> InvitationView:
+        """An invitation; ``phone`` (from ``users import``) becomes the member's number when they join."""
         roles = tuple(sorted(set(roles)))
         name = clean_name(name) or None if name else None
+        phone = checked_phone(phone) if phone else None
         async with self._uow() as uow:
             creator = None if actor.is_command_line else await self._require_admin(uow, actor)
             self.validate_invitation(roles, department, name)
@@ -122,6 +133,7 @@ class MembershipService:
                     name=name,
                     department=department,
                     roles=list(roles),
+                    phone=phone,
                     created_by=creator.id if creator else None,
                     created_at=now,
                     expires_at=now + timedelta(days=self._policy.invitations.expiry_days),
@@ -194,6 +206,7 @@ class MembershipService:
                     ),
                     invitation.roles,
                 )
+            member.phone = invitation.phone or member.phone
             invitation.used_at, invitation.used_by_telegram_id = now, telegram_id
             await uow.session.flush()
             await self._tell_inviter(uow, invitation, member, now)
@@ -260,6 +273,23 @@ class MembershipService:
                 )
             await uow.commit()
             return MemberView.of(member)
+
+    async def set_phone(self, telegram_id: int, contact_user_id: int | None, number: str) -> str:
+        """A member shares their own Telegram contact: its number is where SMS and voice steps reach them.
+        Only their own (a forwarded contact of someone else is refused). Returns the stored number."""
+        if contact_user_id != telegram_id:
+            raise InvalidInput(N_("Please share your own number with the button, not someone else's contact."))
+        phone = checked_phone(number)
+        async with self._uow() as uow:
+            member = await uow.members.by_telegram_id(telegram_id)
+            if member is None or not member.active:
+                raise NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation."))
+            if member.phone != phone:
+                member.phone = phone
+                actor = Actor(telegram_id, telegram_id)
+                await record(uow, self._clock, actor, "member", member.id, "phone", actor_id=member.id)
+            await uow.commit()
+            return phone
 
     # Administration ----------------------------------------------------------------------------
     async def toggle_role(self, actor: Actor, member_id: int, role: str) -> MemberView:
@@ -391,3 +421,11 @@ class MembershipService:
     def _check_department(self, department: str) -> None:
         if not any(dept.code == department for dept in self._policy.departments):
             raise InvalidInput(N_("Unknown department: {department}."), department=department)
+
+
+def checked_phone(text: str) -> str:
+    """A number in E.164 form (+8613800000000), or a clear refusal."""
+    phone = normalise_phone(text)
+    if phone is None:
+        raise InvalidInput(N_("{number} is not a phone number I can use."), number=text[:32])
+    return phone

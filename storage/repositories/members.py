@@ -15,6 +15,10 @@ class MemberRepository(Repository):
     async def by_telegram_id(self, telegram_id: int) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
+    async def by_phone(self, phone: str) -> Member | None:
+        """The active member with this number (SMS replies)."""
+        return await self.session.scalar(select(Member).where(Member.phone == phone, Member.active.is_(True)))
+
     def add(self, member: Member, roles: Iterable[str]) -> Member:
         member.role_rows = [MemberRole(role=role) for role in sorted(set(roles))]
         self.session.add(member)

@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.outgoing.ids import MAX_ROW_ID
 from bot.outgoing.speaker import Speaker, Speakers
 from bot.policy import Policy
-from bot.policy.schema import step_role
+from bot.policy.schema import step_channel, step_role
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, NotAllowed, NotFound
@@ -72,7 +72,8 @@ class Context:
         return (PRIMARY_STEP, *chain)
 
     async def step_members(self, uow: UnitOfWork, incident: Incident, step: str, now: datetime) -> list[Member]:
-        """Who a chain step means right now (active members only)."""
+        """Who a chain step means right now (active members only), whatever channel reaches them."""
+        step = step_channel(step)[1]
         if step in (PRIMARY_STEP, BACKUP_STEP):
             if self.roster is None:
                 return []

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.outgoing.cards import Actions
 from bot.outgoing.incidents import alert_actions
 from bot.outgoing.speaker import Speaker
-from bot.policy.schema import DutyRoom
+from bot.policy.schema import SMS, TELEGRAM, DutyRoom, step_channel
 from bot.services.actor import Actor
 from bot.services.incidents import render
 from bot.services.incidents.common import ENTITY, Context, names
@@ -23,6 +23,7 @@ from storage.uow import UnitOfWork
 
 ESCALATE = "incident.escalate"
 ALERT_FAILURE = "incident.alert"
+PROVIDER_METHODS = {"sms": "sms", "voice": "call"}  # outbox methods the SMS provider carries (bot/outbox.py)
 SYSTEM = Actor.command_line()
 Render = Callable[[Speaker], str]
 Buttons = Callable[[Speaker], Actions]
@@ -58,14 +59,21 @@ class Escalation:
             repeat = round >= len(steps)
             step = steps[min(round, len(steps) - 1)]
             candidates = await self.ctx.step_members(uow, incident, step, now)
-            members = [m for m in candidates if m.id not in unreachable and (repeat or m.id not in alerted)]
+            if step_channel(step)[0] == TELEGRAM:
+                members = [m for m in candidates if m.id not in unreachable and (repeat or m.id not in alerted)]
+            else:  # SMS and calls reach members with a number, even those alerted or unreachable in Telegram
+                members = [m for m in candidates if m.phone]
             incident.alert_round = round
             if members or repeat:
                 break
             await self.ctx.record(uow, SYSTEM, incident, "step_empty", step=step, round=round)
             round += 1
+        channel = step_channel(step)[0]
         for member in members:
-            await self._alert(uow, incident, member, round, steps, now, first=member.id not in alerted)
+            if channel == TELEGRAM:
+                await self._alert(uow, incident, member, round, steps, now, first=member.id not in alerted)
+            else:
+                await self._call(uow, incident, member, channel, round, now)
         if members:
             await self.ctx.record(uow, SYSTEM, incident, "alerted", step=step, round=round, names=names(members))
         if round == len(steps):  # the whole chain passed without an acknowledgement: administrators are told
@@ -115,6 +123,35 @@ class Escalation:
         )
         if queued and first:  # the pin and the media once per recipient, not with every repeat
             await self._queue_media(uow, incident, member.telegram_id, now)
+
+    async def _call(
+        self, uow: UnitOfWork, incident: Incident, member: Member, channel: str, round: int, now: datetime
+    ) -> None:
+        """An SMS or a voice call through the provider, queued in the outbox like a Telegram alert: the same
+        idempotency key, claims and retries, and the same failure hook when the number cannot be reached."""
+        w = self.ctx.speaker(member)
+        text = render.sms_text(w, incident) if channel == SMS else render.speech_text(w, incident)
+        outbox_id = await uow.outbox.add(
+            key=f"incident:{incident.id}:{channel}:{round}:{member.id}",
+            chat_id=member.telegram_id,
+            method=PROVIDER_METHODS[channel],
+            payload={"phone": member.phone, "text": text, "language": w.language},
+            now=now,
+            ref=alert_ref(incident.id),
+            on_failure=ALERT_FAILURE,
+        )
+        if outbox_id is not None:
+            uow.incidents.add_alert(
+                IncidentAlert(
+                    incident_id=incident.id,
+                    round=round,
+                    member_id=member.id,
+                    chat_id=member.telegram_id,
+                    outbox_id=outbox_id,
+                    reachable=True,
+                    created_at=now,
+                )
+            )
 
     async def _queue_alert(
         self,
@@ -216,15 +253,22 @@ class Escalation:
         member = await uow.members.get(alert.member_id) if alert.member_id else None
         who = member.name if member else str(alert.chat_id)
         await self.ctx.record(uow, SYSTEM, incident, "unreachable", name=who, round=alert.round)
-        await self.notify(
-            uow,
-            incident,
-            await self.ctx.administrators(uow),
-            lambda w: w._(
+        by_phone = row.method in PROVIDER_METHODS.values()
+
+        def text(w: Speaker) -> str:
+            if by_phone:
+                return w._("⚠️ {number}: could not reach {name} by {channel}: {reason}. They were skipped.").format(
+                    number=incident.number,
+                    name=who,
+                    channel=w._("SMS") if row.method == PROVIDER_METHODS[SMS] else w._("phone call"),
+                    reason=row.last_error or "-",
+                )
+            return w._(
                 "⚠️ {number}: could not reach {name} (they never started the bot or blocked it). They were skipped."
-            ).format(number=incident.number, name=who),
-            now,
-            purpose=f"unreachable:{alert.id}",
+            ).format(number=incident.number, name=who)
+
+        await self.notify(
+            uow, incident, await self.ctx.administrators(uow), text, now, purpose=f"unreachable:{alert.id}"
         )
         steps = self.ctx.steps(incident)
         if incident.status != REPORTED or alert.member_id is None or alert.round != incident.alert_round:

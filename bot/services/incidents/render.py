@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.outgoing.speaker import Speaker
-from bot.policy.schema import step_role
+from bot.policy.schema import SMS, VOICE, step_channel, step_role
 from bot.services.incidents.common import BACKUP_STEP, DEPARTMENT_HEAD, PRIMARY_STEP
 from bot.services.incidents.views import IncidentCard, TimelineEntry
 from storage.incidents_models import (
@@ -34,6 +34,16 @@ def status_name(w: Speaker, status: str) -> str:
 
 
 def step_name(w: Speaker, step: str) -> str:
+    channel, step = step_channel(step)
+    name = _step_name(w, step)
+    if channel == SMS:
+        return w._("{step} by SMS").format(step=name)
+    if channel == VOICE:
+        return w._("{step} by phone call").format(step=name)
+    return name
+
+
+def _step_name(w: Speaker, step: str) -> str:
     role = step_role(step)
     if role:
         try:
@@ -147,6 +157,43 @@ def alert_text(
         lines.append(w._("Not reached: {names}").format(names="; ".join(skipped)))
     lines.append(w._("Acknowledge within {minutes} minutes.").format(minutes=minutes))
     return "\n".join(lines)
+
+
+def sms_text(w: Speaker, incident: Incident) -> str:
+    """An SMS alert: short (a few SMS at most), the incident number and the reply code (issue 12)."""
+    return w._("{number} {category} · {severity}, {room}: {what} Reply {code} to acknowledge.").format(
+        number=incident.number,
+        category=w.category(incident.category),
+        severity=w.severity(incident.severity),
+        room=w.room(incident.duty_room),
+        what=_clip(incident.description, 60),
+        code=ack_code(incident),
+    )
+
+
+def speech_text(w: Speaker, incident: Incident) -> str:
+    """A voice call's text-to-speech message."""
+    return w._(
+        "Urgent incident {number}: {category}, {severity}, in {room}. Nobody has acknowledged it. "
+        "Acknowledge it in Telegram, or reply {code} to the SMS."
+    ).format(
+        number=incident.number,
+        category=w.category(incident.category),
+        severity=w.severity(incident.severity),
+        room=w.room(incident.duty_room),
+        code=ack_code(incident),
+    )
+
+
+def ack_code(incident: Incident) -> str:
+    """What a member replies by SMS to acknowledge: the incident's id, short and unique; the sender's
+    number says who replies, and the acknowledgement is authorised like the button's."""
+    return str(incident.id)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def acknowledged_line(w: Speaker, name: str, incident: Incident) -> str:

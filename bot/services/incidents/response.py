@@ -4,15 +4,19 @@ officer, reopens it, marks it for the outside report and records the filing. Eve
 
 from __future__ import annotations
 
+import logging
+import re
+import secrets
 from datetime import datetime
 
 from bot.outgoing.incidents import alert_actions, details_actions
 from bot.outgoing.speaker import Speaker
+from bot.policy.schema import SMS
 from bot.services.actor import Actor
-from bot.services.errors import N_, Conflict, InvalidInput
+from bot.services.errors import N_, Conflict, DomainError, InvalidInput
 from bot.services.incidents import render
 from bot.services.incidents.common import DUTY_OFFICER, Context
-from bot.services.incidents.escalation import ESCALATE, Escalation, alert_ref
+from bot.services.incidents.escalation import ESCALATE, PROVIDER_METHODS, Escalation, alert_ref
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.reporting import CLOCK_SKEW, Reporting
 from bot.services.incidents.views import Attachment
@@ -28,6 +32,8 @@ from storage.incidents_models import (
 )
 from storage.models import Member
 from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 ACK, PROGRESS, RESOLVE, CLOSE, REOPEN = "ack", "prog", "res", "close", "reopen"
 NOTE, REASSIGN, FLAG, FILE = "note", "reas", "flag", "file"
@@ -104,11 +110,43 @@ class Response:
             await uow.commit()
             return incident
 
+    async def acknowledge_by_sms(self, phone: str, text: str) -> None:
+        """A reply to an SMS alert (issue 12): the sender's number names the member, the code in the text the
+        incident, and the acknowledgement is authorised exactly as the button's. The member gets an SMS
+        saying what happened; a number no member has is ignored (no SMS to strangers)."""
+        async with self.ctx.uow() as uow:
+            member = await uow.members.by_phone(phone)
+        if member is None:
+            log.warning("an SMS reply from a number no member has was ignored")
+            return
+        w = self.ctx.speaker(member)
+        code = re.search(r"\d+", text)
+        if code is None:
+            answer = w._("Reply with the number given in the alert to acknowledge it.")
+        else:
+            try:
+                incident = await self.acknowledge(Actor(member.telegram_id), int(code[0]))
+                answer = w._("✅ {number} acknowledged. The details are in Telegram.").format(number=incident.number)
+            except DomainError as error:
+                answer = w.gettext(error.msgid, **error.params)
+        async with self.ctx.uow() as uow:
+            now = self.ctx.clock.now()
+            await uow.outbox.add(
+                key=f"sms-reply:{member.id}:{secrets.token_hex(6)}",
+                chat_id=member.telegram_id,
+                method=PROVIDER_METHODS[SMS],
+                payload={"phone": phone, "text": answer, "language": w.language},
+                now=now,
+            )
+            await uow.commit()
+
     async def _edit_alerts(self, uow: UnitOfWork, incident: Incident, by: Member, now: datetime) -> None:
         """Every alert already sent now shows who acknowledged and when; its Acknowledge button goes (A2)."""
         for alert in await uow.incidents.alerts(incident.id):
             original = await uow.outbox.get(alert.outbox_id or 0)
             if original is None or not alert.reachable or original.state == "cancelled":
+                continue
+            if original.method in PROVIDER_METHODS.values():  # an SMS or a call cannot be edited
                 continue
             member = await uow.members.get(alert.member_id) if alert.member_id else None
             w = self.ctx.speaker(member)
