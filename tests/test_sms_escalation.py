@@ -17,7 +17,7 @@ from bot.policy import load_policy
 from bot.policy.loader import default_policy_path
 from storage.incidents_models import ACKNOWLEDGED, REPORTED
 from tests.conftest import ADMIN_ID, Harness
-from tests.support.fake_providers import FakeTencentCloud
+from tests.support.fake_providers import FakeTencentCloud, FakeTwilio
 from tests.support.incidents import LI, WANG, alerts, crew, incident, report, started
 
 WANG_PHONE = "+8613800000001"
@@ -116,3 +116,36 @@ def _inbound(h: Harness) -> TestClient:
     web_app = web.Application()
     add_http_routes(web_app, h.app)
     return TestClient(TestServer(web_app))
+
+
+async def test_through_twilio_a_signed_reply_acknowledges_and_a_forged_one_is_refused(
+    database_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    policy = (
+        default_policy_path()
+        .read_text(encoding="utf-8")
+        .replace('default = ["on_duty_backup",', 'default = ["sms:on_duty_primary", "on_duty_backup",')
+    )
+    (tmp_path / "policy.toml").write_text(policy, encoding="utf-8")
+    async with FakeTwilio() as twilio:
+        url = "https://bot.example.org/sms/twilio"
+        env = twilio.env(TWILIO_INBOUND_URL=url)
+        app, _session, h = await started(database_url, clock, policy=load_policy(tmp_path / "policy.toml"), sms_env=env)
+        try:
+            await _with_phone(h)
+            await report(h)
+            await h.advance(minutes=3)
+            [sms] = twilio.sms
+            assert sms.phone == WANG_PHONE and "Reply 1 to acknowledge." in sms.text
+            form, signature = twilio.signed_inbound(url, WANG_PHONE, "1")
+            async with _inbound(h) as client:
+                forged = await client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": "AAAA"})
+                assert forged.status == 403
+                assert (await incident(h)).status == REPORTED
+                signed = await client.post("/sms/twilio", data=form, headers={"X-Twilio-Signature": signature})
+                assert signed.status == 200
+            await h.app.outbox.drain()
+            assert (await incident(h)).status == ACKNOWLEDGED
+            assert twilio.sms[-1].text == "✅ INC-2026-000001 acknowledged. The details are in Telegram."
+        finally:
+            await app.close()
