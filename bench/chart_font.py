@@ -14,16 +14,16 @@ DRAWS = 20
 
 def draw_in_this_process(with_font: bool) -> str:
     from bot.i18n import load_catalogues
+    from bot.outgoing.speaker import Speaker
     from bot.policy import load_policy
     from bot.services import fonts
-    from bot.services.incidents.common import Words
     from bot.services.incidents.files import chart_png
     from bot.services.incidents.views import Figures
 
     if not with_font:
         fonts.packaged_font_file = lambda: None  # type: ignore[assignment]
     policy = load_policy(None)
-    words = Words(load_catalogues(), policy, "zh_Hans")
+    words = Speaker(load_catalogues(), policy, "zh_Hans")
     categories = [category.code for category in policy.incidents.categories]
     departments = [department.code for department in policy.departments]
     figures = Figures(
