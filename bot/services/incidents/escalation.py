@@ -53,8 +53,11 @@ class Escalation:
         roster gap never costs a window. Schedules the next round. Returns who was alerted."""
         steps = self.ctx.steps(incident)
         alerts = await uow.incidents.alerts(incident.id)
-        alerted = {alert.member_id for alert in alerts if alert.member_id}
-        unreachable = {alert.member_id for alert in alerts if alert.member_id and not alert.reachable}
+        in_telegram = [
+            a for a in alerts if a.member_id and step_channel(steps[min(a.round, len(steps) - 1)])[0] == TELEGRAM
+        ]
+        alerted = {alert.member_id for alert in in_telegram}  # an SMS or a call says nothing of Telegram
+        unreachable = {alert.member_id for alert in in_telegram if not alert.reachable}
         while True:
             repeat = round >= len(steps)
             step = steps[min(round, len(steps) - 1)]
