@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import languages, sms_inbound
 from bot.channels.base import provider_from_env
+from bot.channels.feishu import FeishuClient
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.feishu_outbox import FeishuCourier
 from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
@@ -146,7 +148,8 @@ async def build_app(
     metrics.watch(uow)
     bot.session.middleware(WatchBotApi(metrics))
     sms_env = settings.sms_env() if sms_env is None else sms_env
-    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics, provider=provider_from_env(sms_env))
+    feishu = FeishuCourier(uow, FeishuClient.from_env(sms_env))  # off (no client) unless FEISHU_APP_ID is set
+    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics, provider=provider_from_env(sms_env), feishu=feishu)
     timers = TimerRunner(uow, clock, metrics=metrics)
     leadership = Leadership(settings, engine)
     # aiogram's wizard middleware goes after ours, which reads the wizard with the member
@@ -193,6 +196,10 @@ async def build_app(
         SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
+    if feishu.client is not None:
+        from bot.feishu_inbound import install as install_feishu
+
+        install_feishu(app, feishu.client)
     return app
 
 
