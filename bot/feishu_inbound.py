@@ -40,7 +40,7 @@ from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.approvals import ApprovalService
 from bot.services.audit import AuditService
-from bot.services.errors import N_, DomainError
+from bot.services.errors import N_, DomainError, InvalidInput
 from bot.services.incidents import IncidentServices
 from bot.services.incidents.render import card_text
 from bot.services.member_channels import MemberChannels
@@ -264,6 +264,10 @@ class FeishuInbound:
                 reply = w._("Returned for revision. The requester has your comment.")
         except DomainError as error:
             reply = w.gettext(error.msgid, **error.params)
+            if isinstance(error, InvalidInput):  # e.g. too short: the same question still waits for words
+                async with self._uow() as uow:
+                    await uow.key_values.set(WAITING + str(member.id), waiting)
+                    await uow.commit()
         await self._say(member, reply)
 
     # Replies through the outbox ---------------------------------------------------------------------

@@ -17,7 +17,8 @@ be reached (not in the app's availability, another tenant's or an unknown open_i
 ``Misconfigured`` when Feishu refuses the app itself (wrong id or secret, bot ability off, a missing scope).
 
 Settings: ``FEISHU_APP_ID``, ``FEISHU_APP_SECRET`` (both, or neither: off), ``FEISHU_ENDPOINT`` (another
-base URL: Lark's ``https://open.larksuite.com``, a proxy, or the fake in the tests).
+base URL: Lark's ``https://open.larksuite.com``, a proxy, or the fake in the tests), ``FEISHU_TIMEOUT``
+(seconds to wait for an answer, default 10).
 """
 
 from __future__ import annotations
@@ -139,6 +140,14 @@ class FeishuClient:
             raise ValueError(
                 f"FEISHU_APP_ID must be the app's id as the developer console shows it (cli_…), not {app_id!r}"
             )
+        timeout = optional(env, "FEISHU_TIMEOUT")
+        if timeout is not None:
+            try:
+                session_timeout = float(timeout)
+            except ValueError:
+                session_timeout = 0
+            if not 0 < session_timeout <= 120:
+                raise ValueError(f"FEISHU_TIMEOUT must be a number of seconds between 0 and 120, not {timeout!r}")
         endpoint = optional(env, "FEISHU_ENDPOINT") or DEFAULT_ENDPOINT
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
