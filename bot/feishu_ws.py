@@ -38,10 +38,9 @@ MISCONFIGURED_PAUSE = 600.0
 
 
 class FeishuLongConnection:
-    def __init__(self, client: FeishuClient, handler: Handler, *, first_reconnect: float | None = None) -> None:
+    def __init__(self, client: FeishuClient, handler: Handler) -> None:
         self._client = client
         self._handler = handler
-        self._first_reconnect = first_reconnect  # tests: reconnect at once instead of Feishu's interval
         self._stopping = asyncio.Event()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._parts: dict[str, list[bytes | None]] = {}
@@ -50,10 +49,10 @@ class FeishuLongConnection:
 
     async def run(self) -> None:
         while not self._stopping.is_set():
-            pause = 5.0
+            pause = 5.0 + random.random() * 30
             try:
                 endpoint = await self._client.ws_endpoint()
-                pause = endpoint.reconnect_interval
+                pause = endpoint.reconnect_interval + random.random() * endpoint.reconnect_nonce  # Feishu's jitter
                 await self._connection(endpoint)
             except Misconfigured as error:
                 log.error("Feishu refused the long connection (check FEISHU_APP_ID/SECRET): %s", error)
@@ -66,10 +65,6 @@ class FeishuLongConnection:
                 self.connected.clear()
             if self._stopping.is_set():
                 break
-            if self._first_reconnect is not None:
-                pause = self._first_reconnect
-            else:
-                pause = pause + random.random() * 30
             try:
                 await asyncio.wait_for(self._stopping.wait(), pause)
             except TimeoutError:
@@ -148,7 +143,9 @@ class FeishuLongConnection:
         if total <= 1:
             return frame.payload
         message_id, seq = frame.header("message_id"), int(frame.header("seq", "0") or 0)
-        parts = self._parts.setdefault(message_id, [None] * total)
+        if message_id not in self._parts and len(self._parts) >= 100:  # parts of events that never completed
+            self._parts.pop(next(iter(self._parts)))
+        parts = self._parts.setdefault(message_id, [None] * min(total, 1000))
         if 0 <= seq < len(parts):
             parts[seq] = frame.payload
         if any(part is None for part in parts):

@@ -227,3 +227,18 @@ async def test_feishu_members_messages_go_undelivered_when_feishu_is_off(databas
         assert not session.sent(zhou.telegram_id)
     finally:
         await app.close()
+
+
+async def test_the_long_connection_comes_back_and_takes_an_event_in_parts(feishu: Feishu) -> None:
+    """Feishu closes the connection: the bot opens it again (after Feishu's reconnect interval, 1 s in the
+    fake) and takes the next event, here an invitation code split over three frames."""
+    fake, app = feishu.fake, feishu.app
+    [connection] = [worker for worker in app.workers if isinstance(worker, FeishuLongConnection)]
+    await fake.drop()
+    await asyncio.wait_for(fake.connected.wait(), 10)
+    await asyncio.wait_for(connection.connected.wait(), 10)
+    invitation = await app.members.invite(Actor.command_line(), roles=["staff"], department="office", name="Zhou")
+    answer = await fake.say(ZHOU, invitation.code, parts=3)
+    assert answer["code"] == 200
+    assert await app.members.find(stand_in_chat_id(ZHOU)) is not None
+    assert fake.pings >= 2  # a ping as each connection opens, as lark-oapi does

@@ -235,12 +235,17 @@ class FeishuClient:
         )
         data = body.get("data") if isinstance(body.get("data"), dict) else {}
         if status == 200 and body.get("code") == 0 and data.get("URL"):
-            config = data.get("ClientConfig") or {}
+            config = data.get("ClientConfig") if isinstance(data.get("ClientConfig"), dict) else {}
+
+            def seconds(name: str, default: float) -> float:
+                value = config.get(name)
+                return float(value) if isinstance(value, int | float) and value >= 0 else default
+
             return WsEndpoint(
                 str(data["URL"]),
-                ping_interval=float(config.get("PingInterval") or 120),
-                reconnect_interval=float(config.get("ReconnectInterval") or 120),
-                reconnect_nonce=float(config.get("ReconnectNonce") or 30),
+                ping_interval=max(seconds("PingInterval", 120), 1.0),
+                reconnect_interval=seconds("ReconnectInterval", 120),
+                reconnect_nonce=seconds("ReconnectNonce", 30),
             )
         error = classify(status, body, headers, what="long connection")
         if type(error) is Unreachable:

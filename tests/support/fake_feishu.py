@@ -209,6 +209,11 @@ class FakeFeishu(_FakeServer):
             self.connected.clear()
         return ws
 
+    async def drop(self) -> None:
+        """Close the long connection from the server's side (a restart, a network change)."""
+        if self._ws is not None:
+            await self._ws.close()
+
     async def push(self, kind: str, event_type: str, event: dict[str, Any], *, parts: int = 1) -> dict[str, Any]:
         """Push an event over the long connection; returns the bot's answer (``code`` and its data)."""
         await asyncio.wait_for(self.connected.wait(), 5)
