@@ -299,12 +299,19 @@ class FeishuInbound:
 
 def install(app: App, client: FeishuClient) -> FeishuInbound:
     """Feishu's events in the running app: the long connection is one of the app's workers (started with the
-    outbox and the timers, by the instance that takes updates)."""
+    outbox and the timers, by the instance that takes updates); /feishu links a Telegram member."""
+    from aiogram.utils.i18n import lazy_gettext as __
+
     from bot.feishu_ws import FeishuLongConnection
+    from handlers import feishu as feishu_handlers
+    from handlers.commands import CommandInfo
 
     channels = MemberChannels(app.uow, app.clock, app.members)
     inbound = FeishuInbound(
         app.uow, app.clock, app.policy, app.i18n, channels, app.audit, app.flows.incidents, app.flows.approvals
     )
     app.workers.append(FeishuLongConnection(client, inbound.handle))
+    app.dispatcher.workflow_data["member_channels"] = channels
+    app.flow_router.include_router(feishu_handlers.build())
+    app.commands.append(CommandInfo("feishu", __("Get your alerts and approval cards in Feishu")))
     return inbound

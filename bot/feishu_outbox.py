@@ -36,16 +36,30 @@ class FeishuCourier:
         self.client = client
 
     async def routes(self, rows: Sequence[OutboxMessage]) -> dict[int, str | None]:
-        """Chat id -> open_id for the rows that go to Feishu (``None``: a Feishu member while Feishu is off)."""
-        chats = {row.chat_id for row in rows}
-        routes: dict[int, str | None] = {chat: None for chat in chats if is_stand_in(chat)}
-        if self.client is None or not chats:
+        """Row id -> open_id of the rows that go to Feishu (``None``: a Feishu-only member while Feishu is off).
+
+        A member who joined over Feishu gets everything there. A Telegram member linked to Feishu gets there
+        what Feishu can show; an edit follows the message it edits (a card sent to Telegram before the link is
+        edited in Telegram), and files still go to Telegram."""
+        routes: dict[int, str | None] = {row.id: None for row in rows if is_stand_in(row.chat_id)}
+        if self.client is None or not rows:
             return routes
-        for row in rows:  # an answer to someone not (yet) a member carries their open_id itself
-            if is_stand_in(row.chat_id) and isinstance(row.payload.get(OPEN_ID), str):
-                routes[row.chat_id] = row.payload[OPEN_ID]
         async with self._uow() as uow:
-            routes.update(await uow.channels.addresses_of_chats(CHANNEL, chats))
+            addresses = await uow.channels.addresses_of_chats(CHANNEL, {row.chat_id for row in rows})
+            edited = {row.edit_of for row in rows if row.edit_of is not None and row.chat_id in addresses}
+            on_feishu = await uow.channels.delivered(CHANNEL, edited)
+        for row in rows:
+            address = addresses.get(row.chat_id)
+            if is_stand_in(row.chat_id):  # an answer to someone not (yet) a member carries their open_id
+                payload_address = row.payload.get(OPEN_ID)
+                routes[row.id] = address or (payload_address if isinstance(payload_address, str) else None)
+            elif address is not None:
+                if row.edit_of is not None:
+                    takes = row.edit_of in on_feishu
+                else:
+                    takes = renderer.render(row.method, dict(row.payload)) is not None
+                if takes:
+                    routes[row.id] = address
         return routes
 
     async def deliver(self, row: OutboxMessage, open_id: str) -> Sent:

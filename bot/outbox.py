@@ -120,12 +120,10 @@ class OutboxSender:
     async def _send(self, rows: list[OutboxMessage]) -> None:
         renewing = asyncio.create_task(self._keep_claims([row.id for row in rows]))
         try:
-            feishu = await self._feishu.routes(rows)
+            feishu = await self._feishu.routes([row for row in rows if row.method not in PROVIDER_METHODS])
             await asyncio.gather(
                 *(
-                    self._deliver_to_feishu(row, feishu[row.chat_id])
-                    if row.chat_id in feishu and row.method not in PROVIDER_METHODS
-                    else self._deliver(row)
+                    self._deliver_to_feishu(row, feishu[row.id]) if row.id in feishu else self._deliver(row)
                     for row in rows
                 )
             )

@@ -23,7 +23,7 @@ from storage.incidents_models import ACKNOWLEDGED, REPORTED
 from tests.conftest import ADMIN_ID, Harness
 from tests.support.access import audit, current_step, submit
 from tests.support.fake_feishu import FakeFeishu, SentCard
-from tests.support.incidents import LI, WANG, alerts, crew, edits, incident, report, started
+from tests.support.incidents import LI, WANG, ack, alerts, crew, edits, incident, report, started
 from tests.support.org import HEAD, REQUESTER, organisation
 from tests.support.roster import put_on
 
@@ -242,3 +242,37 @@ async def test_the_long_connection_comes_back_and_takes_an_event_in_parts(feishu
     assert answer["code"] == 200
     assert await app.members.find(stand_in_chat_id(ZHOU)) is not None
     assert fake.pings >= 2  # a ping as each connection opens, as lark-oapi does
+
+
+async def test_a_telegram_member_links_feishu_with_a_one_time_code_and_unlinks_it(feishu: Feishu) -> None:
+    """/feishu: a code in the member's own chat (F2), sent to the bot in Feishu, moves their cards there; a card
+    sent to Telegram before is still edited in Telegram; the code works once; /feishu off brings cards back."""
+    h, fake, app = feishu.h, feishu.fake, feishu.app
+    await crew(h)
+    await report(h)  # Wang's first alert goes to Telegram
+    [reply] = await h.send(WANG, "/feishu")
+    assert reply.startswith("Send this code to the bot in Feishu before ")
+    code = reply.split("\n")[1]
+    await fake.say(ZHOU, code)
+    await app.outbox.drain()
+    assert feishu.last(ZHOU).text.startswith("Welcome, Wang.")
+    await fake.say(QIAN, code)  # used up
+    await app.outbox.drain()
+    assert feishu.last(QIAN).text == "该邀请链接无效。请向管理员索取新的邀请。"
+    assert await app.members.find(stand_in_chat_id(QIAN)) is None
+    assert (await h.press(LI, ack(1)))[0].startswith("Acknowledged.")
+    assert len(edits(h, WANG)) == 1  # the Telegram alert is edited where it is
+    await report(h, description="Smoke in the cable room")
+    assert len(alerts(h, WANG)) == 1  # the second alert is not in Telegram ...
+    assert feishu.last(ZHOU).text.startswith("🚨 INC-2026-000002")  # ... but in Feishu
+    answer = await fake.press(ZHOU, feishu.last(ZHOU).buttons[0][1])
+    assert answer["toast"]["type"] == "success"  # acting as Wang, the member linked
+    assert (await incident(h, "INC-2026-000002")).acknowledged_by == (await app.members.find(WANG)).id
+    assert await h.send(WANG, "/feishu off") == ["Done: alerts and approval cards come to Telegram again."]
+    assert await app.members.find(WANG) is not None
+    await report(h, description="Water on the floor")
+    assert len(alerts(h, WANG)) == 2  # Telegram again
+    wang = await app.members.find(WANG)
+    async with app.uow() as uow:
+        actions = [e.action for e in await uow.audit.for_entity("member", wang.id)]
+    assert actions[-3:] == ["link_code", "linked", "unlinked"]

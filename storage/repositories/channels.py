@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from storage.channel_models import ChannelMessage, MemberChannel
 from storage.models import Member
@@ -38,12 +38,29 @@ class ChannelRepository(Repository):
         return {chat_id: address for chat_id, address in rows.all()}
 
     async def link(self, channel: str, member_id: int, address: str, now: datetime) -> None:
+        """Link the member to the address; the address leaves a (former) member it was linked to before."""
+        await self.session.execute(
+            delete(MemberChannel).where(
+                MemberChannel.channel == channel, MemberChannel.address == address, MemberChannel.member_id != member_id
+            )
+        )
         existing = await self.session.get(MemberChannel, (member_id, channel))
         if existing is None:
             self.session.add(MemberChannel(member_id=member_id, channel=channel, address=address, linked_at=now))
         else:
             existing.address, existing.linked_at = address, now
         await self.session.flush()
+
+    async def delivered(self, channel: str, outbox_ids: Collection[int]) -> set[int]:
+        """Which of these outbox rows were delivered on the channel."""
+        if not outbox_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(ChannelMessage.outbox_id).where(
+                ChannelMessage.channel == channel, ChannelMessage.outbox_id.in_(list(outbox_ids))
+            )
+        )
+        return set(rows.all())
 
     async def message_of(self, outbox_id: int) -> ChannelMessage | None:
         return await self.session.get(ChannelMessage, outbox_id)
