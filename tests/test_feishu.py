@@ -15,6 +15,7 @@ import pytest
 from bot.app import App
 from bot.channels.feishu import stand_in_chat_id
 from bot.clock import ManualClock
+from bot.config import ConfigError
 from bot.feishu_ws import FeishuLongConnection
 from bot.outgoing.approvals import ApprovalCb
 from bot.services.actor import Actor
@@ -276,3 +277,8 @@ async def test_a_telegram_member_links_feishu_with_a_one_time_code_and_unlinks_i
     async with app.uow() as uow:
         actions = [e.action for e in await uow.audit.for_entity("member", wang.id)]
     assert actions[-3:] == ["link_code", "linked", "unlinked"]
+
+
+async def test_a_wrong_feishu_setting_stops_the_start_with_one_sentence(database_url: str, clock: ManualClock) -> None:
+    with pytest.raises(ConfigError, match="^FEISHU_APP_ID is set but FEISHU_APP_SECRET is not"):
+        await started(database_url, clock, sms_env={"FEISHU_APP_ID": "cli_a1"})
