@@ -137,7 +137,9 @@ class FeishuInbound:
         data = action_id(action.get("value"))
         member = await self.channels.member_of(open_id)
         w = self._speaker(member)
-        actor = Actor(member.telegram_id, member.telegram_id) if member else Actor(stand_in_chat_id(open_id or "-"))
+        # the audit's chat (F1) is the Feishu user's stand-in id: an entry says the press came from Feishu
+        chat = stand_in_chat_id(open_id or "-")
+        actor = Actor(member.telegram_id, chat) if member else Actor(chat, chat)
         pressed = _unpack(data) if data and member else None
         if pressed is None:  # a stranger, or an action we never sent (old, forged or replayed): F3
             await self._audit.stale_button(actor, data or json.dumps(action.get("value"), ensure_ascii=False)[:64])
@@ -251,7 +253,7 @@ class FeishuInbound:
             await self._say(member, w._("Cancelled. Nothing was changed."))
             return
         pending = json.loads(waiting)
-        actor = Actor(member.telegram_id, member.telegram_id)
+        actor = Actor(member.telegram_id, stand_in_chat_id(open_id))
         try:
             if pending["action"] == "no":
                 await self._approvals.reject(actor, pending["step"], text)

@@ -83,6 +83,8 @@ class FeishuLongConnection:
         service_id = int((query.get("service_id") or ["0"])[0] or 0)
         async with aiohttp.ClientSession() as session, session.ws_connect(endpoint.url, autoping=True) as ws:
             self._ws = ws
+            if self._stopping.is_set():  # stopped while connecting
+                return
             self.connected.set()
             log.info("Feishu long connection open")
             pinging = asyncio.create_task(self._ping(ws, service_id, endpoint.ping_interval))

@@ -303,6 +303,9 @@ class OutboxSender:
                 if isinstance(exc, Misconfigured):
                     log.error("Feishu refused the app's settings: %s", exc)
                 await self._undeliverable(row, exc.reason)
+            except Exception as exc:  # a row Feishu's renderer cannot read: retried, then failed, never stuck
+                log.exception("outbox row %s could not be sent to Feishu", row.id)
+                await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
             else:
                 log.info("outbox row %s delivered to Feishu as %s", row.id, sent.provider_id)
                 await self._finish(row.id, state="sent")

@@ -131,7 +131,8 @@ async def test_a_forged_or_unauthorised_action_is_refused_and_audited(feishu: Fe
     stranger = await fake.press("ou_someone_else", "inc:ack:1:0")
     assert stranger["toast"]["content"] == "您还不是成员。请向管理员索取邀请。"
     assert (await incident(h)).status == REPORTED
-    assert len(await audit(h, "incident", "refused")) == 1
+    [refusal] = await audit(h, "incident", "refused")
+    assert refusal.chat_id == stand_in_chat_id(QIAN)  # F1: the entry says the press came from Feishu
     assert len(await audit(h, "button", "refused")) == 2
 
 

@@ -4,6 +4,7 @@ outbox acts on (retry later with its wait, unreachable user, misconfigured app).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -44,6 +45,11 @@ async def test_a_card_is_sent_with_one_token_and_updated(fake: FakeFeishu, clien
     await client.update_card(sent.provider_id, card("done"))
     [update] = fake.updated(sent.provider_id)
     assert card_buttons(update) == []
+
+
+async def test_sends_at_once_share_one_token_request(fake: FakeFeishu, client: FeishuClient) -> None:
+    await asyncio.gather(*(client.send_card(OPEN_ID, card(str(n)), key=f"k-{n}") for n in range(5)))
+    assert fake.token_requests == 1 and len(fake.cards) == 5
 
 
 async def test_the_same_outbox_key_posts_one_card(fake: FakeFeishu, client: FeishuClient) -> None:

@@ -23,6 +23,7 @@ base URL: Lark's ``https://open.larksuite.com``, a proxy, or the fake in the tes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -124,6 +125,7 @@ class FeishuClient:
         self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._token_until = 0.0
+        self._fetching = asyncio.Lock()  # one token request at a time, however many sends wait for it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, session_timeout: float = 10) -> FeishuClient | None:
@@ -183,6 +185,12 @@ class FeishuClient:
         """The tenant_access_token, cached until ``TOKEN_MARGIN`` seconds before it expires."""
         if self._token is not None and self._monotonic() < self._token_until:
             return self._token
+        async with self._fetching:
+            if self._token is not None and self._monotonic() < self._token_until:
+                return self._token  # fetched by the send that held the lock
+            return await self._fetch_token()
+
+    async def _fetch_token(self) -> str:
         status, body, headers = await self._request(
             "POST", TOKEN_PATH, what="tenant_access_token", body={"app_id": self.app_id, "app_secret": self._secret}
         )
