@@ -10,7 +10,8 @@ Events arrive over the long connection (bot/feishu_ws.py), so the bot needs no p
   Telegram press (F3). An action we do not know, or a press by someone who is not a member, is refused
   politely and audited. The answer is Feishu's toast, in the member's language.
 - ``im.message.receive_v1``: a text in the bot's private chat. From a stranger, an invitation code joins
-  them (F2, once: bot/services/member_channels.py); from a member, the reason a Reject/Ask/Return waits for.
+  them (F2, once: bot/services/member_channels.py); from a member, the reason a Reject/Ask/Return waits for,
+  or ``/language`` (the language buttons, also under the welcome; a press sets it as in Telegram).
 
 Replies other than toasts go through the outbox like every message (addressed to the member, so routed to
 Feishu). Feishu may deliver an event twice; a repeated event id is ignored.
@@ -28,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import I18n
 
+from bot import languages
 from bot.channels.feishu import FeishuClient, stand_in_chat_id
 from bot.clock import Clock
 from bot.feishu_outbox import OPEN_ID
 from bot.outgoing.approvals import ApprovalCb, decision_actions
-from bot.outgoing.cards import Actions
+from bot.outgoing.cards import Action, Actions
 from bot.outgoing.feishu import action_id
 from bot.outgoing.incidents import ACK, DETAILS, IncidentCb
 from bot.outgoing.speaker import Speaker
@@ -44,8 +46,9 @@ from bot.services.errors import N_, DomainError, InvalidInput
 from bot.services.incidents import IncidentServices
 from bot.services.incidents.render import card_text
 from bot.services.member_channels import MemberChannels
-from bot.services.members import MemberView
+from bot.services.members import MembershipService, MemberView
 from bot.services.messages import queue_text
+from handlers.callbacks import LanguageCb
 from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -72,7 +75,7 @@ def toast(kind: str, text: str) -> dict[str, Any]:
 
 
 def _unpack(data: str) -> CallbackData | None:
-    for kind in (IncidentCb, ApprovalCb):
+    for kind in (IncidentCb, ApprovalCb, LanguageCb):
         if data.startswith(kind.__prefix__ + ":"):
             try:
                 return kind.unpack(data)
@@ -89,6 +92,7 @@ class FeishuInbound:
         policy: Policy,
         i18n: I18n,
         channels: MemberChannels,
+        members: MembershipService,
         audit: AuditService,
         incidents: IncidentServices,
         approvals: ApprovalService,
@@ -98,6 +102,7 @@ class FeishuInbound:
         self._policy = policy
         self._i18n = i18n
         self.channels = channels
+        self._members = members
         self._audit = audit
         self._incidents = incidents
         self._approvals = approvals
@@ -150,6 +155,11 @@ class FeishuInbound:
         try:
             if isinstance(pressed, IncidentCb):
                 return await self._incident(actor, member, pressed, w, data or "")
+            if isinstance(pressed, LanguageCb):
+                changed = await self._members.set_language(member.telegram_id, pressed.code)
+                w = self._speaker(changed)
+                name = languages.language(pressed.code).name
+                return toast("success", w._("Language set to {language}.").format(language=name))
             return await self._approval(actor, member, open_id, pressed, w, data or "")
         except DomainError as error:  # refused by the service, which audited it where it is a refusal (F3)
             return toast("error", w.gettext(error.msgid, **error.params))
@@ -237,7 +247,12 @@ class FeishuInbound:
             return
         w = self._speaker(member)
         welcome = w._("Welcome, {name}. Alerts and approval cards will come here; answer them with their buttons.")
-        await self._say(member, welcome.format(name=member.name), purpose="joined")
+        text = welcome.format(name=member.name) + "\n\n" + w._("Which language do you prefer?")
+        await self._say(member, text, self._language_actions(), purpose="joined")
+
+    def _language_actions(self) -> Actions:
+        codes = self._policy.organisation.languages
+        return (tuple(Action.of(languages.language(code).name, LanguageCb(code=code)) for code in codes),)
 
     async def _from_member(self, member: MemberView, open_id: str, text: str) -> None:
         w = self._speaker(member)
@@ -247,7 +262,11 @@ class FeishuInbound:
                 await uow.key_values.set(WAITING + str(member.id), "")
                 await uow.commit()
         if not waiting:
-            await self._say(member, w._("Alerts and approval cards come to this chat; answer them with their buttons."))
+            if text.lower().startswith("/language"):
+                await self._say(member, w._("Which language do you prefer?"), self._language_actions())
+            else:
+                hint = w._("Alerts and approval cards come to this chat; answer them with their buttons.")
+                await self._say(member, hint + "\n" + w._("Send /language to choose your language."))
             return
         if text.lower() in CANCEL_WORDS or not text:
             await self._say(member, w._("Cancelled. Nothing was changed."))
@@ -310,7 +329,15 @@ def install(app: App, client: FeishuClient) -> FeishuInbound:
 
     channels = MemberChannels(app.uow, app.clock, app.members)
     inbound = FeishuInbound(
-        app.uow, app.clock, app.policy, app.i18n, channels, app.audit, app.flows.incidents, app.flows.approvals
+        app.uow,
+        app.clock,
+        app.policy,
+        app.i18n,
+        channels,
+        app.members,
+        app.audit,
+        app.flows.incidents,
+        app.flows.approvals,
     )
     app.workers.append(FeishuLongConnection(client, inbound.handle))
     app.dispatcher.workflow_data["member_channels"] = channels

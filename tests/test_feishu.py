@@ -45,9 +45,12 @@ class Feishu:
         invitation = await self.app.members.invite(Actor.command_line(), roles=roles, department=department, name=name)
         await self.fake.say(open_id, invitation.code)
         await self.app.outbox.drain()
+        welcome = self.last(open_id)
+        assert welcome.buttons == [("简体中文", "lang:zh_Hans"), ("English", "lang:en")]
+        answer = await self.fake.press(open_id, "lang:en")  # the language buttons under the welcome
+        assert answer["toast"] == {"type": "success", "content": "Language set to English."}
         member = await self.app.members.find(stand_in_chat_id(open_id))
-        assert member is not None
-        await self.app.members.set_language(member.telegram_id, "en")
+        assert member is not None and member.language == "en"
         return member
 
     def last(self, open_id: str) -> SentCard:
