@@ -160,7 +160,7 @@ class FeishuInbound:
                 w = self._speaker(changed)
                 name = languages.language(pressed.code).name
                 return toast("success", w._("Language set to {language}.").format(language=name))
-            return await self._approval(actor, member, open_id, pressed, w, data or "")
+            return await self._approval(actor, member, pressed, w, data or "")
         except DomainError as error:  # refused by the service, which audited it where it is a refusal (F3)
             return toast("error", w.gettext(error.msgid, **error.params))
 
@@ -183,7 +183,7 @@ class FeishuInbound:
         return await self._unsupported(actor, w, data)
 
     async def _approval(
-        self, actor: Actor, member: MemberView, open_id: str, pressed: ApprovalCb, w: Speaker, data: str
+        self, actor: Actor, member: MemberView, pressed: ApprovalCb, w: Speaker, data: str
     ) -> dict[str, Any]:
         if pressed.action == "ok":
             decided = await self._approvals.approve(actor, pressed.step)

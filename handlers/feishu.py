@@ -26,7 +26,6 @@ async def feishu(
         else:
             await message.answer(_("Your Feishu account is not linked."))
         return
-    linked = await member_channels.linked(actor)
     link = await member_channels.link_code(actor)
     lines = [
         _("Send this code to the bot in Feishu before {moment}:").format(
@@ -35,7 +34,7 @@ async def feishu(
         link.code,
         _("Then your alerts, approval cards and notices come to Feishu instead of Telegram. /feishu off undoes it."),
     ]
-    if linked:
+    if link.linked_already:
         lines.insert(0, _("Your Feishu account is linked already; a new code links another one."))
     await message.answer("\n".join(lines))
 

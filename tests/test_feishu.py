@@ -273,14 +273,17 @@ async def test_a_telegram_member_links_feishu_with_a_one_time_code_and_unlinks_i
     answer = await fake.press(ZHOU, feishu.last(ZHOU).buttons[0][1])
     assert answer["toast"]["type"] == "success"  # acting as Wang, the member linked
     assert (await incident(h, "INC-2026-000002")).acknowledged_by == (await app.members.find(WANG)).id
+    [again] = await h.send(WANG, "/feishu")
+    assert again.startswith("Your Feishu account is linked already; a new code links another one.\n")
     assert await h.send(WANG, "/feishu off") == ["Done: alerts and approval cards come to Telegram again."]
+    assert await h.send(WANG, "/feishu off") == ["Your Feishu account is not linked."]
     assert await app.members.find(WANG) is not None
     await report(h, description="Water on the floor")
     assert len(alerts(h, WANG)) == 2  # Telegram again
     wang = await app.members.find(WANG)
     async with app.uow() as uow:
         actions = [e.action for e in await uow.audit.for_entity("member", wang.id)]
-    assert actions[-3:] == ["link_code", "linked", "unlinked"]
+    assert actions[-4:] == ["link_code", "linked", "link_code", "unlinked"]
 
 
 async def test_a_wrong_feishu_setting_stops_the_start_with_one_sentence(database_url: str, clock: ManualClock) -> None:

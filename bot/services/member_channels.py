@@ -33,6 +33,7 @@ LINK_KEY = "feishu-link:"  # key_values: a one-time code that links a Telegram m
 class LinkCode:
     code: str
     expires_at: datetime
+    linked_already: bool  # the member's cards go to a Feishu account now; the code links another one
 
 
 class MemberChannels:
@@ -50,11 +51,6 @@ class MemberChannels:
             return MemberView.of(member) if member is not None and member.active else None
 
     # A member of Telegram who wants their cards in Feishu ------------------------------------------------
-    async def linked(self, actor: Actor) -> bool:
-        async with self._uow() as uow:
-            member = await self._member(uow, actor)
-            return await uow.channels.address_of(CHANNEL, member.id) is not None
-
     async def link_code(self, actor: Actor) -> LinkCode:
         """``/feishu`` in Telegram: a one-time code, valid ``LINK_HOURS``, that the member sends to the bot in
         Feishu to have alerts and approval cards come there. Issued only to the member, in their own chat,
@@ -67,8 +63,9 @@ class MemberChannels:
             value = json.dumps({"member": member.id, "expires": expires_at.isoformat()})
             await uow.key_values.set(LINK_KEY + code, value)
             await record(uow, self._clock, actor, "member", member.id, "link_code", actor_id=member.id, channel=CHANNEL)
+            linked = await uow.channels.address_of(CHANNEL, member.id) is not None
             await uow.commit()
-            return LinkCode(code, expires_at)
+            return LinkCode(code, expires_at, linked)
 
     async def unlink(self, actor: Actor) -> bool:
         """``/feishu off``: cards come to Telegram again. False when nothing was linked."""
