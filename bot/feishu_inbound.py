@@ -152,6 +152,8 @@ class FeishuInbound:
                 return toast("error", w._("You are not a member yet. Ask your administrator for an invitation."))
             return toast("error", w._("This button is no longer valid. Please start again."))
         assert member is not None
+        if not (isinstance(pressed, ApprovalCb) and pressed.action in REASONS):
+            await self._forget_waiting(member)  # another button: a reason asked for earlier is no longer awaited
         try:
             if isinstance(pressed, IncidentCb):
                 return await self._incident(actor, member, pressed, w, data or "")
@@ -207,6 +209,12 @@ class FeishuInbound:
             await self._say(member, text, actions, purpose=f"approval:{pressed.step}")
             return toast("info", w._("Sent."))
         return await self._unsupported(actor, w, data)
+
+    async def _forget_waiting(self, member: MemberView) -> None:
+        async with self._uow() as uow:
+            if await uow.key_values.get(WAITING + str(member.id)):
+                await uow.key_values.set(WAITING + str(member.id), "")
+                await uow.commit()
 
     async def _unsupported(self, actor: Actor, w: Speaker, data: str) -> dict[str, Any]:
         """An action that exists in Telegram but was never put on a Feishu card: refused like a stale one."""

@@ -169,6 +169,11 @@ async def test_reject_from_feishu_takes_the_reason_from_the_next_message(feishu:
     await feishu.join(QIAN, ["staff", "department_head"], department="marketing", name="Qian")
     await submit(h, REQUESTER, "customer_archives")
     step = await current_step(h)
+    await fake.press(QIAN, ApprovalCb(action="ask", step=step.id).pack())
+    await fake.press(QIAN, "lang:en")  # another button: the question is no longer awaited
+    await fake.say(QIAN, "Which customers?")
+    await h.app.outbox.drain()
+    assert fake.cards_to(QIAN)[-1].text.startswith("Alerts and approval cards come to this chat")
     prompt = await fake.press(QIAN, ApprovalCb(action="no", step=step.id).pack())
     assert prompt["toast"]["content"].startswith("Why do you reject this request?")
     await fake.say(QIAN, "x")
