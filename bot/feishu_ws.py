@@ -9,8 +9,9 @@ public HTTPS endpoint, domain or certificate is needed. A small aiohttp client o
 3. each data frame is answered with the same frame, its payload ``{"code": 200, "data": <base64 JSON>}``,
    where the JSON is the answer to a card action (a toast).
 
-A dropped connection is opened again after Feishu's reconnect interval (jittered); a refused app
-(wrong secret) is logged and tried again much later. Started and stopped with the app (``App.workers``).
+A dropped connection is opened again after Feishu's reconnect interval (jittered), and so is one that stays
+silent for three ping intervals (every ping is answered with a pong); a refused app (wrong secret) is logged
+and tried again much later. Started and stopped with the app (``App.workers``).
 """
 
 from __future__ import annotations
@@ -88,11 +89,22 @@ class FeishuLongConnection:
             self.connected.set()
             log.info("Feishu long connection open")
             pinging = asyncio.create_task(self._ping(ws, service_id, endpoint.ping_interval))
+            silence = max(3 * endpoint.ping_interval, 30.0)  # every ping is answered: this long quiet is a dead line
             try:
-                async for message in ws:
+                while not ws.closed:
+                    try:
+                        message = await ws.receive(timeout=silence)
+                    except TimeoutError:
+                        log.warning("Feishu long connection silent for %.0f s: opening it again", silence)
+                        break
                     if message.type == aiohttp.WSMsgType.BINARY:
                         self._start(self._frame(ws, message.data))
-                    elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
+                    elif message.type in (
+                        aiohttp.WSMsgType.ERROR,
+                        aiohttp.WSMsgType.CLOSE,
+                        aiohttp.WSMsgType.CLOSING,
+                        aiohttp.WSMsgType.CLOSED,
+                    ):
                         break
             finally:
                 pinging.cancel()
