@@ -240,7 +240,7 @@ async def test_feishu_members_messages_go_undelivered_when_feishu_is_off(databas
 
 
 async def test_the_long_connection_comes_back_and_takes_an_event_in_parts(feishu: Feishu) -> None:
-    """Feishu closes the connection: the bot opens it again (after Feishu's reconnect interval, 1 s in the
+    """Feishu closes the connection: the bot opens it again (after Feishu's reconnect interval, none in the
     fake) and takes the next event, here an invitation code split over three frames."""
     fake, app = feishu.fake, feishu.app
     [connection] = [worker for worker in app.workers if isinstance(worker, FeishuLongConnection)]

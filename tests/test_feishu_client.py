@@ -110,7 +110,7 @@ async def test_a_wrong_secret_is_misconfigured(fake: FakeFeishu) -> None:
 async def test_the_long_connection_endpoint(fake: FakeFeishu, client: FeishuClient) -> None:
     endpoint = await client.ws_endpoint()
     assert endpoint.url.startswith("ws://") and "service_id=33" in endpoint.url
-    assert endpoint.ping_interval == 120 and endpoint.reconnect_interval == 1
+    assert endpoint.ping_interval == 120 and endpoint.reconnect_interval == 0
 
 
 def test_settings_are_checked_at_start() -> None:

@@ -179,7 +179,7 @@ class FakeFeishu(_FakeServer):
         if body.get("AppID") != self.app_id or body.get("AppSecret") != self.app_secret:
             return web.json_response({"code": 1000040351, "msg": "incorrect app id or secret"})
         url = f"ws://{self.host}:{self.port}/ws?device_id=fake-device&service_id=33"
-        config = {"PingInterval": 120, "ReconnectCount": -1, "ReconnectInterval": 1, "ReconnectNonce": 0}
+        config = {"PingInterval": 120, "ReconnectCount": -1, "ReconnectInterval": 0, "ReconnectNonce": 0}
         return web.json_response({"code": 0, "msg": "ok", "data": {"URL": url, "ClientConfig": config}})
 
     # The long connection --------------------------------------------------------------------------
