@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import languages, sms_inbound
 from bot.channels.base import provider_from_env
+from bot.channels.feishu import FeishuClient
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.feishu_outbox import FeishuCourier
 from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
@@ -129,9 +131,14 @@ async def build_app(
     fsm_storage: BaseStorage | None = None,
     sms_env: Mapping[str, str] | None = None,
 ) -> App:
-    """``sms_env``: the SMS provider's settings (SMS_PROVIDER, TENCENT_*, TWILIO_*), else read from the
-    environment and .env."""
+    """``sms_env``: the SMS provider's and Feishu's settings (SMS_PROVIDER, TENCENT_*, TWILIO_*, FEISHU_*), else
+    read from the environment and .env. A wrong one is a ``ConfigError`` naming it."""
     policy = policy or load_policy(settings.bot_policy)
+    sms_env = settings.sms_env() if sms_env is None else sms_env
+    try:  # the messengers' and SMS settings, checked before anything is built (one sentence when wrong)
+        sms_provider, feishu_client = provider_from_env(sms_env), FeishuClient.from_env(sms_env)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     clock = clock or SystemClock()
     if pacer is None and session is None:  # the real network is always paced; an injected session only on request
         pacer = Pacer()
@@ -145,8 +152,8 @@ async def build_app(
     metrics = Metrics(clock)
     metrics.watch(uow)
     bot.session.middleware(WatchBotApi(metrics))
-    sms_env = settings.sms_env() if sms_env is None else sms_env
-    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics, provider=provider_from_env(sms_env))
+    feishu = FeishuCourier(uow, feishu_client)  # off (no client) unless FEISHU_APP_ID is set
+    outbox = OutboxSender(uow, bot, clock, pacer, metrics=metrics, provider=sms_provider, feishu=feishu)
     timers = TimerRunner(uow, clock, metrics=metrics)
     leadership = Leadership(settings, engine)
     # aiogram's wizard middleware goes after ours, which reads the wizard with the member
@@ -193,6 +200,10 @@ async def build_app(
         SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
+    if feishu.client is not None:
+        from bot.feishu_inbound import install as install_feishu
+
+        install_feishu(app, feishu.client)
     return app
 
 

@@ -36,6 +36,7 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.base import Misconfigured, Provider, RetryLater, Unreachable
 from bot.clock import Clock
+from bot.feishu_outbox import NOT_SET_UP, FeishuCourier, NotCarried
 from bot.metrics import Metrics
 from bot.outgoing import telegram
 from bot.pacer import Pacer
@@ -79,8 +80,10 @@ class OutboxSender:
         max_attempts: int = 8,
         metrics: Metrics | None = None,
         provider: Provider | None = None,
+        feishu: FeishuCourier | None = None,
     ) -> None:
         self._uow = uow
+        self._feishu = feishu or FeishuCourier(uow, None)  # rows of members linked to Feishu (issue 12)
         self._provider = provider  # SMS and voice calls (rows of method "sms" / "call"); None: not set up
         self._bot = bot
         self._clock = clock
@@ -117,7 +120,13 @@ class OutboxSender:
     async def _send(self, rows: list[OutboxMessage]) -> None:
         renewing = asyncio.create_task(self._keep_claims([row.id for row in rows]))
         try:
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+            feishu = await self._feishu.routes([row for row in rows if row.method not in PROVIDER_METHODS])
+            await asyncio.gather(
+                *(
+                    self._deliver_to_feishu(row, feishu[row.id]) if row.id in feishu else self._deliver(row)
+                    for row in rows
+                )
+            )
         finally:
             renewing.cancel()
 
@@ -200,6 +209,7 @@ class OutboxSender:
     async def close(self) -> None:
         if self._provider is not None:
             await self._provider.close()
+        await self._feishu.close()
 
     async def _claim_batch(self, limit: int | None = None) -> list[OutboxMessage]:
         now = self._clock.now()
@@ -272,6 +282,33 @@ class OutboxSender:
         else:
             log.info("outbox row %s accepted by %s as %s", row.id, self._provider.name, sent.provider_id)
             await self._finish(row.id, state="sent")
+
+    async def _deliver_to_feishu(self, row: OutboxMessage, open_id: str | None) -> None:
+        """A row for a member linked to Feishu (bot/feishu_outbox.py): retried and marked undeliverable like
+        an SMS, so the row's failure hook moves the escalation on when the user cannot be reached."""
+        async with self._slots:
+            if open_id is None or self._feishu.client is None:
+                await self._undeliverable(row, NOT_SET_UP)
+                return
+            try:
+                sent = await self._feishu.deliver(row, open_id)
+            except LookupError:
+                await self._finish(row.id, state="cancelled", error="original message was never delivered")
+            except NotCarried as exc:
+                await self._finish(row.id, state="cancelled", error=str(exc))
+            except RetryLater as exc:
+                backoff = min(300, 2 ** min(row.attempts, 8))
+                await self._retry(row, str(exc), exc.after or backoff, count_attempt=True)
+            except Unreachable as exc:
+                if isinstance(exc, Misconfigured):
+                    log.error("Feishu refused the app's settings: %s", exc)
+                await self._undeliverable(row, exc.reason)
+            except Exception as exc:  # a row Feishu's renderer cannot read: retried, then failed, never stuck
+                log.exception("outbox row %s could not be sent to Feishu", row.id)
+                await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
+            else:
+                log.info("outbox row %s delivered to Feishu as %s", row.id, sent.provider_id)
+                await self._finish(row.id, state="sent")
 
     async def _build_call(self, row: OutboxMessage) -> methods.TelegramMethod[Any]:
         payload = telegram.render(dict(row.payload))  # a card's actions become its inline keyboard

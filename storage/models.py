@@ -173,6 +173,7 @@ class KeyValue(Base):
 
 import storage.access_models  # noqa: E402,F401  (registers the tables)
 import storage.approval_models  # noqa: E402,F401  (registers the tables)
+import storage.channel_models  # noqa: E402,F401  (registers the tables)
 import storage.deadlines_models  # noqa: E402,F401  (registers the tables)
 import storage.incidents_models  # noqa: E402,F401  (registers the tables)
 import storage.publication_models  # noqa: E402,F401  (registers the tables)

@@ -16,6 +16,7 @@ from storage.models import OutboxMessage
 from storage.repositories.access import AccessRepository
 from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.channels import ChannelRepository
 from storage.repositories.deadlines import DeadlineRepository
 from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
@@ -149,6 +150,10 @@ class UnitOfWork:
     @cached_property
     def timers(self) -> TimerRepository:
         return TimerRepository(self.session, on_schedule=self._timer_scheduled)
+
+    @cached_property
+    def channels(self) -> ChannelRepository:
+        return ChannelRepository(self.session)
 
     @cached_property
     def key_values(self) -> KeyValueRepository:
