@@ -10,6 +10,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.i18n import pgettext
 from bot.outgoing.deadlines import DeadlineCb
 from bot.policy import Policy
 from bot.services.deadlines.reporting import report_chart, report_text
@@ -43,7 +44,7 @@ def outcome_text(outcome: str | None) -> str:
     return {
         "on_time": _("on time"),
         "extended": _("within the extension"),
-        "late": _("late"),
+        "late": pgettext("deadline", "late"),
         "missed": _("after it was missed"),
     }.get(outcome or "", "")
 
@@ -146,7 +147,9 @@ async def evidence_given(message: Message, state: FSMContext) -> None:
         await message.answer(_("Send a note, a document or a photo as evidence."))
         return
     if note and len(note) > MAX_NOTE:
-        await message.answer(_("The note is too long: at most {limit} characters.").format(limit=MAX_NOTE))
+        await message.answer(
+            pgettext("deadline evidence", "The note is too long: at most {limit} characters.").format(limit=MAX_NOTE)
+        )
         return
     await state.update_data(note=note, file=file_id)
     await state.set_state(EvidenceForm.confirm)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import format_day, format_moment, format_number
+from bot.i18n import format_day, format_moment, format_number, translate
 from bot.policy import Policy
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Speaker:
     language: str
 
     def _(self, msgid: str) -> str:
-        return self.i18n.gettext(msgid, locale=self.language)
+        return translate(self.i18n, msgid, self.language)  # a context (`NC_`) respected
 
     def gettext(self, msgid: str, **params: object) -> str:
         """``msgid`` translated, then its placeholders filled in."""
