@@ -84,7 +84,10 @@ def pgettext(context: str, message: str) -> str:
 
 
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:
-    """The member's stored choice wins; then Telegram's language; then the organisation's default."""
+    """The one rule for the language of every message to someone (issue 14): the member's stored choice wins;
+    then Telegram's language (of the update being answered, or as recorded for the member at join or at their
+    latest update); then the organisation's default. Replies (handlers/middlewares.py) and messages queued for
+    a member (`bot.outgoing.speaker.language_of`) both ask it."""
     if stored in languages.codes():
         return stored
     return languages.from_telegram(telegram_code) or default

@@ -55,7 +55,7 @@ class UpdateContext(BaseMiddleware):
             if await uow.processed_updates.seen(event.update_id):
                 log.info("update %s seen before; skipped", event.update_id)
                 return None
-            member = await self._members.find_in(uow, user.id) if user else None
+            member = await self._members.seen_in(uow, user.id, user.language_code) if user else None
             batch = await wizards.preload(uow, wizard.key if wizard else None) if wizards else None
             await uow.commit()
         language = pick_language(
