@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,6 +31,7 @@ from handlers.deadline_ui import (
     replace,
 )
 from handlers.filters import IsMember
+from handlers.working import showing
 
 LISTED = 10  # lines per section of /deadlines, well within Telegram's 4096 characters
 DONE_BUTTONS = 8
@@ -107,8 +109,9 @@ async def show_timeliness(
     order = [department.code for department in policy.departments]
     await message.answer(report_text(report, order, deadline_texts, language))
     if report.rows:
-        chart = report_chart(report, order, deadline_texts, language)
-        await message.answer_photo(BufferedInputFile(chart, "timeliness.png"))
+        async with showing(message, ChatAction.UPLOAD_PHOTO):  # "sending a photo…" while the chart is drawn
+            chart = report_chart(report, order, deadline_texts, language)
+            await message.answer_photo(BufferedInputFile(chart, "timeliness.png"))
 
 
 # Done, with evidence when the obligation needs it ----------------------------------------------------

@@ -4,7 +4,13 @@ shows that it is working while a file is prepared."""
 
 from __future__ import annotations
 
-from aiogram.methods import DeleteMyCommands, SetMyCommands, SetMyDescription, SetMyShortDescription
+from aiogram.methods import (
+    DeleteMyCommands,
+    SendChatAction,
+    SetMyCommands,
+    SetMyDescription,
+    SetMyShortDescription,
+)
 
 from bot.outgoing.deadlines import DeadlineCb
 from bot.profile import publish_profile
@@ -13,12 +19,17 @@ from bot.services.deadlines.service import MAX_NOTE
 from bot.services.members import InvitationView
 from bot.services.roster_watch import MAX_NOTE as MAX_HANDOVER
 from handlers.callbacks import LanguageCb, MemberCb
+from handlers.incident_keyboards import PeriodCb
 from tests.conftest import ADMIN_ID, Harness
+from tests.support.deadlines import HEAD as DEADLINE_HEAD
 from tests.support.deadlines import (  # noqa: F401  (deadline_harness is the fixture dh)
     OWNER,
+    advance_to,
     deadline_harness,
     instance,
+    local,
 )
+from tests.support.incidents import HEAD, LEADER, REPORTER, crew, report
 from tests.support.roster import officer, put_on
 
 
@@ -157,3 +168,47 @@ async def test_a_stranger_sees_what_the_bot_is_in_each_language_set_only_when_ch
     calls = len(h.session.requests)
     assert await publish_profile(app.bot, app.i18n, app.policy, app.uow) == 0
     assert len(h.session.requests) == calls
+
+
+# 4. The bot shows it is working while a chart or a file is made --------------------------------------------
+def calls_to(h: Harness, chat_id: int) -> list[str]:
+    """The Bot API calls made for one chat, in order: a method name, with the action for sendChatAction."""
+    names = []
+    for method in h.session.requests:
+        if getattr(method, "chat_id", None) != chat_id:
+            continue
+        name = method.__api_method__
+        names.append(f"{name}:{method.action}" if isinstance(method, SendChatAction) else name)
+    return names
+
+
+async def test_stats_and_export_show_that_a_photo_or_a_file_is_coming(harness: Harness) -> None:
+    """A5: /stats sends its figures, then "sending a photo…" while the chart is drawn, then the chart;
+    /export shows "sending a file…" while the table is made."""
+    h = harness
+    await crew(h)
+    await report(h)
+    await h.send(HEAD, "/stats 2026-03-01 2026-03-31")
+    assert calls_to(h, HEAD)[-3:] == ["sendMessage", "sendChatAction:upload_photo", "sendPhoto"]
+    await h.press(LEADER, PeriodCb(what="csv", period="month"))
+    assert calls_to(h, LEADER)[-2:] == ["sendChatAction:upload_document", "sendDocument"]
+
+
+async def test_timeliness_shows_that_a_chart_is_coming(dh: Harness) -> None:
+    """E4: the figures, then "sending a photo…", then the chart."""
+    h = dh
+    await h.join(DEADLINE_HEAD, ["department_head"], department="branch_a")
+    await h.join(OWNER, ["information_officer"], department="branch_a")
+    await h.start()
+    await advance_to(h, local(2025, 10, 20))
+    await h.send(DEADLINE_HEAD, "/timeliness 2025-10-01 2025-10-31")
+    assert calls_to(h, DEADLINE_HEAD)[-3:] == ["sendMessage", "sendChatAction:upload_photo", "sendPhoto"]
+
+
+async def test_a_refused_export_shows_nothing_is_coming(harness: Harness) -> None:
+    """F3: a reporter's forged export press is refused before any file is made: no "sending a file…"."""
+    h = harness
+    await crew(h)
+    answers = await h.press(REPORTER, PeriodCb(what="csv", period="month"))
+    assert answers == ["Only managers can see figures and exports."]
+    assert not [call for call in calls_to(h, REPORTER) if call.startswith("sendChatAction")]
