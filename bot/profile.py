@@ -8,8 +8,10 @@ the last start (remembered per bot in the database)."""
 from __future__ import annotations
 
 import json
+import logging
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 
 from bot import languages
@@ -23,6 +25,7 @@ DESCRIPTION = N_(
     "reporting deadlines. For members only: ask your administrator for an invitation link."
 )
 SHORT_DESCRIPTION = N_("Incident reports, duty alerts, approvals and reporting deadlines. For members only.")
+log = logging.getLogger(__name__)
 KEY = "profile:"  # + the bot's id and the Telegram language code ("-": every other), in key_values
 
 
@@ -39,8 +42,12 @@ async def publish_profile(bot: Bot, i18n: I18n, policy: Policy, uow: UnitOfWorkF
         async with uow() as work:
             if await work.key_values.get(key) == wanted:
                 continue
-        await bot.set_my_description(description=description, language_code=telegram_code)
-        await bot.set_my_short_description(short_description=short, language_code=telegram_code)
+        try:
+            await bot.set_my_description(description=description, language_code=telegram_code)
+            await bot.set_my_short_description(short_description=short, language_code=telegram_code)
+        except (TelegramAPIError, OSError, TimeoutError) as error:  # e.g. 429: tried again at the next start
+            log.warning("could not set the bot's description (%s): %s", telegram_code or "default", error)
+            continue
         async with uow() as work:
             await work.key_values.set(key, wanted)
             await work.commit()

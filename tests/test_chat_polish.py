@@ -212,3 +212,24 @@ async def test_a_refused_export_shows_nothing_is_coming(harness: Harness) -> Non
     answers = await h.press(REPORTER, PeriodCb(what="csv", period="month"))
     assert answers == ["Only managers can see figures and exports."]
     assert not [call for call in calls_to(h, REPORTER) if call.startswith("sendChatAction")]
+
+
+async def test_a_refused_description_does_not_stop_the_start_and_is_tried_again(harness: Harness) -> None:
+    """Telegram limits how often descriptions may be set: a refusal is logged, the bot starts, and the next
+    start sets what was missed."""
+    h = harness
+    app = h.app
+    h.session.fail_next("setMyDescription", None, "server_error")
+    assert await publish_profile(app.bot, app.i18n, app.policy, app.uow) == 2
+    assert await publish_profile(app.bot, app.i18n, app.policy, app.uow) == 1
+
+
+async def test_the_menu_follows_telegrams_language_until_the_member_chooses(harness: Harness) -> None:
+    """A member who chose nothing and switches their Telegram app to English gets the English menu."""
+    h = harness
+    await h.join(2003, ["staff"])
+    assert menu_text(h, 2003)["report"] == "报告突发事件"
+    await h.send(2003, "/help", language_code="en")
+    assert menu_text(h, 2003)["report"] == "Report an incident"
+    await h.send(2003, "/help", language_code="en")
+    assert len(menus(h, 2003)) == 2
