@@ -34,6 +34,7 @@ from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
 from bot.pacer import Pacer
 from bot.policy import Policy, load_policy
+from bot.profile import publish_profile
 from bot.services.audit import AuditService
 from bot.services.members import MembershipService
 from bot.sms_inbound import SmsInbound
@@ -172,6 +173,7 @@ async def build_app(
         root.callback_query.middleware(NameTheFlow())
     dispatcher.include_router(root)
     commands = list(CORE_COMMANDS)
+    members.menus.commands = commands  # the flows extend it as they install
     dispatcher.workflow_data.update(
         policy=policy, clock=clock, i18n=i18n, audit=audit, members=members, commands=commands
     )
@@ -204,6 +206,7 @@ async def build_app(
         from bot.feishu_inbound import install as install_feishu
 
         install_feishu(app, feishu.client)
+    app.startup.append(members.menus.start)  # each member's command menu, once the flows added theirs
     return app
 
 
@@ -248,6 +251,7 @@ async def _take_updates(app: App) -> None:
         await uow.key_values.set("bot_username", me.username or "")
         await uow.commit()
     await publish_commands(app)
+    await publish_profile(app.bot, app.i18n, app.policy, app.uow)
     await app.start_background()
     if app.stopping.is_set():  # asked to stop while starting
         return

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
@@ -49,8 +49,45 @@ def _compile(folder: Path) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+class InContext(str):
+    """A message id with its gettext context (``msgctxt``): the same English words meaning different things
+    in two flows ("late" for an incident's acknowledgement and for a reporting deadline) are separate
+    entries, so one flow never shows the other's translation. Behaves as the plain English id everywhere
+    else (formatting, audit entries)."""
+
+    context: str
+
+    def __new__(cls, context: str, message: str) -> InContext:
+        made = super().__new__(cls, message)
+        made.context = context
+        return made
+
+
+def NC_(context: str, message: str) -> str:  # noqa: N802 (gettext's naming)
+    """Marks a message with a context for extraction (``pybabel -k NC_:1c,2``); translated at display time
+    by `translate` (or a `Speaker`)."""
+    return InContext(context, message)
+
+
+def translate(i18n: I18n, message: str, locale: str | None = None) -> str:
+    """``message`` in ``locale`` (default: the current update's), its context respected."""
+    translator = i18n.locales.get(locale or i18n.current_locale)
+    if translator is None:
+        return str(message)
+    context = getattr(message, "context", None)
+    return translator.pgettext(context, message) if context else translator.gettext(message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """Like aiogram's ``gettext`` (the current update's language), for a message with a context."""
+    return translate(get_i18n(), InContext(context, message))
+
+
 def pick_language(stored: str | None, telegram_code: str | None, default: str) -> str:
-    """The member's stored choice wins; then Telegram's language; then the organisation's default."""
+    """The one rule for the language of every message to someone (issue 14): the member's stored choice wins;
+    then Telegram's language (of the update being answered, or as recorded for the member at join or at their
+    latest update); then the organisation's default. Replies (handlers/middlewares.py) and messages queued for
+    a member (`bot.outgoing.speaker.language_of`) both ask it."""
     if stored in languages.codes():
         return stored
     return languages.from_telegram(telegram_code) or default

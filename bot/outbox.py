@@ -56,6 +56,8 @@ METHODS: dict[str, type[methods.TelegramMethod[Any]]] = {
     "editMessageText": methods.EditMessageText,
     "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
     "deleteMessage": methods.DeleteMessage,
+    "setMyCommands": methods.SetMyCommands,  # a member's command menu (bot/services/menus.py)
+    "deleteMyCommands": methods.DeleteMyCommands,
 }
 PROVIDER_METHODS = ("sms", "call")  # carried by the SMS provider, not the Bot API
 UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate")

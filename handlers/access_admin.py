@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from aiogram import F, Router
+from aiogram.enums import ChatAction
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,6 +26,7 @@ from handlers.access_buttons import ReportCb, choices
 from handlers.admin import actor_of
 from handlers.dates import parse_period
 from handlers.filters import IsMember
+from handlers.working import showing
 
 CANCEL = ReportCb(action="cancel")
 
@@ -156,7 +158,8 @@ async def export(
     await state.clear()
     await query.answer()
     if query.message:
-        await query.message.answer_document(BufferedInputFile(content, filename=name))
+        async with showing(query.message, ChatAction.UPLOAD_DOCUMENT):  # "sending a file…" while it uploads
+            await query.message.answer_document(BufferedInputFile(content, filename=name))
 
 
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:

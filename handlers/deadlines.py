@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -10,6 +11,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.i18n import pgettext
 from bot.outgoing.deadlines import DeadlineCb
 from bot.policy import Policy
 from bot.services.deadlines.reporting import report_chart, report_text
@@ -29,6 +31,7 @@ from handlers.deadline_ui import (
     replace,
 )
 from handlers.filters import IsMember
+from handlers.working import showing
 
 LISTED = 10  # lines per section of /deadlines, well within Telegram's 4096 characters
 DONE_BUTTONS = 8
@@ -43,7 +46,7 @@ def outcome_text(outcome: str | None) -> str:
     return {
         "on_time": _("on time"),
         "extended": _("within the extension"),
-        "late": _("late"),
+        "late": pgettext("deadline", "late"),
         "missed": _("after it was missed"),
     }.get(outcome or "", "")
 
@@ -106,8 +109,9 @@ async def show_timeliness(
     order = [department.code for department in policy.departments]
     await message.answer(report_text(report, order, deadline_texts, language))
     if report.rows:
-        chart = report_chart(report, order, deadline_texts, language)
-        await message.answer_photo(BufferedInputFile(chart, "timeliness.png"))
+        async with showing(message, ChatAction.UPLOAD_PHOTO):  # "sending a photo…" while the chart is drawn
+            chart = report_chart(report, order, deadline_texts, language)
+            await message.answer_photo(BufferedInputFile(chart, "timeliness.png"))
 
 
 # Done, with evidence when the obligation needs it ----------------------------------------------------
@@ -146,7 +150,9 @@ async def evidence_given(message: Message, state: FSMContext) -> None:
         await message.answer(_("Send a note, a document or a photo as evidence."))
         return
     if note and len(note) > MAX_NOTE:
-        await message.answer(_("The note is too long: at most {limit} characters.").format(limit=MAX_NOTE))
+        await message.answer(
+            pgettext("deadline evidence", "The note is too long: at most {limit} characters.").format(limit=MAX_NOTE)
+        )
         return
     await state.update_data(note=note, file=file_id)
     await state.set_state(EvidenceForm.confirm)

@@ -7,6 +7,7 @@ import asyncio
 from datetime import datetime
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -23,6 +24,7 @@ from handlers.incident_keyboards import ListCb, PeriodCb, export_format_keyboard
 from handlers.incident_parsing import parse_day
 from handlers.incident_respond import send_card
 from handlers.incident_texts import figures_text, page_text, words
+from handlers.working import showing
 
 
 async def show_incident(
@@ -129,8 +131,9 @@ async def _send_stats(
 ) -> None:
     figures = await queries.figures(actor or actor_of(message), *bounds)
     await message.answer(figures_text(figures, policy, language))
-    png = await asyncio.to_thread(chart_png, figures, words(policy, language))
-    await message.answer_photo(BufferedInputFile(png, filename="incidents.png"))
+    async with showing(message, ChatAction.UPLOAD_PHOTO):  # "sending a photo…" while the chart is drawn
+        png = await asyncio.to_thread(chart_png, figures, words(policy, language))
+        await message.answer_photo(BufferedInputFile(png, filename="incidents.png"))
 
 
 async def _send_export(
@@ -142,13 +145,16 @@ async def _send_export(
     language: str,
     actor: Actor | None = None,
 ) -> None:
-    cards = [card async for batch in queries.export(actor or actor_of(message), *bounds) for card in batch]
-    data = table_bytes(words(policy, language), cards, fmt)
-    zone = policy.organisation.zone
-    name = f"incidents-{bounds[0].astimezone(zone):%Y%m%d}-{bounds[1].astimezone(zone):%Y%m%d}.{fmt}"
-    await message.answer_document(
-        BufferedInputFile(data, filename=name), caption=_("{count} incidents").format(count=len(cards))
-    )
+    batches = queries.export(actor or actor_of(message), *bounds)
+    first = await anext(batches, ())  # the first batch checks the caller's right (F3) before anything is shown
+    async with showing(message, ChatAction.UPLOAD_DOCUMENT):  # "sending a file…" while the table is made
+        cards = [*first, *[card async for batch in batches for card in batch]]
+        data = table_bytes(words(policy, language), cards, fmt)
+        zone = policy.organisation.zone
+        name = f"incidents-{bounds[0].astimezone(zone):%Y%m%d}-{bounds[1].astimezone(zone):%Y%m%d}.{fmt}"
+        await message.answer_document(
+            BufferedInputFile(data, filename=name), caption=_("{count} incidents").format(count=len(cards))
+        )
 
 
 def build() -> Router:

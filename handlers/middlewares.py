@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.i18n import pick_language
+from bot.i18n import pick_language, translate
 from bot.logs import bind, unbind
 from bot.services.errors import DomainError
 from bot.services.members import MembershipService
@@ -55,7 +55,7 @@ class UpdateContext(BaseMiddleware):
             if await uow.processed_updates.seen(event.update_id):
                 log.info("update %s seen before; skipped", event.update_id)
                 return None
-            member = await self._members.find_in(uow, user.id) if user else None
+            member = await self._members.seen_in(uow, user.id, user.language_code) if user else None
             batch = await wizards.preload(uow, wizard.key if wizard else None) if wizards else None
             await uow.commit()
         language = pick_language(
@@ -71,7 +71,7 @@ class UpdateContext(BaseMiddleware):
                     try:
                         return await handler(event, data)
                     except DomainError as error:
-                        await answer_error(event, self._i18n.gettext(error.msgid).format(**error.params))
+                        await answer_error(event, translate(self._i18n, error.msgid).format(**error.params))
                         return None
         except DuplicateUpdate:
             log.info("update %s handled by another delivery meanwhile; skipped", event.update_id)

@@ -34,6 +34,7 @@ async def join(
         name=user.full_name,
         username=user.username,
         language=None,
+        telegram_language=user.language_code,
     )
     await message.answer(
         _("Welcome, {name}! You have joined as a member.").format(name=joined.name)

@@ -25,6 +25,8 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(128))
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))
+    # Telegram's language_code as of the member's latest update (issue 14): their language until they choose one
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164, for SMS and voice alerts
     department: Mapped[str] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

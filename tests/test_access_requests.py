@@ -65,7 +65,7 @@ async def test_full_access_needs_a_written_reason_and_the_top_step(harness: Harn
     await h.press(REQUESTER, AskCb(action="ds", value=str(await dataset_id(h, "customer_archives"))))
     await h.press(REQUESTER, AskCb(action="mode", value="full"))
     answers = await h.press(REQUESTER, AskCb(action="next"))
-    assert answers[-1] == "Full access needs a written reason (C4): why is read-only not enough?"
+    assert answers[-1] == "Full access needs a written reason: why is read-only not enough?"
     assert await h.send(REQUESTER, "fix") == ["Please write at least one full sentence (10 characters or more)."]
     await h.send(REQUESTER, "Wrong addresses must be corrected in place.")
     await h.send(REQUESTER, "Update the archive after the spring campaign.")
@@ -89,7 +89,7 @@ async def test_bad_answers_are_refused_clearly_and_nothing_is_lost(harness: Harn
     assert await h.send(REQUESTER, "2026-03-01") == ["That day has passed; choose today or a later day."]
     assert await h.send(REQUESTER, "2026-12-31") == ["At most 90 days for this mode: choose 2026-05-31 or earlier."]
     answers = await h.send(REQUESTER, "2026-04-30")
-    assert answers[0].startswith("Step 5: the notice (C5). Data you receive must not be given to third parties")
+    assert answers[0].startswith("Step 5: the notice. Data you receive must not be given to third parties")
     confirm = (await h.press(REQUESTER, AskCb(action="accept")))[-1]
     assert "Purpose: Prepare the customer visit plan for April." in confirm
     assert "Until: 2026-04-30 (end of the day)" in confirm

@@ -71,7 +71,7 @@ async def test_exaggeration_words_are_flagged_in_context_and_the_drafter_may_sti
             h, DRAFTER, title="行业第一的理财产品", body="收益最高，100%保本。The best choice; bestow trust."
         )
     )
-    assert "⚠️ Pre-check: 4 possibly exaggerated words (D3):" in sheet
+    assert "⚠️ Pre-check: 4 possibly exaggerated words:" in sheet
     assert "• 第一: 行业【第一】的理财产品" in sheet
     assert "• 最: 收益【最】高，100%保本。The…" in sheet
     assert "• 100%: 收益最高，【100%】保本。The best …" in sheet

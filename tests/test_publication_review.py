@@ -55,7 +55,7 @@ async def test_the_whole_chain_head_signs_then_the_leader_approves(harness: Harn
         "Information publication form #1 — New item",
         "Drafter: Zhang San · Marketing department · version 1",
         "Title: 最好的理财产品",
-        "⚠️ Pre-check: 1 possibly exaggerated words (D3):\n• 最: 【最】好的理财产品",
+        "⚠️ Pre-check: 1 possibly exaggerated words:\n• 最: 【最】好的理财产品",
         "✅ Prohibited-content checklist: the drafter confirmed all 9 items.",
         "Step 1 of 2: department head",
     ):
@@ -241,7 +241,7 @@ async def test_each_reviewer_reads_the_form_in_their_own_language(harness: Harne
     await submit(h, DRAFTER, title="行业第一", body="欢迎垂询。")
     card = last_text(h, HEAD)
     assert "信息发布管理表 #1 — 新发布信息" in card
-    assert "⚠️ 预检：发现 1 处可能的夸大性宣传用语（D3）：\n• 第一: 行业【第一】" in card
+    assert "⚠️ 预检：发现 1 处可能的夸大性宣传用语：\n• 第一: 行业【第一】" in card
     assert "✅ 禁止发布内容核对清单：拟稿人已确认全部 9 项。" in card
     assert "计划发布：审批通过后立即发布" in card
     await decide(h, HEAD, "ret", "请删去“第一”。")

@@ -8,11 +8,11 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import format_day, format_moment, format_number
+from bot.i18n import format_day, format_moment, format_number, pick_language, translate
 from bot.policy import Policy
 
 if TYPE_CHECKING:
@@ -21,10 +21,23 @@ if TYPE_CHECKING:
 Translate = Callable[[str], str]  # a message id in the reader's language
 
 
-def language_of(member: Member | None, policy: Policy) -> str:
-    """The recipient-language rule: a member's chosen language, else the organisation's (a member who
-    never chose, or nobody known)."""
-    return (member.language if member else None) or policy.organisation.default_language
+class Recipient(Protocol):
+    """A member as stored (`storage.models.Member`) or as services hand it on (`MemberView`)."""
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def telegram_language(self) -> str | None: ...
+
+
+def language_of(member: Recipient | None, policy: Policy) -> str:
+    """The recipient-language rule, the same as for replies (`bot.i18n.pick_language`): a member's chosen
+    language, else the language of their Telegram app as recorded at join or at their latest update, else the
+    organisation's (nobody known, or a member who never wrote since an administrator added them)."""
+    if member is None:
+        return policy.organisation.default_language
+    return pick_language(member.language, member.telegram_language, policy.organisation.default_language)
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ class Speaker:
     language: str
 
     def _(self, msgid: str) -> str:
-        return self.i18n.gettext(msgid, locale=self.language)
+        return translate(self.i18n, msgid, self.language)  # a context (`NC_`) respected
 
     def gettext(self, msgid: str, **params: object) -> str:
         """``msgid`` translated, then its placeholders filled in."""

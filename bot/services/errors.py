@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import NC_ as NC_  # a message id with a context, for ids two flows use in different senses
+
 
 def N_(message: str) -> str:
     """Marks a message for extraction into the catalogues; translated later, at display time."""

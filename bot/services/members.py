@@ -18,6 +18,7 @@ from bot.policy import Policy
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.menus import CommandMenus
 from bot.services.messages import queue_text
 from bot.services.text import visible_text
 from storage.models import Invitation, Member
@@ -28,6 +29,7 @@ MAX_NAME = 128
 PAGE_SIZE = 10
 MAX_PAGE = 100_000
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TELEGRAM_LANGUAGE = 16  # the column's width; Telegram sends IETF tags such as "en", "zh-hans", "pt-br"
 
 
 def clean_name(text: str) -> str:
@@ -50,6 +52,7 @@ class MemberView:
     language: str | None
     active: bool
     phone: str | None = None  # shown to administrators only (handlers/admin.py)
+    telegram_language: str | None = None  # Telegram's language_code at join or the latest update (issue 14)
 
     @classmethod
     def of(cls, member: Member) -> MemberView:
@@ -62,6 +65,7 @@ class MemberView:
             member.language,
             member.active,
             member.phone,
+            member.telegram_language,
         )
 
     def has(self, *roles: str) -> bool:
@@ -83,6 +87,7 @@ class MembershipService:
         self._clock = clock
         self._policy = policy
         self._i18n = i18n
+        self.menus = CommandMenus(uow, clock, i18n, policy)  # each member's command menu follows their roles
         self.deactivation_blockers: list[DeactivationBlocker] = []
         self.deactivation_effects: list[DeactivationEffect] = []
 
@@ -97,6 +102,20 @@ class MembershipService:
         """`find` within a unit of work the caller holds."""
         member = await uow.members.by_telegram_id(telegram_id)
         return MemberView.of(member) if member and member.active else None
+
+    async def seen_in(self, uow: UnitOfWork, telegram_id: int, telegram_language: str | None) -> MemberView | None:
+        """`find_in` for an update from the member: records the language of their Telegram app when it
+        changed, so that messages queued for them later speak it too while they have not chosen one
+        (`bot.i18n.pick_language`). Written only on a change; not audited (no state of any item changes)."""
+        member = await uow.members.by_telegram_id(telegram_id)
+        if member is None or not member.active:
+            return None
+        code = (telegram_language or "")[:TELEGRAM_LANGUAGE] or None
+        if code and member.telegram_language != code:
+            member.telegram_language = code
+            if not member.language:  # their menu speaks Telegram's language too
+                await self.menus.queue(uow, member, self._clock.now())
+        return MemberView.of(member)
 
     async def page(self, actor: Actor, page: int) -> tuple[list[MemberView], int]:
         async with self._uow() as uow:
@@ -165,9 +184,17 @@ class MembershipService:
             raise InvalidInput(N_("The name is too long: at most {limit} characters."), limit=MAX_NAME)
 
     async def join(
-        self, code: str, *, telegram_id: int, name: str, username: str | None, language: str | None
+        self,
+        code: str,
+        *,
+        telegram_id: int,
+        name: str,
+        username: str | None,
+        language: str | None,
+        telegram_language: str | None = None,
     ) -> MemberView:
-        """Redeem an invitation: single use, bound to the first account that uses it, expiring (F2)."""
+        """Redeem an invitation: single use, bound to the first account that uses it, expiring (F2).
+        ``telegram_language``: the language_code of the joining account, their language until they choose."""
         code = code.strip()
         async with self._uow() as uow:
             # Telegram's deep links carry at most 64 of [A-Za-z0-9_-]; anything else is no code of ours
@@ -207,9 +234,11 @@ class MembershipService:
                     invitation.roles,
                 )
             member.phone = invitation.phone or member.phone
+            member.telegram_language = (telegram_language or "")[:TELEGRAM_LANGUAGE] or member.telegram_language
             invitation.used_at, invitation.used_by_telegram_id = now, telegram_id
             await uow.session.flush()
             await self._tell_inviter(uow, invitation, member, now)
+            await self.menus.queue(uow, member, now)
             await record(
                 uow,
                 self._clock,
@@ -261,6 +290,7 @@ class MembershipService:
                 raise NotAllowed(N_("You are not a member yet. Ask your administrator for an invitation."))
             if member.language != language:
                 member.language = language
+                await self.menus.queue(uow, member, self._clock.now())
                 await record(
                     uow,
                     self._clock,
@@ -304,6 +334,7 @@ class MembershipService:
                 raise Conflict(N_("This is the last administrator; make someone else administrator first."))
             uow.members.set_roles(member, roles)
             await self._tell_member_roles(uow, member, now=self._clock.now())
+            await self.menus.queue(uow, member, self._clock.now())
             await record(uow, self._clock, actor, "member", member.id, "roles", actor_id=admin.id, roles=sorted(roles))
             await uow.commit()
             return MemberView.of(member)
@@ -346,6 +377,7 @@ class MembershipService:
             member.active, member.deactivated_at = False, now
             for effect in self.deactivation_effects:
                 await effect(uow, member, now)
+            await self.menus.remove(uow, member, now)
             await record(uow, self._clock, actor, "member", member.id, "deactivated", actor_id=admin.id)
             await uow.commit()
             return MemberView.of(member)

@@ -14,7 +14,7 @@ from bot.policy import Policy
 from bot.policy.schema import DutyRoom
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.errors import N_, InvalidInput, NotAllowed
+from bot.services.errors import N_, NC_, InvalidInput, NotAllowed
 from bot.services.members import ADMIN
 from bot.services.messages import queue_text
 from bot.services.roster import OnDuty, RosterService
@@ -162,7 +162,9 @@ class ShiftWatch:
         if not text:
             raise InvalidInput(N_("Write the note after the command, e.g. /handover The gate camera is down."))
         if len(text) > MAX_NOTE:
-            raise InvalidInput(N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE)
+            raise InvalidInput(
+                NC_("handover note", "The note is too long: at most {limit} characters."), limit=MAX_NOTE
+            )
         now = self._clock.now()
         async with self._uow() as uow:
             author = await self._roster.active_member(uow, actor)

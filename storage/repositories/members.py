@@ -37,6 +37,9 @@ class MemberRepository(Repository):
         )
         return rows.all(), total
 
+    async def active(self) -> Sequence[Member]:
+        return (await self.session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id))).all()
+
     async def with_role(self, role: str, department: str | None = None) -> Sequence[Member]:
         query = select(Member).join(MemberRole).where(MemberRole.role == role, Member.active.is_(True))
         if department is not None:
@@ -60,6 +63,10 @@ class KeyValueRepository(Repository):
     async def get(self, key: str) -> str | None:
         row = await self.session.get(KeyValue, key)
         return row.value if row else None
+
+    async def starting_with(self, prefix: str) -> dict[str, str]:
+        rows = await self.session.scalars(select(KeyValue).where(KeyValue.key.startswith(prefix, autoescape=True)))
+        return {row.key: row.value for row in rows}
 
     async def set(self, key: str, value: str) -> None:
         """One statement: two processes starting together both write the bot's name, and a merge's

@@ -164,6 +164,8 @@ _CANONICAL_NAMES = {
         "setMyCommands",
         "getMyCommands",
         "deleteMyCommands",
+        "setMyDescription",
+        "setMyShortDescription",
         "setChatMenuButton",
         "getChatMenuButton",
         "getFile",
@@ -357,6 +359,8 @@ class FakeBotApi:
         self.blocked: set[ChatId] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.menu_buttons: dict[ChatId | None, dict[str, Any]] = {}
+        # (field, language_code or "") -> text: setMyDescription / setMyShortDescription
+        self.descriptions: dict[tuple[str, str], str] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
         self.internal_errors: list[Exception] = []
@@ -977,6 +981,10 @@ class FakeBotApi:
             if name == "getmycommands":
                 return self.commands.get(key, [])
             self.commands.pop(key, None)
+            return True
+        if name in ("setmydescription", "setmyshortdescription"):
+            field = "description" if name == "setmydescription" else "short_description"
+            self.descriptions[(field, p.get("language_code") or "")] = p.get(field) or ""
             return True
         if name == "setchatmenubutton":
             self.menu_buttons[p.get("chat_id")] = p.get("menu_button") or {"type": "default"}

@@ -13,7 +13,7 @@ from bot.services.deadlines.ics import IcsEvent, write_calendar
 from bot.services.deadlines.people import LEADER, MANAGER
 from bot.services.deadlines.scheduling import MemberFacing
 from bot.services.deadlines.views import DeadlineView
-from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.errors import N_, NC_, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.text import visible_text
 from storage.deadlines_models import DeadlineInstance
 from storage.models import Member
@@ -104,7 +104,9 @@ class DeadlineService(MemberFacing):
         if note is None and file_id is None:
             raise InvalidInput(N_("Send a note or a file as evidence."))
         if note is not None and len(note) > MAX_NOTE:
-            raise InvalidInput(N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE)
+            raise InvalidInput(
+                NC_("deadline evidence", "The note is too long: at most {limit} characters."), limit=MAX_NOTE
+            )
         async with self._uow() as uow:
             member, row = await self._owned(uow, actor, instance_id)
             await self._settle(uow, actor, member, row, note, file_id)

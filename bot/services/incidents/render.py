@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.i18n import NC_
 from bot.outgoing.speaker import Speaker
 from bot.policy.schema import SMS, VOICE, step_channel, step_role
 from bot.services.incidents.common import BACKUP_STEP, DEPARTMENT_HEAD, PRIMARY_STEP
@@ -208,7 +209,7 @@ def card_text(w: Speaker, card: IncidentCard) -> str:
     lines.append(w._("Status: {status}").format(status=status_name(w, incident.status)))
     lines.append(w._("Reported: {moment}").format(moment=w.moment(incident.reported_at)))
     if incident.acknowledged_at is not None:
-        met = w._("within the window") if incident.ack_in_window else w._("late")
+        met = w._("within the window") if incident.ack_in_window else w._(NC_("incident", "late"))
         lines.append(
             w._("Acknowledged: {moment} by {name} ({met})").format(
                 moment=w.moment(incident.acknowledged_at), name=card.acknowledged_by or "-", met=met
