@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.services.roster import GAP_TIMER, SHIFT_TIMER, RosterService
+from bot.services.roster import GAP_TIMER, REMIND_TIMER, SHIFT_TIMER, RosterService
 from bot.services.roster_import import RosterImport
 from bot.services.roster_texts import RosterTexts
 from bot.services.roster_watch import ShiftWatch
@@ -26,6 +26,7 @@ def install(app: App) -> RosterService:
     )
     app.timers.register(SHIFT_TIMER, watch.on_shift_start)
     app.timers.register(GAP_TIMER, watch.on_gap_check)
+    app.timers.register(REMIND_TIMER, watch.on_reminder)
     app.members.deactivation_blockers.append(watch.future_shifts)
     # Plans shift changes and gap checks at every start, polling or webhook (the daily check and
     # every roster change renew them).

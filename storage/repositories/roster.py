@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from storage.models import Member
+from storage.models import Member, Timer
 from storage.repositories.base import Repository
 from storage.roster_models import HandoverNote, RosterAssignment
 
@@ -27,6 +27,17 @@ class RosterRepository(Repository):
             .order_by(RosterAssignment.day, RosterAssignment.room, RosterAssignment.shift)
         )
         return rows.all()
+
+    async def from_day(self, first: date) -> Sequence[RosterAssignment]:
+        """Every assignment on or after `first` (planning the reminders at start)."""
+        rows = await self.session.scalars(
+            select(RosterAssignment).where(RosterAssignment.day >= first).order_by(RosterAssignment.id)
+        )
+        return rows.all()
+
+    async def forget_timers(self, kind: str, ref: str) -> None:
+        """Delete pending timers of `kind` for `ref`: unlike cancelling, the same keys can be planned again."""
+        await self.session.execute(delete(Timer).where(Timer.kind == kind, Timer.ref == ref, Timer.state == "pending"))
 
     def add(self, assignment: RosterAssignment) -> RosterAssignment:
         self.session.add(assignment)
