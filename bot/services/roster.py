@@ -293,6 +293,12 @@ class RosterService:
         await self.remind(uow, [row], now)
         return row
 
+    async def put_on(
+        self, uow: UnitOfWork, slot: ShiftTime, member: Member, position: str, editor: Member | None, now: datetime
+    ) -> RosterAssignment:
+        """Put a member on one shift inside the caller's unit of work (an officers' swap), reminders included."""
+        return await self._put(uow, slot, member, position, editor, now)
+
     # Shift reminders (B1) ----------------------------------------------------------------------
     async def remind(self, uow: UnitOfWork, rows: list[RosterAssignment], now: datetime) -> None:
         """Plan the reminders of assignments: one durable timer per policy offset (the room's
