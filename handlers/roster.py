@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.policy import Policy
 from bot.services.roster import RosterService
 from bot.services.roster_watch import ShiftWatch
-from handlers import roster_swaps, roster_wizard
+from handlers import roster_feeds, roster_swaps, roster_wizard
 from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.keyboards import button
@@ -63,4 +63,5 @@ def build() -> Router:
     router.callback_query.register(cancel_note, HandoverNote.text, RosterCb.filter(F.action == "note_cancel"))
     roster_wizard.register(router)
     roster_swaps.register(router)
+    roster_feeds.register(router)
     return router

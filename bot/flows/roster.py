@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.services.roster import GAP_TIMER, REMIND_TIMER, SHIFT_TIMER, RosterService
+from bot.services.roster_feeds import CalendarFeeds
 from bot.services.roster_import import RosterImport
 from bot.services.roster_swaps import SWAP_EXPIRY_TIMER, SwapService
 from bot.services.roster_texts import RosterTexts
@@ -28,6 +29,7 @@ def install(app: App) -> RosterService:
         roster_watch=watch,
         roster_import=RosterImport(app.uow, app.clock, app.policy, roster),
         roster_swaps=swaps,
+        roster_feeds=CalendarFeeds(app.uow, app.clock, app.policy, roster, app.settings.feed_base_url),
     )
     app.timers.register(SHIFT_TIMER, watch.on_shift_start)
     app.timers.register(GAP_TIMER, watch.on_gap_check)
@@ -43,6 +45,11 @@ def install(app: App) -> RosterService:
             CommandInfo("duty", __("Who is on duty now and next")),
             CommandInfo("handover", __("Leave a handover note for the next shift"), ("duty_officer",)),
             CommandInfo("swap", __("Ask a colleague to take one of your shifts"), ("duty_officer",)),
+            CommandInfo(
+                "calendar",
+                __("Your shifts as a calendar file and feed"),
+                ("duty_officer", "department_head", "administrator"),
+            ),
             CommandInfo("roster", __("Change the duty roster"), ("administrator", "department_head")),
         ]
     )
