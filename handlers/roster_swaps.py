@@ -19,12 +19,11 @@ from bot.outgoing.telegram import keyboard
 from bot.services.errors import N_, InvalidInput
 from bot.services.roster import RosterService
 from bot.services.roster_calendar import ShiftTime
-from bot.services.roster_swaps import SwapService, SwapView
+from bot.services.roster_swaps import ACCEPTED, DECLINED, DONE, REJECTED, SwapService, SwapView
 from bot.services.roster_texts import MAX_MESSAGE
 from handlers.admin import actor_of
 from handlers.keyboards import button
 from handlers.roster_keyboards import replace
-from storage.roster_models import ACCEPTED, DECLINED, DONE, REJECTED
 
 ANYONE = "any"
 
