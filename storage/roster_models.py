@@ -83,6 +83,7 @@ class SwapRequest(Base):
     state: Mapped[str] = mapped_column(String(12), default=OPEN)
     asked: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [member id, outbox row of their card]
     declined: Mapped[list[Any]] = mapped_column(JSON, default=list)  # member ids
+    keeper_cards: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [keeper id, outbox row] to approve
     created_at: Mapped[datetime]
     starts_at: Mapped[datetime]  # the shift's start: the request expires then
     decided_at: Mapped[datetime | None]

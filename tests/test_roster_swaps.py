@@ -23,6 +23,7 @@ from tests.support.recording_session import RecordingSession
 from tests.support.roster import MONDAY, local, officer, put_on, roster_of
 
 HEAD = 3000  # head of security: keeps the dispatch room's roster
+DEPUTY = 3001  # another head of security
 WANG, LI, ZHAO, SUN = 2001, 2002, 2003, 2004
 TUESDAY = MONDAY + timedelta(days=1)
 NIGHT = "Dispatch room · Night shift (primary), 3 Mar 2026, 20:00 – 4 Mar 2026, 08:00"
@@ -187,6 +188,7 @@ async def test_anyone_eligible_then_the_keeper_approves(approving: Harness) -> N
     h = approving
     await people(h)
     await officer(h, SUN, "Sun")
+    await officer(h, DEPUTY, "Head Qian", roles=("staff", "department_head"))  # a second keeper
     sent = (await ask(h, "any"))[-1]
     assert sent == f"Sent: 3 eligible duty officer(s) are asked to take {NIGHT}. You will be told the answer."
     request = await latest_request(h)
@@ -208,7 +210,11 @@ async def test_anyone_eligible_then_the_keeper_approves(approving: Harness) -> N
     assert approved[-1] == f"Approved: Li now stands {NIGHT}. Both officers have been told."
     assert await crew_names(h) == ["Li"]
     assert h.session.texts(LI)[-1] == f"You now stand Wang's shift {NIGHT}."
-    assert await h.press(HEAD, SwapCb(action="reject", id=request)) == ["This swap request is no longer open."]
+    assert h.session.texts(DEPUTY)[-1].splitlines() == [
+        f"Swap request: Wang's shift {NIGHT}.",
+        "Approved by Head Zhou.",
+    ]  # the other keeper's card loses its buttons
+    assert await h.press(DEPUTY, SwapCb(action="reject", id=request)) == ["This swap request is no longer open."]
 
 
 async def test_the_keeper_rejects_and_the_requester_may_withdraw(approving: Harness) -> None:
@@ -243,4 +249,18 @@ async def test_when_everyone_asked_declines_the_requester_is_told_in_their_langu
     assert not h.session.texts(WANG)[-1].startswith("所有符合条件的值班员")
     await h.press(ZHAO, SwapCb(action="decline", id=request))
     assert h.session.texts(WANG)[-1].startswith("所有符合条件的值班员都拒绝了替您值班 调度室 · 夜班（主班）")
+    assert await crew_names(h) == ["Wang"]
+
+
+async def test_an_accepted_swap_still_waiting_for_the_keeper_expires_at_the_shift_start(approving: Harness) -> None:
+    h = approving
+    ids = await people(h)
+    await ask(h, str(ids[LI]))
+    request = await latest_request(h)
+    await h.press(LI, SwapCb(action="accept", id=request))
+    await h.advance(days=1, hours=11)  # Tuesday 20:00
+    lapsed = f"The swap of {NIGHT}, was not completed before the shift started: Wang stands it."
+    assert h.session.texts(WANG)[-1] == lapsed and h.session.texts(LI)[-1] == lapsed
+    assert h.session.texts(HEAD)[-1].endswith("This request expired: the shift has started.")
+    assert await h.press(HEAD, SwapCb(action="approve", id=request)) == ["This swap request is no longer open."]
     assert await crew_names(h) == ["Wang"]

@@ -127,6 +127,7 @@ class SwapService:
                     state=OPEN,
                     asked=[],
                     declined=[],
+                    keeper_cards=[],
                     created_at=now,
                     starts_at=occurrence.starts_at,
                 )
@@ -186,11 +187,12 @@ class SwapService:
             room = self._room(request.room)
             await self._record(uow, actor, taker, request, "swap_accepted")
             closing = N_("{name} has taken this shift.")
-            await self._close_cards(uow, request, occurrence, now, closing, taker.name, but=taker.id)
+            await self._close_cards(uow, request, occurrence, now, closing, taker.name, but=taker.id, which="asked")
             if room.swap_approval:
                 request.state = ACCEPTED
+                cards = []
                 for keeper in await self._keepers(uow, room):
-                    await queue_text(
+                    card = await queue_text(
                         uow,
                         now,
                         chat_id=keeper.telegram_id,
@@ -205,6 +207,8 @@ class SwapService:
                         ),
                         actions=approval_actions(request.id, self._texts.translate(self._texts.language(keeper))),
                     )
+                    cards.append([keeper.id, card])
+                request.keeper_cards = cards
                 await self._tell(
                     uow,
                     request.requester,
@@ -261,6 +265,8 @@ class SwapService:
             taker = request.taker
             assert keeper is not None and taker is not None
             request.decided_by = keeper.id
+            settled = N_("Approved by {name}.") if approve else N_("Rejected by {name}.")
+            await self._close_cards(uow, request, occurrence, now, settled, keeper.name, but=keeper.id, which="keepers")
             if approve:
                 if not taker.active or DUTY_OFFICER not in taker.roles:
                     await self._refuse(
@@ -302,12 +308,12 @@ class SwapService:
                     uow, actor, occurrence, NotAllowed(N_("Only the officer who asked can withdraw the request."))
                 )
             await self._still_pending(uow, actor, request, occurrence, now, (OPEN, ACCEPTED))
+            which = "asked" if request.state == OPEN else "keepers"  # the asked officers' cards closed on acceptance
             request.state, request.decided_at = WITHDRAWN, now
             await uow.timers.cancel(f"{SWAP_EXPIRY_TIMER}:{request.id}")
             await self._record(uow, actor, member, request, "swap_withdrawn")
-            await self._close_cards(
-                uow, request, occurrence, now, N_("{name} withdrew this request."), request.requester.name
-            )
+            withdrew = N_("{name} withdrew this request.")
+            await self._close_cards(uow, request, occurrence, now, withdrew, request.requester.name, which=which)
             if request.taker is not None:
                 await self._tell(
                     uow,
@@ -329,9 +335,11 @@ class SwapService:
         request = await uow.swaps.get(int(timer.ref), for_update=True)
         if request is None or request.state not in (OPEN, ACCEPTED):
             return
+        which = "asked" if request.state == OPEN else "keepers"
         request.state, request.decided_at = EXPIRED, now
         occurrence = self._occurrence_of(request)
-        await self._close_cards(uow, request, occurrence, now, N_("This request expired: the shift has started."), "")
+        lapsed = N_("This request expired: the shift has started.")
+        await self._close_cards(uow, request, occurrence, now, lapsed, "", which=which)
         msgid = N_(
             "The swap of {shift} ({position}), {start} – {end}, was not completed before the shift "
             "started: {name} stands it."
@@ -515,12 +523,17 @@ class SwapService:
         msgid: str,
         name: str,
         but: int | None = None,
+        which: str = "asked",
     ) -> None:
-        """Take the buttons off the cards of the officers asked (`but` the one who answered on theirs),
-        saying why."""
-        for member_id, outbox_id in request.asked:
+        """Take the buttons off the cards, saying why: those of the officers asked ("asked") or the
+        keepers' approval cards ("keepers"); `but` the one who answered on theirs."""
+        cards = [(m, o, False) for m, o in request.asked] if which == "asked" else []
+        cards += [(m, o, True) for m, o in request.keeper_cards] if which == "keepers" else []
+        for member_id, outbox_id, keeper_card in cards:
             member = await uow.members.get(member_id)
-            if member is None or outbox_id is None or member_id == but or member_id in request.declined:
+            if member is None or outbox_id is None or member_id == but:
+                continue
+            if not keeper_card and member_id in request.declined:
                 continue
             text = "\n".join(
                 [
@@ -537,7 +550,7 @@ class SwapService:
             await queue_edit(
                 uow,
                 now,
-                key=f"roster.swap:{request.id}:close:{member_id}:{now.timestamp():.0f}",
+                key=f"roster.swap:{request.id}:close:{int(keeper_card)}:{member_id}:{now.timestamp():.0f}",
                 original_id=outbox_id,
                 chat_id=member.telegram_id,
                 text=text,

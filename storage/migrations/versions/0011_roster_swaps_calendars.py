@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("asked", sa.JSON(), nullable=False),
         sa.Column("declined", sa.JSON(), nullable=False),
+        sa.Column("keeper_cards", sa.JSON(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.Column("starts_at", storage.types.UTCDateTime(), nullable=False),
         sa.Column("decided_at", storage.types.UTCDateTime(), nullable=True),
