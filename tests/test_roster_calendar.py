@@ -19,6 +19,7 @@ from bot.app import add_http_routes, build_app
 from bot.clock import ManualClock
 from bot.health import serve
 from bot.services.actor import Actor
+from bot.webhook import build_web_app
 from storage.models import AuditEntry
 from tests.conftest import ADMIN_ID, Harness, settings_for
 from tests.support.recording_session import RecordingSession
@@ -187,3 +188,26 @@ def test_the_feed_address_comes_from_the_setting_or_the_webhook() -> None:
     assert webhook.feed_base_url == "https://bot.example.com"
     assert settings_for(url).feed_base_url is None
     assert settings_for(url, calendar_base_url=" ").feed_base_url is None
+
+
+async def test_in_webhook_mode_the_webhook_server_serves_the_feeds(sqlite_url: str, clock: ManualClock) -> None:
+    """Without CALENDAR_BASE_URL the addresses use WEBHOOK_URL's host, and the webhook server answers them."""
+    session = RecordingSession()
+    settings = settings_for(sqlite_url, webhook_url="https://hook.example.com/telegram/webhook", webhook_secret="s3")
+    app = await build_app(settings, clock=clock, session=session)
+    port = free_port()
+    stop = await serve(build_web_app(app), "127.0.0.1", port)
+    try:
+        h = Harness(app, session, clock)
+        wang = await officer(h, WANG, "Wang")
+        await put_on(h, wang, "day", MONDAY + timedelta(days=1))
+        text = (await h.send(WANG, "/calendar"))[-1]
+        [path] = re.findall(r"https://hook\.example\.com(/calendar/[A-Za-z0-9_-]+\.ics)", text.split("\n")[1])
+        async with ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                assert response.status == 200 and "Day shift" in await response.text()
+            async with http.get(f"http://127.0.0.1:{port}/calendar/{'x' * 32}.ics") as response:
+                assert response.status == 404
+    finally:
+        await stop()
+        await app.close()
