@@ -15,10 +15,11 @@ from bot.app import build_app
 from bot.clock import ManualClock
 from bot.outgoing.roster import SwapCb
 from bot.policy import default_policy_path, parse_policy
+from bot.services.actor import Actor
 from handlers.roster_swaps import SwapStepCb
 from storage.models import AuditEntry
 from storage.roster_models import SwapRequest
-from tests.conftest import Harness, settings_for
+from tests.conftest import ADMIN_ID, Harness, settings_for
 from tests.support.recording_session import RecordingSession
 from tests.support.roster import MONDAY, local, officer, put_on, roster_of
 
@@ -264,3 +265,16 @@ async def test_an_accepted_swap_still_waiting_for_the_keeper_expires_at_the_shif
     assert h.session.texts(HEAD)[-1].endswith("This request expired: the shift has started.")
     assert await h.press(HEAD, SwapCb(action="approve", id=request)) == ["This swap request is no longer open."]
     assert await crew_names(h) == ["Wang"]
+
+
+async def test_a_request_is_void_once_the_keeper_moved_the_requester_off_the_shift(harness: Harness) -> None:
+    h = harness
+    ids = await people(h)
+    await ask(h, str(ids[LI]))
+    request = await latest_request(h)
+    await roster_of(h).swap(Actor(ADMIN_ID), room="dispatch", shift="night", day=TUESDAY, member_id=ids[ZHAO])
+    assert await h.press(LI, SwapCb(action="accept", id=request)) == [
+        "The roster has changed: Wang no longer stands this shift."
+    ]
+    assert await crew_names(h) == ["Zhao"]
+    assert await h.press(LI, SwapCb(action="accept", id=request)) == ["This swap request is no longer open."]

@@ -264,6 +264,8 @@ class SwapService:
             await self._still_pending(uow, actor, request, occurrence, now, (ACCEPTED,))
             taker = request.taker
             assert keeper is not None and taker is not None
+            if approve:
+                await self._requester_row(uow, request, occurrence, now)  # void if the keeper moved them meanwhile
             request.decided_by = keeper.id
             settled = N_("Approved by {name}.") if approve else N_("Rejected by {name}.")
             await self._close_cards(uow, request, occurrence, now, settled, keeper.name, but=keeper.id, which="keepers")
