@@ -20,7 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import languages, sms_inbound
+from bot import calendar_http, languages, sms_inbound
 from bot.channels.base import provider_from_env
 from bot.channels.feishu import FeishuClient
 from bot.clock import Clock, SystemClock
@@ -274,9 +274,10 @@ async def _serve_health(app: App) -> Callable[[], Awaitable[None]]:
 
 
 def add_http_routes(web_app: web.Application, app: App) -> None:
-    """What the bot's HTTP server answers besides Telegram's webhook: health, metrics, SMS replies."""
+    """What the bot's HTTP server answers besides Telegram's webhook: health, metrics, SMS replies, calendar feeds."""
     add_routes(web_app, app.readiness, app.metrics, app.uow)
     sms_inbound.add_routes(web_app, app.sms_inbound, app.flows.incidents.response.acknowledge_by_sms)
+    calendar_http.add_routes(web_app, app.dispatcher["roster_feeds"])  # GET /calendar/<token>.ics (issue 14)
 
 
 async def _nothing() -> None:

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     health_port: int | None = None
     health_host: str = "0.0.0.0"
     metrics: bool = True  # count updates per flow for /metrics (off: only for measuring what it costs)
+    # The public address of the bot's HTTP server for calendar feeds (issue 14), e.g. https://duty.example.com;
+    # unset: the origin of WEBHOOK_URL, else no feed addresses (the .ics file in chat still works).
+    calendar_base_url: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -46,7 +50,15 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(" ", "").split(",") if part]
         return value
 
-    @field_validator("telegram_api_base", "webhook_url", "redis_url", "webhook_secret", "health_port", mode="before")
+    @field_validator(
+        "telegram_api_base",
+        "webhook_url",
+        "redis_url",
+        "webhook_secret",
+        "health_port",
+        "calendar_base_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -57,6 +69,16 @@ class Settings(BaseSettings):
         env_file = Path(str(self.model_config.get("env_file") or ".env"))
         from_file = dotenv_values(env_file) if env_file.is_file() else {}
         return {**{key: value for key, value in from_file.items() if value is not None}, **os.environ}
+
+    @property
+    def feed_base_url(self) -> str | None:
+        """Where calendar feeds are reachable: CALENDAR_BASE_URL, else WEBHOOK_URL's scheme and host."""
+        if self.calendar_base_url:
+            return self.calendar_base_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+        return None
 
     @property
     def uses_webhook(self) -> bool:

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.policy import Policy
 from bot.services.roster import RosterService
 from bot.services.roster_watch import ShiftWatch
-from handlers import roster_wizard
+from handlers import roster_feeds, roster_swaps, roster_wizard
 from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.keyboards import button
@@ -62,4 +62,6 @@ def build() -> Router:
     router.message.register(handover_text, HandoverNote.text, F.text, ~F.text.startswith("/"))
     router.callback_query.register(cancel_note, HandoverNote.text, RosterCb.filter(F.action == "note_cancel"))
     roster_wizard.register(router)
+    roster_swaps.register(router)
+    roster_feeds.register(router)
     return router

@@ -22,7 +22,7 @@ from storage.repositories.incidents import IncidentRepository
 from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.publication import PublicationRepository
-from storage.repositories.roster import HandoverRepository, RosterRepository
+from storage.repositories.roster import CalendarFeedRepository, HandoverRepository, RosterRepository, SwapRepository
 from storage.repositories.timers import TimerRepository
 from storage.repositories.updates import ProcessedUpdateRepository
 from storage.repositories.wizards import WizardRepository
@@ -174,6 +174,14 @@ class UnitOfWork:
     @cached_property
     def handover_notes(self) -> HandoverRepository:
         return HandoverRepository(self.session)
+
+    @cached_property
+    def swaps(self) -> SwapRepository:
+        return SwapRepository(self.session)
+
+    @cached_property
+    def calendar_feeds(self) -> CalendarFeedRepository:
+        return CalendarFeedRepository(self.session)
 
     @cached_property
     def incidents(self) -> IncidentRepository:

@@ -20,6 +20,7 @@ from ._base import (
     Language,
     MonthDay,
     PolicyModel,
+    Reminders,
     RoleCode,
     Weekday,
     invalid,
@@ -167,3 +168,12 @@ class DutyRoom(PolicyModel):
         default=dt.time(9, 0), description='when the daily roster-gap report goes to the owners, "HH:MM" (rule B1)'
     )
     shifts: tuple[Shift, ...] = Field(min_length=1, description="the shifts of the room's roster")
+    shift_reminders: Reminders = Field(
+        default=(dt.timedelta(hours=1),),
+        description='how long before a shift starts each officer on it is reminded, e.g. ["12h", "1h"]; [] for none',
+    )
+    swap_approval: bool = Field(
+        default=False,
+        description="an officer's swap takes effect only once a keeper of the room approves it; "
+        "otherwise the keepers are told (rule B1)",
+    )

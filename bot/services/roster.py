@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
 from bot.policy import Policy
-from bot.policy.schema import DutyRoom, Shift
+from bot.policy.schema import DutyRoom, Shift, format_offset
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, InvalidInput, NotAllowed, NotFound
@@ -38,9 +38,15 @@ POSITIONS = (PRIMARY, BACKUP)
 MAX_DAYS = 62  # one assignment covers at most two months: a mistyped year should not fill a roster
 PLAN_AHEAD = timedelta(hours=48)  # shift-change timers exist this far ahead; the daily check renews them
 SHIFT_TIMER, GAP_TIMER = "roster.shift", "roster.gaps"
+REMIND_TIMER = "roster.remind"  # one per shift, member and policy offset (reminder_ref)
 
 # Lines for the handover message from other flows: (uow, room code, language) -> lines in that language.
 HandoverSource = Callable[[UnitOfWork, str, str], Awaitable[list[str]]]
+
+
+def reminder_ref(occurrence: ShiftTime, member_id: int) -> str:
+    """The reminder timers' ref: room:day:shift:member id."""
+    return f"{occurrence.key}:{member_id}"
 
 
 @dataclass(frozen=True)
@@ -243,7 +249,7 @@ class RosterService:
                 raise Conflict(N_("That member is no longer on this shift; look at the roster again."))
             replaced = [row.member for row in leaving if row.member_id != member.id]
             for row in leaving:
-                await uow.roster.remove(row)
+                await self.take_off(uow, row)
             await uow.session.flush()
             await self._put(uow, occurrence, member, position, editor, now)
             await self.record_change(
@@ -267,13 +273,13 @@ class RosterService:
 
     async def _put(
         self, uow: UnitOfWork, slot: ShiftTime, member: Member, position: str, editor: Member | None, now: datetime
-    ) -> None:
+    ) -> RosterAssignment:
         rows = await uow.roster.slot(slot.room, slot.day, slot.shift)
         existing = next((row for row in rows if row.member_id == member.id), None)
         if existing is not None:
             existing.position = position
-            return
-        uow.roster.add(
+            return existing
+        row = uow.roster.add(
             RosterAssignment(
                 room=slot.room,
                 day=slot.day,
@@ -284,6 +290,48 @@ class RosterService:
                 assigned_at=now,
             )
         )
+        await self.remind(uow, [row], now)
+        return row
+
+    async def put_on(
+        self, uow: UnitOfWork, slot: ShiftTime, member: Member, position: str, editor: Member | None, now: datetime
+    ) -> RosterAssignment:
+        """Put a member on one shift inside the caller's unit of work (an officers' swap), reminders included."""
+        return await self._put(uow, slot, member, position, editor, now)
+
+    # Shift reminders (B1) ----------------------------------------------------------------------
+    async def remind(self, uow: UnitOfWork, rows: list[RosterAssignment], now: datetime) -> None:
+        """Plan the reminders of assignments: one durable timer per policy offset (the room's
+        `shift_reminders`) before the shift starts, keyed by shift, member and offset. An offset
+        already past when the member is put on the shift gives one reminder at once (the shortest such
+        offset); a shift that has started gets none. Idempotent: planning again (at every start)
+        changes nothing that fired, so nobody is reminded twice of one shift at one offset."""
+        for row in rows:
+            room = next((r for r in self._policy.duty_rooms if r.code == row.room), None)
+            pattern = find_shift(room, row.shift) if room else None
+            if room is None or pattern is None:
+                continue
+            occurrence = shift_time(room, pattern, row.day, self._zone)
+            if occurrence.starts_at <= now:
+                continue
+            starts_at, offsets = occurrence.starts_at, room.shift_reminders
+            late = [offset for offset in offsets if starts_at - offset <= now]
+            planned = [(offset, starts_at - offset) for offset in offsets if starts_at - offset > now]
+            planned += [(min(late), now)] if late else []
+            ref = reminder_ref(occurrence, row.member.id)
+            for offset, due_at in planned:
+                key = f"{REMIND_TIMER}:{ref}:{format_offset(offset)}"
+                await uow.timers.schedule(kind=REMIND_TIMER, ref=ref, due_at=due_at, now=now, key=key)
+
+    async def take_off(self, uow: UnitOfWork, row: RosterAssignment) -> None:
+        """Remove an assignment and forget its reminders still to come (the shift changed hands; if the
+        member comes back to it, they are planned afresh)."""
+        room = next((r for r in self._policy.duty_rooms if r.code == row.room), None)
+        pattern = find_shift(room, row.shift) if room else None
+        if room is not None and pattern is not None:
+            ref = reminder_ref(shift_time(room, pattern, row.day, self._zone), row.member.id)
+            await uow.roster.forget_timers(REMIND_TIMER, ref)
+        await uow.roster.remove(row)
 
     async def record_change(
         self, uow: UnitOfWork, actor: Actor, editor: Member | None, room: str, action: str, **details: object

@@ -130,16 +130,17 @@ class RosterImport:
                 if (shift.key, row.position) not in named:
                     other_position[(shift.key, row.member_id)] = row
                     continue
-                await uow.roster.remove(row)
+                await self._roster.take_off(uow, row)
                 if (shift.key, row.member_id) not in incoming:
                     changes[(row.member, shift.room, shift.shift, None)].append(shift)
         await uow.session.flush()  # deletes first: a person may come back into the same slot
+        added: list[RosterAssignment] = []
         for p in planned:
             moved = other_position.get((p.shift.key, p.member.id))
             if moved is not None:
                 moved.position = p.position
             else:
-                uow.roster.add(
+                row = uow.roster.add(
                     RosterAssignment(
                         room=p.shift.room,
                         day=p.shift.day,
@@ -150,7 +151,9 @@ class RosterImport:
                         assigned_at=now,
                     )
                 )
+                added.append(row)
             changes[(p.member, p.shift.room, p.shift.shift, p.position)].append(p.shift)
+        await self._roster.remind(uow, added, now)  # the reminders follow the rows (B1)
         for (member, _room, _shift, position), shifts in changes.items():
             await self._roster.tell(uow, member, sorted(shifts, key=lambda s: s.starts_at), position, now)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from aiogram.utils.i18n import I18n
 
-from bot.outgoing.speaker import Speakers
+from bot.outgoing.speaker import Speakers, Translate
 from bot.policy import Policy
 from bot.services.errors import N_
 from bot.services.roster_calendar import find_shift
@@ -30,6 +30,11 @@ class RosterTexts:
 
     def text(self, language: str, msgid: str, **params: object) -> str:
         return self._speakers.in_language(language).gettext(msgid, **params)
+
+    def translate(self, language: str) -> Translate:
+        """Button labels in `language` (bot/outgoing)."""
+        speaker = self._speakers.in_language(language)
+        return lambda msgid: speaker.gettext(msgid)
 
     def moment(self, language: str, at: datetime) -> str:
         return self._speakers.in_language(language).moment(at)

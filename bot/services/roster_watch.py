@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from bot.clock import Clock
 from bot.policy import Policy
-from bot.policy.schema import DutyRoom
+from bot.policy.schema import DutyRoom, format_offset
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, NC_, InvalidInput, NotAllowed
@@ -40,9 +40,61 @@ class ShiftWatch:
 
     async def start(self) -> None:
         """At process start: make sure the shift-change timers and the daily gap checks exist."""
+        now = self._clock.now()
         async with self._uow() as uow:
-            await self._roster.plan(uow, self._clock.now())
+            await self._roster.plan(uow, now)
+            since = now.astimezone(self._zone).date() - timedelta(days=1)
+            await self._roster.remind(uow, list(await uow.roster.from_day(since)), now)
             await uow.commit()
+
+    # Shift reminders (B1) ----------------------------------------------------------------------
+    async def on_reminder(self, uow: UnitOfWork, timer: Timer, now: datetime) -> None:
+        """Remind an officer that their shift starts soon. Nothing when they are no longer on it (the
+        shift changed hands: the newcomer has timers of their own), were deactivated, the shift has
+        started, or the policy no longer lists this offset."""
+        room_code, day_text, shift_code, member_id = timer.ref.split(":")
+        room = self._room(room_code)
+        shift = find_shift(room, shift_code) if room else None
+        rows = await uow.roster.slot(room_code, date.fromisoformat(day_text), shift_code) if shift else []
+        row = next((r for r in rows if r.member_id == int(member_id)), None)
+        if row is None or room is None or shift is None or not row.member.active:
+            return
+        if timer.key.rsplit(":", 1)[1] not in {format_offset(o) for o in room.shift_reminders}:
+            return
+        occurrence = shift_time(room, shift, row.day, self._zone)
+        if occurrence.starts_at <= now:
+            return
+        t, language = self._texts, self._texts.language(row.member)
+        crew = await self._roster.crew(uow, room.code, occurrence)
+        text = "\n".join(
+            [
+                t.text(
+                    language,
+                    N_("Reminder: your shift {shift} ({position}) starts at {start} and ends at {end}."),
+                    shift=t.shift(language, room.code, shift.code),
+                    position=t.position(language, row.position),
+                    start=t.moment(language, occurrence.starts_at),
+                    end=t.moment(language, occurrence.ends_at),
+                ),
+                t.text(
+                    language,
+                    N_("Primary: {primary}. Backup: {backup}."),
+                    primary=t.names(crew.primary),
+                    backup=t.names(crew.backup),
+                ),
+            ]
+        )
+        await queue_text(uow, now, chat_id=row.member.telegram_id, key=f"{timer.key}:{timer.id}", text=text)
+        await record(
+            uow,
+            self._clock,
+            Actor.command_line(),
+            "roster",
+            room.code,
+            "reminded",
+            shift=occurrence.key,
+            member=row.member_id,
+        )
 
     def _room(self, code: str) -> DutyRoom | None:
         return next((room for room in self._policy.duty_rooms if room.code == code), None)

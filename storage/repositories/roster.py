@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from storage.models import Member
+from storage.models import Member, Timer
 from storage.repositories.base import Repository
-from storage.roster_models import HandoverNote, RosterAssignment
+from storage.roster_models import ACCEPTED, OPEN, CalendarFeed, HandoverNote, RosterAssignment, SwapRequest
 
 
 class RosterRepository(Repository):
@@ -27,6 +27,17 @@ class RosterRepository(Repository):
             .order_by(RosterAssignment.day, RosterAssignment.room, RosterAssignment.shift)
         )
         return rows.all()
+
+    async def from_day(self, first: date) -> Sequence[RosterAssignment]:
+        """Every assignment on or after `first` (planning the reminders at start)."""
+        rows = await self.session.scalars(
+            select(RosterAssignment).where(RosterAssignment.day >= first).order_by(RosterAssignment.id)
+        )
+        return rows.all()
+
+    async def forget_timers(self, kind: str, ref: str) -> None:
+        """Delete pending timers of `kind` for `ref`: unlike cancelling, the same keys can be planned again."""
+        await self.session.execute(delete(Timer).where(Timer.kind == kind, Timer.ref == ref, Timer.state == "pending"))
 
     def add(self, assignment: RosterAssignment) -> RosterAssignment:
         self.session.add(assignment)
@@ -61,3 +72,51 @@ class HandoverRepository(Repository):
 
     async def mark_delivered(self, ids: Iterable[int], at: datetime) -> None:
         await self.session.execute(update(HandoverNote).where(HandoverNote.id.in_(list(ids))).values(delivered_at=at))
+
+
+class SwapRepository(Repository):
+    """Officers' swap requests (B1)."""
+
+    def add(self, request: SwapRequest) -> SwapRequest:
+        self.session.add(request)
+        return request
+
+    async def get(self, request_id: int, *, for_update: bool = False) -> SwapRequest | None:
+        query = select(SwapRequest).where(SwapRequest.id == request_id)
+        if for_update and self.dialect == "postgresql":
+            query = query.with_for_update(of=SwapRequest)
+        return await self.session.scalar(query)
+
+    async def pending_for(self, room: str, day: date, shift: str, requester_id: int) -> SwapRequest | None:
+        """The requester's request for one shift still waiting for an answer or a keeper."""
+        return await self.session.scalar(
+            select(SwapRequest).where(
+                SwapRequest.room == room,
+                SwapRequest.day == day,
+                SwapRequest.shift == shift,
+                SwapRequest.requester_id == requester_id,
+                SwapRequest.state.in_((OPEN, ACCEPTED)),
+            )
+        )
+
+
+class CalendarFeedRepository(Repository):
+    """Secret calendar addresses (B1)."""
+
+    def add(self, feed: CalendarFeed) -> CalendarFeed:
+        self.session.add(feed)
+        return feed
+
+    async def by_token(self, token: str) -> CalendarFeed | None:
+        return await self.session.scalar(
+            select(CalendarFeed).where(CalendarFeed.token == token, CalendarFeed.revoked_at.is_(None))
+        )
+
+    async def live(self, member_id: int) -> Sequence[CalendarFeed]:
+        """The member's feeds not revoked, their own first, then by room."""
+        rows = await self.session.scalars(
+            select(CalendarFeed)
+            .where(CalendarFeed.member_id == member_id, CalendarFeed.revoked_at.is_(None))
+            .order_by(CalendarFeed.room.is_not(None), CalendarFeed.room)
+        )
+        return rows.all()

@@ -1,5 +1,6 @@
-"""A small iCalendar (RFC 5545) writer for the deadline export: escaped text, lines folded at 75
-octets without splitting a UTF-8 character, times in UTC, UIDs stable across exports."""
+"""The deadline export as iCalendar (RFC 5545), written with the `icalendar` library: escaped text,
+lines folded at 75 octets without splitting a UTF-8 character, times in UTC, UIDs stable across
+exports, properties in a fixed order so the same export twice is byte for byte the same."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.policy.schema import format_offset
+from icalendar import Alarm, Calendar, Event, vText
+from icalendar.parser import Contentline
 
 PRODID = "-//duty-desk-bot//deadlines//EN"
 UID_DOMAIN = "duty-desk-bot"
-LINE_OCTETS = 75
 
 
 @dataclass(frozen=True)
@@ -26,58 +27,46 @@ class IcsEvent:
 
 def escape(text: str) -> str:
     """TEXT values (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines are escaped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    return vText(text.replace("\r\n", "\n").replace("\r", "\n")).to_ical().decode()
 
 
 def fold(line: str) -> str:
-    """Split a content line into chunks of at most 75 octets, continuation lines starting with a space
-    (RFC 5545 §3.1); a multi-byte character is never cut."""
-    chunks, current, size, limit = [], "", 0, LINE_OCTETS
-    for char in line:
-        width = len(char.encode())
-        if size + width > limit:
-            chunks.append(current)
-            current, size, limit = "", 0, LINE_OCTETS - 1  # the leading space takes one octet
-        current += char
-        size += width
-    chunks.append(current)
-    return "\r\n ".join(chunks)
+    """A content line folded at 75 octets, continuation lines starting with a space (RFC 5545 §3.1)."""
+    return Contentline(line).to_ical().decode()
 
 
-def utc_stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def calendar(name: str, prodid: str = PRODID) -> Calendar:
+    """An empty published calendar called `name`."""
+    found = Calendar()
+    found.add("version", "2.0")
+    found.add("prodid", prodid)
+    found.add("calscale", "GREGORIAN")
+    found.add("method", "PUBLISH")
+    found.add("x-wr-calname", name)
+    return found
 
 
-def duration(offset: timedelta) -> str:
-    """A negative duration before the event: -P7D, -PT2H, -PT30M."""
-    text = format_offset(offset)  # "7d", "2h" or "30m", as reminders are written in the policy
-    amount, unit = text[:-1], text[-1]
-    return f"-P{amount}D" if unit == "d" else f"-PT{amount}{unit.upper()}"
+def serialise(found: Calendar) -> bytes:
+    """In the order the properties were added (the library sorts them otherwise)."""
+    return found.to_ical(sorted=False)
 
 
 def write_calendar(name: str, events: Iterable[IcsEvent], now: datetime) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
-    lines.append(f"X-WR-CALNAME:{escape(name)}")
+    found = calendar(name)
     for event in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{event.uid}@{UID_DOMAIN}",
-            f"DTSTAMP:{utc_stamp(now)}",
-            f"DTSTART:{utc_stamp(event.start)}",
-            f"SUMMARY:{escape(event.summary)}",
-        ]
+        entry = Event()
+        entry.add("uid", f"{event.uid}@{UID_DOMAIN}")
+        entry.add("dtstamp", now.astimezone(UTC))
+        entry.add("dtstart", event.start.astimezone(UTC))
+        entry.add("summary", event.summary)
         if event.description:
-            lines.append(f"DESCRIPTION:{escape(event.description)}")
-        lines.append("STATUS:TENTATIVE" if event.tentative else "STATUS:CONFIRMED")
+            entry.add("description", event.description)
+        entry.add("status", "TENTATIVE" if event.tentative else "CONFIRMED")
         for offset in event.alarms:
-            lines += [
-                "BEGIN:VALARM",
-                "ACTION:DISPLAY",
-                f"TRIGGER:{duration(offset)}",
-                f"DESCRIPTION:{escape(event.summary)}",
-                "END:VALARM",
-            ]
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode()
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", -offset)
+            alarm.add("description", event.summary)
+            entry.add_component(alarm)
+        found.add_component(entry)
+    return serialise(found)
