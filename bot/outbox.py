@@ -55,6 +55,8 @@ METHODS: dict[str, type[methods.TelegramMethod[Any]]] = {
     "editMessageText": methods.EditMessageText,
     "editMessageReplyMarkup": methods.EditMessageReplyMarkup,
     "deleteMessage": methods.DeleteMessage,
+    "pinChatMessage": methods.PinChatMessage,  # like edits, these name the queued message by `edit_of`
+    "unpinChatMessage": methods.UnpinChatMessage,
 }
 PROVIDER_METHODS = ("sms", "call")  # carried by the SMS provider, not the Bot API
 UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate")

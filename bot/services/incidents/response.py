@@ -50,7 +50,7 @@ MAX_BODY, MAX_REFERENCE = 200, 100
 
 def actions_for(incident: Incident, *, may_handle: bool) -> tuple[str, ...]:
     """The buttons a member who may handle the incident sees on its card."""
-    if not may_handle:
+    if not may_handle or incident.duplicate_of is not None:  # a duplicate is handled as the incident it joined
         return ()
     if incident.status == REPORTED:
         return (ACK,)
@@ -81,6 +81,13 @@ class Response:
                 await self.ctx.refuse(
                     uow, actor, incident, N_("Only the officers on duty and this incident's chain can acknowledge it.")
                 )
+            if incident.duplicate_of is not None:
+                primary = await uow.incidents.get(incident.duplicate_of)
+                raise Conflict(
+                    N_("{number} is already marked as a duplicate of {other}."),
+                    number=incident.number,
+                    other=primary.number if primary else "-",
+                )
             if incident.status != REPORTED:
                 first = await uow.members.get(incident.acknowledged_by or 0)
                 when = self.ctx.speaker(member).moment(incident.acknowledged_at or now)
@@ -94,6 +101,7 @@ class Response:
             await uow.timers.cancel_ref(ESCALATE, str(incident.id))
             await uow.outbox.cancel_pending(alert_ref(incident.id))
             await self._edit_alerts(uow, incident, member, now)
+            await self.escalation.unpin_group(uow, incident, now)
             await self.ctx.record(
                 uow, actor, incident, "acknowledged", by=member, seconds=seconds, in_window=incident.ack_in_window
             )
