@@ -9,6 +9,7 @@ from aiogram.methods import SendMessage
 
 from bot.outgoing.incidents import IncidentCb
 from bot.services.incidents.similar import haversine_metres, similar
+from bot.services.incidents.timeliness import acknowledgements
 from storage.incidents_models import CLOSED, EXTERNAL_PENDING
 from tests.conftest import Harness
 from tests.support.incidents import (
@@ -118,6 +119,9 @@ async def test_a_report_marked_duplicate_stops_escalating_and_its_false_third_ca
     ]
     assert h.session.sent(WANG, SendMessage)[-1].reply_markup is None  # type: ignore[attr-defined]  # handled as the first
     assert await h.press(WANG, ack(3)) == ["INC-2026-000003 is already marked as a duplicate of INC-2026-000001."]
+    async with h.app.uow() as uow:  # A5: the duplicate's alert was stopped, not missed
+        [row] = await acknowledgements(uow, h.clock.now() - timedelta(days=1), h.clock.now())
+    assert (row.tally.on_time, row.tally.late, row.tally.missed) == (0, 0, 2)
 
 
 async def test_a_duplicate_does_not_count_toward_the_third_case_and_a_later_report_is_recounted(
