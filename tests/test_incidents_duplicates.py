@@ -201,6 +201,11 @@ async def test_typed_numbers_wrong_choices_and_other_members_are_refused(harness
     await report(h, THIRD)  # a report marked a duplicate of a duplicate joins the first report
     await h.press(WANG, press("dupof", 3, 2))
     assert (await stored(h, 3)).duplicate_of == 1
+    await report(h, REPORTER, description="Boiler 2 again")  # the first report turns out to duplicate a fourth:
+    await h.press(WANG, press("dupof", 1, 4))  # its duplicates follow it, so every chain is one link long
+    assert [(await stored(h, i)).duplicate_of for i in (1, 2, 3)] == [4, 4, 4]
+    card = (await h.send(WANG, "/incident INC-2026-000004"))[-1]
+    assert "🔗 Also reported as: INC-2026-000001, INC-2026-000002, INC-2026-000003" in card
 
 
 async def test_suggestions_need_the_same_room_and_category_the_window_and_nearby_pins(harness: Harness) -> None:

@@ -148,8 +148,16 @@ class Duplicates:
         )
         for earlier in await uow.incidents.duplicates_of(duplicate.id):  # its own duplicates follow it
             earlier.duplicate_of = primary.id
+            who = await uow.members.get(earlier.reporter_id)
             await self.ctx.record(
-                uow, actor, primary, "duplicate_joined", by=member, number=earlier.number, reporter="-", text=""
+                uow,
+                actor,
+                primary,
+                "duplicate_joined",
+                by=member,
+                number=earlier.number,
+                reporter=who.name if who else "-",
+                text=earlier.description[:300],
             )
         await self._stop_escalation(uow, duplicate, member, primary, now)
         await self._outside_report(uow, actor, duplicate, primary, now)
