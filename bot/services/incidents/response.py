@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ACK, PROGRESS, RESOLVE, CLOSE, REOPEN = "ack", "prog", "res", "close", "reopen"
 NOTE, REASSIGN, FLAG, FILE = "note", "reas", "flag", "file"
+DUPLICATE = "dup"  # "Duplicate of…" (issue 14): handled by bot/services/incidents/duplicates.py
 # action -> (statuses it may start from, status it leads to)
 MOVES = {
     PROGRESS: ((ACKNOWLEDGED,), IN_PROGRESS),
@@ -53,7 +54,7 @@ def actions_for(incident: Incident, *, may_handle: bool) -> tuple[str, ...]:
     if not may_handle or incident.duplicate_of is not None:  # a duplicate is handled as the incident it joined
         return ()
     if incident.status == REPORTED:
-        return (ACK,)
+        return (ACK, DUPLICATE)
     actions = [move for move, (sources, _target) in MOVES.items() if incident.status in sources]
     if incident.status in HANDLING:
         actions += [NOTE, REASSIGN]
@@ -61,6 +62,8 @@ def actions_for(incident: Incident, *, may_handle: bool) -> tuple[str, ...]:
         actions.append(FILE)
     elif incident.external_due_at is None and incident.status != CLOSED:
         actions.append(FLAG)
+    if incident.status != CLOSED:
+        actions.append(DUPLICATE)
     return tuple(actions)
 
 
