@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from aiogram.methods import PinChatMessage, SendMediaGroup, SendMessage, SendPhoto, UnpinChatMessage
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.outgoing.incidents import IncidentCb
 from bot.policy import load_policy
 from handlers.incident_keyboards import ReportCb
-from tests.conftest import Harness
+from tests.conftest import Harness, settings_for
+from tests.support.botapi_server import FakeBotApi
 from tests.support.incidents import (
     LI,
     OUTSIDER,
@@ -41,14 +42,18 @@ async def report_with_photos(h: Harness, photos: int) -> list[str]:
     return await h.press(REPORTER, ReportCb(action="submit"))
 
 
-async def with_group(database_url: str, clock: ManualClock) -> tuple[App, RecordingSession, Harness]:
+def group_policy():  # type: ignore[no-untyped-def]
     """The dispatch room posts to a forum group's topic."""
     default = load_policy(None)
     rooms = tuple(
         r.model_copy(update={"group_chat_id": GROUP, "group_topic_id": TOPIC}) if r.code == "dispatch" else r
         for r in default.duty_rooms
     )
-    return await started(database_url, clock, policy=default.model_copy(update={"duty_rooms": rooms}))
+    return default.model_copy(update={"duty_rooms": rooms})
+
+
+async def with_group(database_url: str, clock: ManualClock) -> tuple[App, RecordingSession, Harness]:
+    return await started(database_url, clock, policy=group_policy())
 
 
 def group_alert_id(session: RecordingSession, number: int = 1) -> int:
@@ -170,3 +175,33 @@ async def test_a_report_marked_duplicate_is_unpinned_in_the_group(database_url: 
         ]
     finally:
         await app.close()
+
+
+async def test_over_http_within_telegrams_limits_the_album_and_the_pin_cost_two_sends(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    """Against the fake Bot API over HTTP with Telegram's group limit enforced (20 messages a minute): ten photos
+    are one sendMediaGroup, so the officer's chat and the group each take two sends (alert, album) instead of
+    eleven; nothing is refused with 429; the group's alert is pinned, and unpinned when the officer
+    acknowledges."""
+    async with FakeBotApi() as server:
+        server.enforce_limits(global_per_second=None, per_chat_per_second=None)  # the wizard is not paced
+        settings = settings_for(sqlite_url, telegram_api_base=server.base_url)
+        app = await build_app(settings, clock=clock, policy=group_policy())
+        try:
+            h = Harness(app, RecordingSession(), clock)  # the bot talks to the fake; the recording stays empty
+            await crew(h)
+            server.clear()
+            await report_with_photos(h, 10)
+            assert [d.method for d in server.sent_messages(WANG)] == ["sendMessage", "sendMediaGroup"]
+            assert [d.method for d in server.sent_messages(GROUP)] == ["sendMessage", "sendMediaGroup"]
+            assert {d.params.get("message_thread_id") for d in server.sent_messages(GROUP)} == {TOPIC}
+            assert len(server.sent_messages(WANG)[1].params["media"]) == 10
+            assert server.rate_limit_hits == []
+            alert = server.sent_messages(GROUP)[0].result["message_id"]
+            assert server.pinned[GROUP] == [alert]
+            await h.press(WANG, ack())
+            assert server.pinned[GROUP] == []
+            assert server.internal_errors == []
+        finally:
+            await app.close()
