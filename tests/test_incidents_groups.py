@@ -4,12 +4,15 @@ until acknowledged; a reply there to the alert adds a note, re-authorised for th
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from aiogram.methods import PinChatMessage, SendMediaGroup, SendMessage, SendPhoto, UnpinChatMessage
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.outgoing.incidents import IncidentCb
-from bot.policy import load_policy
+from bot.policy import PolicyError, default_policy_path, load_policy
 from handlers.incident_keyboards import ReportCb
 from tests.conftest import Harness, settings_for
 from tests.support.botapi_server import FakeBotApi
@@ -205,3 +208,20 @@ async def test_over_http_within_telegrams_limits_the_album_and_the_pin_cost_two_
             assert server.internal_errors == []
         finally:
             await app.close()
+
+
+def test_a_forum_topic_needs_its_group_and_the_policy_says_so_at_its_line(tmp_path: Path) -> None:
+    text = default_policy_path().read_text(encoding="utf-8")
+    text = text.replace("# group_topic_id = 42", "group_topic_id = 42")
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    [issue] = caught.value.issues
+    assert issue.path == "duty_rooms[0].group_topic_id"
+    assert issue.line == text.splitlines().index("group_topic_id = 42") + 1
+    assert "set group_chat_id too" in issue.hint
+    path.write_text(text.replace("# group_chat_id = -1001234567890", "group_chat_id = -1001234567890"), "utf-8")
+    room = load_policy(path).duty_room("dispatch")
+    assert (room.group_chat_id, room.group_topic_id) == (-1001234567890, 42)
+    assert load_policy(None).incidents.duplicates.window_minutes == 120  # the shipped defaults
