@@ -133,6 +133,8 @@ async def test_the_group_gets_the_alert_in_its_topic_pinned_until_acknowledged_a
         assert await in_group(app, h, LI, None, message_id, photo="photo-li", caption="Crack is 20 cm") == [
             "📝 Added to the timeline of INC-2026-000001."
         ]
+        too_long = await in_group(app, h, LI, "x" * 5000, message_id)  # bad input: a clear answer, nothing stored
+        assert len(too_long) == 1 and too_long[0].startswith("That is too long: at most 2000 characters")
         assert await in_group(app, h, OUTSIDER, "Looks bad", message_id) == [
             "Only the officer handling this incident or its chain can change it."
         ]
