@@ -58,6 +58,8 @@ METHODS: dict[str, type[methods.TelegramMethod[Any]]] = {
     "deleteMessage": methods.DeleteMessage,
     "setMyCommands": methods.SetMyCommands,  # a member's command menu (bot/services/menus.py)
     "deleteMyCommands": methods.DeleteMyCommands,
+    "pinChatMessage": methods.PinChatMessage,  # like edits, these name the queued message by `edit_of`
+    "unpinChatMessage": methods.UnpinChatMessage,
 }
 PROVIDER_METHODS = ("sms", "call")  # carried by the SMS provider, not the Bot API
 UNREACHABLE = ("blocked", "chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate")

@@ -138,6 +138,7 @@ ACTION_LABELS = {
     "reas": "👥",
     "flag": "📤",
     "file": "📤",
+    "dup": "🔗",
 }
 
 
@@ -156,6 +157,7 @@ def card_keyboard(incident_id: int, actions: Iterable[str]) -> InlineKeyboardMar
         "reas": _("Hand over"),
         "flag": _("Must be reported outside"),
         "file": _("Record the outside report"),
+        "dup": _("Duplicate of…"),
     }
     builder = InlineKeyboardBuilder()
     for action in actions:

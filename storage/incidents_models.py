@@ -60,6 +60,10 @@ class Incident(Base):
     external_body: Mapped[str | None] = mapped_column(String(200))
     external_reference: Mapped[str | None] = mapped_column(String(100))
     external_file_id: Mapped[str | None] = mapped_column(String(200))
+    # Linked reports (issue 14): the incident this report was marked a duplicate of; a duplicate is closed,
+    # stops escalating and does not count for A4(4). Migration 0012.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    duplicate_marked_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("year", "seq", name="uq_incident_year_seq"),
@@ -82,6 +86,7 @@ class Incident(Base):
         Index("ix_incidents_reporter", "reporter_id", "id"),
         Index("ix_incidents_room", "duty_room", "status"),
         Index("ix_incidents_assignee", "assignee_id", "status"),
+        Index("ix_incidents_duplicate_of", "duplicate_of"),
     )
 
     @property

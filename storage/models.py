@@ -123,6 +123,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_state_due", "state", "due_at"),
         Index("ix_outbox_chat", "chat_id", "state", "id"),
         Index("ix_outbox_ref", "ref"),
+        Index("ix_outbox_message", "chat_id", "message_id"),  # a reply in a group names its message (0012)
     )
 
 

@@ -35,7 +35,10 @@ async def test_an_acknowledgement_within_the_window_stops_the_escalation(harness
     edited = edits(h, WANG)[-1]
     assert edited.text.endswith("\n\n✅ Acknowledged by Wang at 2 Mar 2026, 09:02.")
     assert "Acknowledge within" not in edited.text
-    assert [b.text for row in edited.reply_markup.inline_keyboard for b in row] == ["ℹ️ Details"]  # type: ignore[union-attr]
+    assert [b.text for row in edited.reply_markup.inline_keyboard for b in row] == [  # type: ignore[union-attr]
+        "ℹ️ Details",
+        "🔗 Duplicate of…",
+    ]
     assert h.session.texts(REPORTER)[-1] == (
         "✅ Your report INC-2026-000001 was acknowledged by Wang at 2 Mar 2026, 09:02."
     )

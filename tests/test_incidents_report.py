@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.methods import SendLocation, SendPhoto
+from aiogram.methods import SendLocation, SendMediaGroup, SendPhoto
 from aiogram.types import ReplyKeyboardMarkup
 
 from handlers.incident_keyboards import ReportCb
@@ -35,10 +35,16 @@ async def test_the_wizard_stores_the_report_then_alerts_the_officer_on_duty(harn
     assert await audit_actions(h) == ["reported", "alerted"]  # stored first, with its audit entry
     alert = alerts(h, WANG)[-1]
     assert "What happened: Chemical smell near tank 4" in alert and "Reported by: Reporter Ren, General office" in alert
-    assert h.buttons(WANG) == [("✅ Acknowledge", "inc:ack:1:0"), ("ℹ️ Details", "inc:det:1:0")]
+    assert h.buttons(WANG) == [
+        ("✅ Acknowledge", "inc:ack:1:0"),
+        ("ℹ️ Details", "inc:det:1:0"),
+        ("🔗 Duplicate of…", "inc:dup:1:0"),
+    ]
     pin = h.session.last(WANG, SendLocation)
     assert pin is not None and (pin.latitude, pin.longitude) == (31.2304, 121.4737)  # type: ignore[attr-defined]
-    assert [p.photo for p in h.session.sent(WANG, SendPhoto)] == ["photo-tank", "photo-tank-2"]  # type: ignore[attr-defined]
+    [album] = h.session.sent(WANG, SendMediaGroup)  # the photos as one album (issue 14)
+    assert [p.media for p in album.media] == ["photo-tank", "photo-tank-2"]  # type: ignore[attr-defined]
+    assert h.session.sent(WANG, SendPhoto) == []
     assert alerts(h, LI) == []  # the backup waits for the window
 
 

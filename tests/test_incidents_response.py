@@ -32,6 +32,7 @@ async def test_the_officer_moves_it_to_resolved_and_closed_and_the_timeline_show
         "📝 Note or photo",
         "👥 Hand over",
         "📤 Must be reported outside",
+        "🔗 Duplicate of…",
     ]
     await h.press(WANG, press("prog"))
     assert (await incident(h)).status == IN_PROGRESS

@@ -15,7 +15,14 @@ from bot.services.incidents.common import DUTY_OFFICER, MANAGERS
 from bot.services.incidents.escalation import ALERT_FAILURE, ESCALATE
 from bot.services.incidents.external import DUE, REMINDER
 from bot.services.roster import RosterService
-from handlers import incident_lists, incident_report, incident_respond, incident_urgent
+from handlers import (
+    incident_duplicates,
+    incident_group,
+    incident_lists,
+    incident_report,
+    incident_respond,
+    incident_urgent,
+)
 from handlers.commands import CommandInfo
 
 if TYPE_CHECKING:
@@ -39,6 +46,8 @@ def install(app: App, roster: RosterService) -> IncidentServices:
         reporting=services.reporting,
         response=services.response,
         queries=services.queries,
+        duplicates=services.duplicates,
+        group_notes=services.groups,
     )
     app.timers.register(ESCALATE, services.escalation.on_timer)
     app.timers.register(REMINDER, services.external.on_reminder)
@@ -48,7 +57,12 @@ def install(app: App, roster: RosterService) -> IncidentServices:
     roster.handover_sources.append(services.queries.handover_lines)
     labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in app.policy.organisation.languages}
     app.flow_router.include_routers(
-        incident_lists.build(), incident_respond.build(), incident_report.build(labels), incident_urgent.build()
+        incident_lists.build(),
+        incident_respond.build(),
+        incident_duplicates.build(),
+        incident_group.build(),
+        incident_report.build(labels),
+        incident_urgent.build(),
     )
     app.commands.extend(COMMANDS)
     return services

@@ -126,6 +126,24 @@ class Category(PolicyModel):
     asks_loss: bool = Field(default=False, description="the report asks for the loss in yuan (rule A4(3))")
 
 
+class Duplicates(PolicyModel):
+    """When an alert suggests that a report may be a duplicate of another (issue 14, A1, A4(4))."""
+
+    window_minutes: int = Field(
+        default=120,
+        ge=1,
+        le=7 * 24 * 60,
+        description="reports of the same category and duty room that occurred this many minutes apart or less "
+        "are suggested as duplicates",
+    )
+    distance_metres: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="when both reports carry a map pin, they must also lie at most this far apart",
+    )
+
+
 class Incidents(PolicyModel):
     ack_window_minutes: int = Field(
         default=3, ge=1, le=120, description="minutes to acknowledge before escalating (rule A2)"
@@ -150,6 +168,9 @@ class Incidents(PolicyModel):
     third_case: ThirdCase = Field(default_factory=ThirdCase, description="rule A4(4) detection")
     external_report: ExternalReport = Field(
         default_factory=ExternalReport, description="the outside report deadline (rule A4)"
+    )
+    duplicates: Duplicates = Field(
+        default_factory=Duplicates, description="which reports an alert suggests as possible duplicates"
     )
     chains: dict[Code, IncidentChain] = Field(
         default_factory=lambda: {"default": DEFAULT_INCIDENT_CHAIN},

@@ -7,7 +7,7 @@ import datetime as dt
 import difflib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from bot.languages import codes as language_codes
 
@@ -161,6 +161,11 @@ class DutyRoom(PolicyModel):
         description="holders of this role in the room's department keep its roster (rule B1)",
     )
     group_chat_id: int | None = Field(default=None, description="a Telegram group that also receives the room's alerts")
+    group_topic_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="the forum topic (message_thread_id) of group_chat_id the room's alerts go to",
+    )
     gap_lookahead_hours: int = Field(
         default=48, ge=1, le=24 * 31, description="how far ahead roster gaps are reported (rule B1)"
     )
@@ -177,3 +182,10 @@ class DutyRoom(PolicyModel):
         description="an officer's swap takes effect only once a keeper of the room approves it; "
         "otherwise the keepers are told (rule B1)",
     )
+
+    @field_validator("group_topic_id")
+    @classmethod
+    def _topic_of_a_group(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("group_chat_id") is None:
+            raise invalid("a forum topic without a group", "set group_chat_id too, or leave group_topic_id out")
+        return value

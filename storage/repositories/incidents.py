@@ -23,6 +23,7 @@ from storage.incidents_models import (
     IncidentCounter,
     IncidentMedia,
 )
+from storage.models import OutboxMessage
 from storage.repositories.base import Repository
 
 
@@ -73,11 +74,79 @@ class IncidentRepository(Repository):
     ) -> int:
         """Incidents of `category` that occurred in [since, until] (rule A4(4))."""
         query = select(func.count()).where(
-            Incident.category == category, Incident.occurred_at >= since, Incident.occurred_at <= until
+            Incident.category == category,
+            Incident.occurred_at >= since,
+            Incident.occurred_at <= until,
+            Incident.duplicate_of.is_(None),  # a duplicate is the same case, not another one (issue 14)
         )
         if department is not None:
             query = query.where(Incident.department == department)
         return int(await self.session.scalar(query) or 0)
+
+    # Linked reports (issue 14) -------------------------------------------------------------------
+    async def near_in_time(
+        self, category: str, room: str, since: datetime, until: datetime, but: int, limit: int = 20
+    ) -> Sequence[Incident]:
+        """Incidents of `category` and duty room `room` that occurred in [since, until], not duplicates
+        themselves, other than `but`: the candidates an alert suggests as the same case."""
+        query = (
+            select(Incident)
+            .where(
+                Incident.category == category,
+                Incident.duty_room == room,
+                Incident.occurred_at >= since,
+                Incident.occurred_at <= until,
+                Incident.duplicate_of.is_(None),
+                Incident.id != but,
+            )
+            .order_by(Incident.occurred_at)
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def recent_open_in_room(self, room: str, but: int, limit: int) -> Sequence[Incident]:
+        query = (
+            select(Incident)
+            .where(
+                Incident.duty_room == room,
+                Incident.status != CLOSED,
+                Incident.duplicate_of.is_(None),
+                Incident.id != but,
+            )
+            .order_by(Incident.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def duplicates_of(self, incident_id: int) -> Sequence[Incident]:
+        query = select(Incident).where(Incident.duplicate_of == incident_id).order_by(Incident.id)
+        return (await self.session.scalars(query)).all()
+
+    async def counted_by_repeat(self, category: str, since: datetime) -> Sequence[Incident]:
+        """Incidents of `category` since `since` whose outside report is due or overdue and not filed: those
+        whose A4(4) count a newly marked duplicate may have made false."""
+        query = (
+            select(Incident)
+            .where(
+                Incident.category == category,
+                Incident.occurred_at >= since,
+                Incident.external_state.in_(EXTERNAL_OPEN),
+            )
+            .order_by(Incident.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def by_alert_message(self, chat_id: int, message_id: int, ref_prefix: str) -> Incident | None:
+        """The incident whose alert, map pin or album was sent to `chat_id` as message `message_id` (those
+        rows carry the ref `<ref_prefix><incident id>`)."""
+        query = select(OutboxMessage.ref).where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.message_id == message_id,
+            OutboxMessage.ref.startswith(ref_prefix),
+        )
+        ref = await self.session.scalar(query.limit(1))
+        suffix = ref[len(ref_prefix) :] if ref else ""
+        return await self.get(int(suffix)) if suffix.isdigit() else None
 
     async def page(
         self, where: Sequence[ColumnElement[bool]], offset: int, limit: int

@@ -160,6 +160,8 @@ _CANONICAL_NAMES = {
         "editMessageCaption",
         "editMessageReplyMarkup",
         "deleteMessage",
+        "pinChatMessage",
+        "unpinChatMessage",
         "answerCallbackQuery",
         "setMyCommands",
         "getMyCommands",
@@ -355,6 +357,7 @@ class FakeBotApi:
         self.deliveries: list[Delivery] = []
         self.rate_limit_hits: list[RateLimitHit] = []
         self.messages: dict[tuple[ChatId, int], dict[str, Any]] = {}
+        self.pinned: dict[ChatId, list[int]] = {}  # pinChatMessage / unpinChatMessage, per chat
         self.uploads: dict[str, UploadedFile] = {}
         self.blocked: set[ChatId] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
@@ -967,6 +970,16 @@ class FakeBotApi:
         if name == "deletemessage":
             key, _ = self._find_message(p, action="delete")
             del self.messages[key]
+            return True
+        if name in ("pinchatmessage", "unpinchatmessage"):  # the chat's pinned messages, newest last
+            pins = self.pinned.setdefault(self._chat(p.get("chat_id"))["id"], [])
+            if name == "pinchatmessage":
+                key, _ = self._find_message(p, action="pin")
+                pins.append(key[1])
+            elif p.get("message_id") in pins:
+                pins.remove(p["message_id"])
+            elif pins and p.get("message_id") is None:
+                pins.pop()
             return True
         if name == "answercallbackquery":
             if not p.get("callback_query_id"):

@@ -12,8 +12,10 @@ from aiogram.utils.i18n import I18n
 from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.incidents.common import Context, RosterLike
+from bot.services.incidents.duplicates import DuplicateChoices, Duplicates, Marked
 from bot.services.incidents.escalation import Escalation
 from bot.services.incidents.external import ExternalReports
+from bot.services.incidents.groups import GroupNotes
 from bot.services.incidents.queries import Queries
 from bot.services.incidents.reporting import Reporting
 from bot.services.incidents.response import Response
@@ -29,6 +31,8 @@ class IncidentServices:
     reporting: Reporting
     response: Response
     queries: Queries
+    duplicates: Duplicates
+    groups: GroupNotes
 
     @classmethod
     def build(
@@ -39,15 +43,28 @@ class IncidentServices:
         external = ExternalReports(context, escalation)
         reporting = Reporting(context, escalation, external)
         response = Response(context, escalation, external, reporting)
-        return cls(context, escalation, external, reporting, response, Queries(context))
+        duplicates = Duplicates(context, escalation, external)
+        return cls(
+            context,
+            escalation,
+            external,
+            reporting,
+            response,
+            Queries(context),
+            duplicates,
+            GroupNotes(context, reporting),
+        )
 
 
 __all__ = [
     "Attachment",
     "Draft",
+    "DuplicateChoices",
+    "Duplicates",
     "Figures",
     "IncidentCard",
     "IncidentServices",
+    "Marked",
     "OpenItem",
     "Page",
     "Queries",

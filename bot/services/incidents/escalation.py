@@ -8,14 +8,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from bot.outgoing.cards import Actions
+from bot.outgoing.cards import Actions, Card
 from bot.outgoing.incidents import alert_actions
 from bot.outgoing.speaker import Speaker
 from bot.policy.schema import SMS, TELEGRAM, DutyRoom, step_channel
 from bot.services.actor import Actor
 from bot.services.incidents import render
 from bot.services.incidents.common import ENTITY, Context, names
+from bot.services.incidents.similar import Similar, similar
 from bot.services.messages import queue_text
 from storage.incidents_models import REPORTED, Incident, IncidentAlert
 from storage.models import Member, OutboxMessage, Timer
@@ -32,6 +34,8 @@ MEDIA_METHODS = {
     "document": ("sendDocument", "document"),
     "voice": ("sendVoice", "voice"),
 }
+ALBUM_KINDS = ("photo", "document")  # Telegram groups photos with photos, files with files; voice notes go alone
+ALBUM_SIZE = 10  # sendMediaGroup takes 2–10 items
 
 
 def alert_ref(incident_id: int) -> str:
@@ -72,9 +76,10 @@ class Escalation:
             await self.ctx.record(uow, SYSTEM, incident, "step_empty", step=step, round=round)
             round += 1
         channel = step_channel(step)[0]
+        same = await similar(uow, self.ctx.policy, incident) if channel == TELEGRAM and members else []
         for member in members:
             if channel == TELEGRAM:
-                await self._alert(uow, incident, member, round, steps, now, first=member.id not in alerted)
+                await self._alert(uow, incident, member, round, steps, now, first=member.id not in alerted, same=same)
             else:
                 await self._call(uow, incident, member, channel, round, now)
         if members:
@@ -101,10 +106,45 @@ class Escalation:
             return
         w = self.ctx.speaker()
         reporter = await self._reporter_name(uow, incident)
-        text = render.alert_text(w, incident, reporter, round=0, steps=self.ctx.steps(incident), skipped=[])
-        await self._queue_alert(uow, incident, None, room.group_chat_id, text, alert_actions(w._, incident.id), 0, now)
-        await self._queue_media(uow, incident, room.group_chat_id, now)
+        same = await similar(uow, self.ctx.policy, incident)
+        text = render.alert_text(
+            w, incident, reporter, round=0, steps=self.ctx.steps(incident), skipped=[], similar=same
+        )
+        actions = alert_actions(w._, incident.id)
+        outbox_id = await self._queue_alert(
+            uow, incident, None, room.group_chat_id, text, actions, 0, now, thread=room.group_topic_id
+        )
+        await self._queue_media(uow, incident, room.group_chat_id, now, thread=room.group_topic_id)
+        if outbox_id is not None:  # pinned while nobody has acknowledged (issue 14)
+            await uow.outbox.add(
+                key=f"incident:{incident.id}:group-pin",
+                chat_id=room.group_chat_id,
+                method="pinChatMessage",
+                payload={"chat_id": room.group_chat_id, "disable_notification": True},
+                now=now,
+                edit_of=outbox_id,
+                ref=alert_ref(incident.id),
+            )
         await self.ctx.record(uow, SYSTEM, incident, "group_alerted")
+
+    async def unpin_group(self, uow: UnitOfWork, incident: Incident, now: datetime) -> None:
+        """Once acknowledged (or linked to another report), the group's alert is unpinned — unless its pin was
+        never sent (dropped with the unsent alerts), so nothing is unpinned that was not pinned."""
+        room = self._room(incident)
+        if room is None or room.group_chat_id is None:
+            return
+        pins = [r for r in await uow.outbox.by_ref(alert_ref(incident.id)) if r.method == "pinChatMessage"]
+        for pin in pins:
+            if pin.state in ("cancelled", "failed", "undeliverable") or pin.edit_of is None:
+                continue
+            await uow.outbox.add(
+                key=f"incident:{incident.id}:group-unpin:{pin.id}",
+                chat_id=pin.chat_id,
+                method="unpinChatMessage",
+                payload={"chat_id": pin.chat_id},
+                now=now,
+                edit_of=pin.edit_of,
+            )
 
     async def _alert(
         self,
@@ -116,15 +156,16 @@ class Escalation:
         now: datetime,
         *,
         first: bool,
+        same: Sequence[Similar] = (),
     ) -> None:
         w = self.ctx.speaker(member)
         reporter = await self._reporter_name(uow, incident)
         skipped = await self._skipped(uow, incident, w)
-        text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped)
+        text = render.alert_text(w, incident, reporter, round=round, steps=steps, skipped=skipped, similar=same)
         queued = await self._queue_alert(
             uow, incident, member.id, member.telegram_id, text, alert_actions(w._, incident.id), round, now
         )
-        if queued and first:  # the pin and the media once per recipient, not with every repeat
+        if queued is not None and first:  # the pin and the media once per recipient, not with every repeat
             await self._queue_media(uow, incident, member.telegram_id, now)
 
     async def _call(
@@ -166,19 +207,21 @@ class Escalation:
         actions: Actions,
         round: int,
         now: datetime,
-    ) -> bool:
-        outbox_id = await queue_text(
-            uow,
-            now,
+        *,
+        thread: int | None = None,
+    ) -> int | None:
+        """The alert's outbox row id, or None when it was queued before (idempotent)."""
+        outbox_id = await uow.outbox.add(
             key=f"incident:{incident.id}:alert:{round}:{member_id or chat_id}",
             chat_id=chat_id,
-            text=text,
-            actions=actions,
+            method="sendMessage",
+            payload=_in_topic({"chat_id": chat_id, **Card(text, actions).payload()}, thread),
+            now=now,
             ref=alert_ref(incident.id),
             on_failure=ALERT_FAILURE,
         )
-        if outbox_id is None:  # queued before (idempotent)
-            return False
+        if outbox_id is None:
+            return None
         uow.incidents.add_alert(
             IncidentAlert(
                 incident_id=incident.id,
@@ -190,22 +233,51 @@ class Escalation:
                 created_at=now,
             )
         )
-        return True
+        return outbox_id
 
-    async def _queue_media(self, uow: UnitOfWork, incident: Incident, chat_id: int, now: datetime) -> None:
-        """The location as a map pin and the photos, files and voice notes, re-sent by file id (A2)."""
+    async def _queue_media(
+        self, uow: UnitOfWork, incident: Incident, chat_id: int, now: datetime, *, thread: int | None = None
+    ) -> None:
+        """The location as a map pin and the photos, files and voice notes, re-sent by file id (A2). Photos go
+        as one album (sendMediaGroup, up to 10 a message), files likewise: one request per album instead of
+        one per photo, which costs a chat a second each and a group a twentieth of its minute (issue 14)."""
         ref = alert_ref(incident.id)
         prefix = f"incident:{incident.id}:media:{chat_id}"
         if incident.latitude is not None and incident.longitude is not None:
-            payload = {"chat_id": chat_id, "latitude": incident.latitude, "longitude": incident.longitude}
+            payload = _in_topic(
+                {"chat_id": chat_id, "latitude": incident.latitude, "longitude": incident.longitude}, thread
+            )
             await uow.outbox.add(
                 key=f"{prefix}:pin", chat_id=chat_id, method="sendLocation", payload=payload, now=now, ref=ref
             )
-        for media in await uow.incidents.media(incident.id):
-            method, field = MEDIA_METHODS.get(media.kind, MEDIA_METHODS["document"])
-            payload = {"chat_id": chat_id, field: media.file_id, "caption": incident.number}
+        media = list(await uow.incidents.media(incident.id))
+        for kind in ALBUM_KINDS:
+            items = [m for m in media if m.kind == kind]
+            for start in range(0, len(items), ALBUM_SIZE):
+                album = items[start : start + ALBUM_SIZE]
+                if len(album) < 2:
+                    continue  # a single one goes on its own below
+                payload = {
+                    "chat_id": chat_id,
+                    "media": [
+                        {"type": kind, "media": m.file_id, **({"caption": incident.number} if i == 0 else {})}
+                        for i, m in enumerate(album)
+                    ],
+                }
+                await uow.outbox.add(
+                    key=f"{prefix}:album:{album[0].id}",
+                    chat_id=chat_id,
+                    method="sendMediaGroup",
+                    payload=_in_topic(payload, thread),
+                    now=now,
+                    ref=ref,
+                )
+                media = [m for m in media if m not in album]
+        for one in media:
+            method, field = MEDIA_METHODS.get(one.kind, MEDIA_METHODS["document"])
+            payload = _in_topic({"chat_id": chat_id, field: one.file_id, "caption": incident.number}, thread)
             await uow.outbox.add(
-                key=f"{prefix}:{media.id}", chat_id=chat_id, method=method, payload=payload, now=now, ref=ref
+                key=f"{prefix}:{one.id}", chat_id=chat_id, method=method, payload=payload, now=now, ref=ref
             )
 
     async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Speaker) -> list[str]:
@@ -331,10 +403,17 @@ class Escalation:
         room = self._room(incident)
         if room is None or room.group_chat_id is None:
             return
-        await queue_text(
-            uow,
-            now,
+        await uow.outbox.add(
             key=f"incident:{incident.id}:group:{secrets.token_hex(6)}",
             chat_id=room.group_chat_id,
-            text=text(self.ctx.speaker()),
+            method="sendMessage",
+            payload=_in_topic(
+                {"chat_id": room.group_chat_id, **Card(text(self.ctx.speaker())).payload()}, room.group_topic_id
+            ),
+            now=now,
         )
+
+
+def _in_topic(payload: dict[str, Any], thread: int | None) -> dict[str, Any]:
+    """A duty room's group that is a forum gets the room's messages in its topic (issue 14)."""
+    return {**payload, "message_thread_id": thread} if thread is not None else payload

@@ -12,11 +12,12 @@ from bot.services.actor import Actor
 from bot.services.incidents import render
 from bot.services.incidents.common import LEADER, PRIMARY_STEP, Context
 from bot.services.incidents.escalation import SYSTEM, Escalation
-from storage.incidents_models import EXTERNAL_FILED, EXTERNAL_MISSED, EXTERNAL_PENDING, Incident
+from storage.incidents_models import EXTERNAL_FILED, EXTERNAL_MISSED, EXTERNAL_OPEN, EXTERNAL_PENDING, Incident
 from storage.models import Member, Timer
 from storage.uow import UnitOfWork
 
 REMINDER, DUE = "incident.external_reminder", "incident.external_due"
+CARRIED_TO_PRIMARY = ("loss", "manual")  # what a duplicate's outside report hands to the incident it joins
 
 
 class ExternalReports:
@@ -175,3 +176,33 @@ class ExternalReports:
             filed_at=filed_at.isoformat(),
             file=bool(file_id),
         )
+
+    # Linked reports (issue 14) ------------------------------------------------------------------------
+    async def withdraw(
+        self, uow: UnitOfWork, incident: Incident, actor: Actor, now: datetime, *, why: str, drop: tuple[str, ...]
+    ) -> None:
+        """Take back reasons that no longer hold (`drop`: reason codes; empty: all of them). With none left, the
+        deadline goes too — a false deadline is not counted as met or missed — its timers are cancelled, and
+        the officers who were reminded of it are told. The audit entry says why (`why`: duplicate | recount)."""
+        if incident.external_state not in EXTERNAL_OPEN:
+            return
+        dropped = [r for r in incident.reportable_reasons if not drop or r["code"] in drop]
+        kept = [r for r in incident.reportable_reasons if r not in dropped]
+        if not dropped:
+            return
+        incident.reportable_reasons = kept
+        if kept:
+            await self.ctx.record(uow, actor, incident, "reasons_withdrawn", why=why, reasons=dropped)
+            return
+        members = await self.responsible(uow, incident, now)
+        incident.external_due_at, incident.external_state, incident.external_missed = None, None, False
+        await uow.timers.cancel_ref(REMINDER, str(incident.id))
+        await uow.timers.cancel_ref(DUE, str(incident.id))
+        await self.ctx.record(uow, actor, incident, "external_withdrawn", why=why, reasons=dropped)
+
+        def text(w: Speaker) -> str:
+            return w._("📤 {number} no longer has to be reported outside: {why}. Its deadline is withdrawn.").format(
+                number=incident.number, why=render.withdrawal_text(w, why)
+            )
+
+        await self.escalation.notify(uow, incident, members, text, now, purpose="external_withdrawn")

@@ -48,7 +48,9 @@ class Queries:
             raise NotFound(N_("No incident with that number. Numbers look like INC-2026-000123."))
         return incident
 
-    async def _card(self, uow: UnitOfWork, incident: Incident, actions: tuple[str, ...]) -> IncidentCard:
+    async def _card(
+        self, uow: UnitOfWork, incident: Incident, actions: tuple[str, ...], *, links: bool = True
+    ) -> IncidentCard:
         entries = [e for e in await uow.audit.for_entity(ENTITY, incident.id) if e.action != "refused"]
         return IncidentCard(
             incident=incident,
@@ -58,7 +60,14 @@ class Queries:
             media=len(await uow.incidents.media(incident.id)),
             timeline=tuple(TimelineEntry(e.at, e.action, dict(e.details)) for e in entries),
             actions=actions,
+            duplicate_of=await self._number(uow, incident.duplicate_of),
+            duplicates=tuple(d.number for d in await uow.incidents.duplicates_of(incident.id)) if links else (),
         )
+
+    @staticmethod
+    async def _number(uow: UnitOfWork, incident_id: int | None) -> str | None:
+        other = await uow.incidents.get(incident_id) if incident_id else None
+        return other.number if other else None
 
     @staticmethod
     async def _name(uow: UnitOfWork, member_id: int | None) -> str | None:
@@ -127,7 +136,7 @@ class Queries:
             async with self.ctx.uow() as uow:
                 where = await self._manager_scope(uow, actor, start, end)
                 rows = await uow.incidents.in_period(where, after, EXPORT_BATCH)
-                cards = tuple([await self._card(uow, row, ()) for row in rows])
+                cards = tuple([await self._card(uow, row, (), links=False) for row in rows])
             if not cards:
                 return
             yield cards

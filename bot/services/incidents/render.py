@@ -3,13 +3,14 @@ reporter typed is shown back exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.i18n import NC_
 from bot.outgoing.speaker import Speaker
 from bot.policy.schema import SMS, VOICE, step_channel, step_role
 from bot.services.incidents.common import BACKUP_STEP, DEPARTMENT_HEAD, PRIMARY_STEP
+from bot.services.incidents.similar import Similar
 from bot.services.incidents.views import IncidentCard, TimelineEntry
 from storage.incidents_models import (
     ACKNOWLEDGED,
@@ -136,7 +137,14 @@ def external_line(w: Speaker, incident: Incident) -> str:
 
 
 def alert_text(
-    w: Speaker, incident: Incident, reporter: str, *, round: int, steps: tuple[str, ...], skipped: list[str]
+    w: Speaker,
+    incident: Incident,
+    reporter: str,
+    *,
+    round: int,
+    steps: tuple[str, ...],
+    skipped: list[str],
+    similar: Sequence[Similar] = (),
 ) -> str:
     lines = summary_lines(w, incident, reporter)
     minutes = w.policy.incidents.ack_window_minutes
@@ -156,8 +164,34 @@ def alert_text(
         )
     if skipped:
         lines.append(w._("Not reached: {names}").format(names="; ".join(skipped)))
+    lines += [similar_line(w, other) for other in similar]
     lines.append(w._("Acknowledge within {minutes} minutes.").format(minutes=minutes))
     return "\n".join(lines)
+
+
+def similar_line(w: Speaker, other: Similar) -> str:
+    """A possible duplicate on an alert (issue 14): the officer decides with "Duplicate of…"."""
+    if other.metres is not None:
+        return w._("🔗 Possibly the same as {number} (occurred {moment}, {metres} m away).").format(
+            number=other.number, moment=w.moment(other.occurred_at), metres=w.number(other.metres)
+        )
+    return w._("🔗 Possibly the same as {number} (occurred {moment}).").format(
+        number=other.number, moment=w.moment(other.occurred_at)
+    )
+
+
+def duplicate_line(w: Speaker, name: str, primary: Incident) -> str:
+    return w._("🔗 Marked by {name} as a duplicate of {number}; it is handled there.").format(
+        name=name, number=primary.number
+    )
+
+
+def withdrawal_text(w: Speaker, why: str) -> str:
+    if why == "duplicate":
+        return w._("it was marked as a duplicate of another report")
+    if why == "recount":
+        return w._("a report counted for it was marked as a duplicate, so the cases of the month are fewer")
+    return why
 
 
 def sms_text(w: Speaker, incident: Incident) -> str:
@@ -225,6 +259,10 @@ def card_text(w: Speaker, card: IncidentCard) -> str:
         lines.append(w._("Closed: {moment}").format(moment=w.moment(incident.closed_at)))
     if card.media:
         lines.append(w._("Photos and files: {count}").format(count=card.media))
+    if card.duplicate_of:
+        lines.append(w._("🔗 Duplicate of {number}").format(number=card.duplicate_of))
+    if card.duplicates:
+        lines.append(w._("🔗 Also reported as: {numbers}").format(numbers=", ".join(card.duplicates)))
     if card.timeline:
         lines += ["", w._("Timeline:")]
         lines += [f"{w.moment(entry.at)} · {timeline_text(w, entry)}" for entry in card.timeline]
@@ -257,6 +295,21 @@ def timeline_text(w: Speaker, entry: TimelineEntry) -> str:
         ),
         "reminder": lambda: w._("outside report reminder ({hours} h left)").format(hours=d.get("hours", "")),
         "external_missed": lambda: w._("the outside report deadline passed; leaders told"),
+        "marked_duplicate": lambda: w._("{name} marked it as a duplicate of {number}").format(
+            name=by, number=d.get("of", "")
+        ),
+        "duplicate_joined": lambda: (
+            w._("{number} (reported by {reporter}) is the same incident; linked by {name}").format(
+                number=d.get("number", ""), reporter=d.get("reporter", "-"), name=by
+            )
+            + (f" — {d['text']}" if d.get("text") else "")
+        ),
+        "external_withdrawn": lambda: w._("the outside report deadline was withdrawn: {why}").format(
+            why=withdrawal_text(w, d.get("why", ""))
+        ),
+        "reasons_withdrawn": lambda: w._("no longer reported outside because {reasons}: {why}").format(
+            reasons=reasons_text(w, d.get("reasons", [])), why=withdrawal_text(w, d.get("why", ""))
+        ),
         "external_filed": lambda: w._("{name} recorded the outside report to {body}, reference {reference}").format(
             name=by, body=d.get("body", ""), reference=d.get("reference", "")
         ),

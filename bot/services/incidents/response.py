@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ACK, PROGRESS, RESOLVE, CLOSE, REOPEN = "ack", "prog", "res", "close", "reopen"
 NOTE, REASSIGN, FLAG, FILE = "note", "reas", "flag", "file"
+DUPLICATE = "dup"  # "Duplicate of…" (issue 14): handled by bot/services/incidents/duplicates.py
 # action -> (statuses it may start from, status it leads to)
 MOVES = {
     PROGRESS: ((ACKNOWLEDGED,), IN_PROGRESS),
@@ -50,10 +51,10 @@ MAX_BODY, MAX_REFERENCE = 200, 100
 
 def actions_for(incident: Incident, *, may_handle: bool) -> tuple[str, ...]:
     """The buttons a member who may handle the incident sees on its card."""
-    if not may_handle:
+    if not may_handle or incident.duplicate_of is not None:  # a duplicate is handled as the incident it joined
         return ()
     if incident.status == REPORTED:
-        return (ACK,)
+        return (ACK, DUPLICATE)
     actions = [move for move, (sources, _target) in MOVES.items() if incident.status in sources]
     if incident.status in HANDLING:
         actions += [NOTE, REASSIGN]
@@ -61,6 +62,8 @@ def actions_for(incident: Incident, *, may_handle: bool) -> tuple[str, ...]:
         actions.append(FILE)
     elif incident.external_due_at is None and incident.status != CLOSED:
         actions.append(FLAG)
+    if incident.status != CLOSED:
+        actions.append(DUPLICATE)
     return tuple(actions)
 
 
@@ -81,6 +84,13 @@ class Response:
                 await self.ctx.refuse(
                     uow, actor, incident, N_("Only the officers on duty and this incident's chain can acknowledge it.")
                 )
+            if incident.duplicate_of is not None:
+                primary = await uow.incidents.get(incident.duplicate_of)
+                raise Conflict(
+                    N_("{number} is already marked as a duplicate of {other}."),
+                    number=incident.number,
+                    other=primary.number if primary else "-",
+                )
             if incident.status != REPORTED:
                 first = await uow.members.get(incident.acknowledged_by or 0)
                 when = self.ctx.speaker(member).moment(incident.acknowledged_at or now)
@@ -94,6 +104,7 @@ class Response:
             await uow.timers.cancel_ref(ESCALATE, str(incident.id))
             await uow.outbox.cancel_pending(alert_ref(incident.id))
             await self._edit_alerts(uow, incident, member, now)
+            await self.escalation.unpin_group(uow, incident, now)
             await self.ctx.record(
                 uow, actor, incident, "acknowledged", by=member, seconds=seconds, in_window=incident.ack_in_window
             )

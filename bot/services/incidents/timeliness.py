@@ -17,13 +17,18 @@ OUTSIDE_REPORTS = N_("Outside reports filed within 24 hours")
 
 
 async def acknowledgements(uow: UnitOfWork, start: datetime, end: datetime) -> list[TallyRow]:
-    """Incidents reported in [start, end): acknowledged in the window (on time), later (late), never (missed)."""
+    """Incidents reported in [start, end): acknowledged in the window (on time), later (late), never (missed).
+    Reports marked as duplicates are left out (issue 14): their escalation was stopped, not missed."""
     on_time = func.sum(case((Incident.ack_in_window.is_(True), 1), else_=0))
     late = func.sum(case((Incident.ack_in_window.is_(False), 1), else_=0))
     missed = func.sum(case((Incident.acknowledged_at.is_(None), 1), else_=0))
     rows = await uow.session.execute(
         select(Incident.department, on_time, late, missed)
-        .where(Incident.reported_at >= start, Incident.reported_at < end)
+        .where(
+            Incident.reported_at >= start,
+            Incident.reported_at < end,
+            Incident.duplicate_of.is_(None),  # stopped on purpose: measured once, as the incident it joined
+        )
         .group_by(Incident.department)
     )
     return [

@@ -60,6 +60,8 @@ class IncidentCard:
     media: int = 0
     timeline: tuple[TimelineEntry, ...] = ()
     actions: tuple[str, ...] = ()
+    duplicate_of: str | None = None  # the number of the incident this report was linked to (issue 14)
+    duplicates: tuple[str, ...] = ()  # the numbers of the reports linked to this incident
 
 
 @dataclass(frozen=True)
