@@ -35,6 +35,8 @@ MAX_COMMENT = 1000  # characters in a reason, question, answer or comment
 
 __all__ = [  # what flows use
     "ApprovalKind",
+    "CardView",
+    "Confirmation",
     "ApprovalService",
     "ApprovalStatus",
     "Decided",
@@ -67,6 +69,24 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class CardView:
+    """One waiting step's card for the caller (/approvals)."""
+
+    text: str
+    returnable: bool
+    request_id: int
+    protect: bool  # it shows classified details
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a weighty approval grants, to whom, until when: shown before it takes effect (C4, C5)."""
+
+    text: str
+    protect: bool
+
+
+@dataclass(frozen=True)
 class Decided:
     state: str  # the request's state after the decision
     holders: tuple[str, ...]  # who holds the next step, if any
@@ -76,10 +96,14 @@ class ApprovalService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, i18n: I18n) -> None:
         self._uow = uow
         self._clock = clock
+        self.policy = policy
         self.routing = ApproverRouting(policy)
         self.notices = Notices(i18n, policy, clock)
         self._kinds: dict[str, ApprovalKind] = {}
         self.walk = StepWalk(clock, self.routing, self.notices, self._kinds)
+        from bot.services.approval_asks import ApprovalAsks  # it builds on this service
+
+        self.asks = ApprovalAsks(uow, clock, self)
 
     def register(self, kind: ApprovalKind) -> None:
         self._kinds[kind.code] = kind
@@ -180,10 +204,27 @@ class ApprovalService:
         async with self._uow() as uow:
             await self._authorise(uow, actor, step_id)
 
-    async def approve(self, actor: Actor, step_id: int) -> Decided:
+    async def confirmation(self, actor: Actor, step_id: int, language: str) -> Confirmation | None:
+        """The first tap on Approve, re-authorised: for a request that must be confirmed (绝密, full,
+        export: C4, C5) what it grants, to whom, until when; None when one tap approves."""
+        async with self._uow() as uow:
+            request, _step, _member, _principal = await self._authorise(uow, actor, step_id)
+            kind = self._kinds[request.kind]
+            text = await kind.confirm(uow, request, language) if kind.confirm is not None else None
+            if text is None:
+                return None
+            return Confirmation(text, await self.notices.protected(uow, kind, request))
+
+    async def approve(self, actor: Actor, step_id: int, *, confirmed: bool = False) -> Decided:
+        """``confirmed``: the second tap (Confirm) of a request that needs it; without it such a
+        request is not approved (C4, C5)."""
         async with self._uow() as uow:
             request, step, member, principal = await self._authorise(uow, actor, step_id)
             kind, now = self._kinds[request.kind], self._clock.now()
+            if not confirmed and kind.confirm is not None and await kind.confirm(uow, request, "en") is not None:
+                await self._deny(
+                    uow, actor, request.id, Conflict(N_("Please confirm this approval first; nothing was changed."))
+                )
             await self.walk.decide(uow, actor, request, step, "approved", member, principal, None, now)
             if step.position + 1 < len(request.steps):
                 request.position += 1
@@ -320,8 +361,8 @@ class ApprovalService:
                 )
             return items
 
-    async def card(self, actor: Actor, step_id: int, language: str) -> tuple[str, bool]:
-        """The card of one waiting step for the caller (text, whether Return is offered)."""
+    async def card(self, actor: Actor, step_id: int, language: str) -> CardView:
+        """The card of one waiting step for the caller."""
         async with self._uow() as uow:
             request, step, _member, principal = await self._authorise(uow, actor, step_id)
             kind = self._kinds[request.kind]
@@ -331,7 +372,8 @@ class ApprovalService:
                 t = self.notices.speakers.in_language(language)._
                 note = t(N_("You decide for {principal}, who is away; your decision will say so."))
                 text = note.format(principal=away.name) + "\n\n" + text
-            return text, kind.on_returned is not None
+            protect = await self.notices.protected(uow, kind, request)
+            return CardView(text, kind.on_returned is not None, request.id, protect)
 
     async def _decided(self, uow: UnitOfWork, request: ApprovalRequest) -> Decided:
         if request.state != "pending":
@@ -341,6 +383,12 @@ class ApprovalService:
         return Decided("pending", tuple(people[a.member_id].name for a in assignees if a.member_id in people))
 
     # Checks -----------------------------------------------------------------------------------------
+    async def authorise(
+        self, uow: UnitOfWork, actor: Actor, step_id: int
+    ) -> tuple[ApprovalRequest, ApprovalStep, Member, int | None]:
+        """For the engine's other parts: who may decide the step now (see :meth:`_authorise`)."""
+        return await self._authorise(uow, actor, step_id)
+
     async def _authorise(
         self, uow: UnitOfWork, actor: Actor, step_id: int
     ) -> tuple[ApprovalRequest, ApprovalStep, Member, int | None]:

@@ -1,0 +1,138 @@
+"""Approvers' asks through the real Dispatcher (issue 14; C3, C4, C5, C7, D2, F1, F3): transfer (转交) a
+step to another holder of its role, nudge (催办) the approver at most once per interval, copy (抄送) a
+request to a member for information, confirm weighty approvals with a second tap, and protect every
+message that shows classified data set details."""
+
+from __future__ import annotations
+
+from aiogram.methods import SendMessage
+
+from bot.outgoing.approvals import ApprovalCb, PickCb, RequestCb
+from tests.conftest import Harness
+from tests.support.access import approve, audit, current_step, member, submit
+from tests.support.org import COMPANY_HEAD, HEAD, OWNER, REQUESTER, organisation
+
+OTHER_HEAD = 3400  # head of finance: holds the department_head role elsewhere
+DEPUTY = 3401  # staff of marketing: holds no approver role
+
+
+def last_text(h: Harness, user_id: int) -> str:
+    texts = h.session.texts(user_id)
+    return texts[-1] if texts else ""
+
+
+def labels(h: Harness, user_id: int) -> list[str]:
+    return [text for text, _ in h.buttons(user_id)]
+
+
+async def member_id(h: Harness, telegram_id: int) -> int:
+    found = await h.app.members.find(telegram_id)
+    assert found is not None
+    return found.id
+
+
+async def people(h: Harness) -> None:
+    await organisation(h, "company_head")
+    await member(h, OTHER_HEAD, ["department_head"], "finance", "Ma Head")
+    await member(h, DEPUTY, ["staff"], "marketing", "Deputy Staff")
+
+
+# 1. Transfer (转交) ----------------------------------------------------------------------------------------
+
+
+async def test_an_approver_transfers_the_step_to_another_holder_of_its_role(harness: Harness) -> None:
+    """C3: only holders of the step's role are offered, never the requester; the new approver gets the
+    card, the old one is edited, the old approver can no longer decide, and it is audited (F1)."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")  # 秘密: the department head
+    step = await current_step(h)
+    answers = await h.press(HEAD, ApprovalCb(action="tr", step=step.id))
+    assert answers[-1].startswith("Transfer this step to whom?")
+    offered = labels(h, HEAD)
+    assert "Ma Head · Finance department" in offered and any(o.startswith("Zheng Yi") for o in offered)
+    assert not any(o.startswith(("Zhang San", "Li Si", "Deputy Staff", "Wang Wu")) for o in offered)
+    ma = await member_id(h, OTHER_HEAD)
+    done = await h.press(HEAD, PickCb(action="tr", id=step.id, member=ma))
+    assert "Transferred to Ma Head: they have the card now and yours was closed." in done
+    assert any(text.endswith("🔀 Transferred to Ma Head by Li Si.") for text in h.session.texts(HEAD))
+    card = last_text(h, OTHER_HEAD)
+    assert card.startswith("🔀 Li Si transferred this request to you: you decide this step now.")
+    assert "🔀 department head: Li Si · transferred to Ma Head" in card  # the history shows it
+    assert "with Ma Head" in last_text(h, REQUESTER)  # the requester knows who holds it now
+    assert "Only the approvers of this step can decide it." in await h.press(
+        HEAD, ApprovalCb(action="ok", step=step.id)
+    )
+    await approve(h, OTHER_HEAD)
+    assert any("was approved" in text for text in h.session.texts(REQUESTER))
+    [entry] = await audit(h, "approval", "transferred")
+    assert entry.details["to"] == ma and entry.details["step"] == 1
+
+
+async def test_a_forged_or_foreign_transfer_changes_nothing_and_is_audited(harness: Harness) -> None:
+    """F3, C3: a press naming the requester or a member without the role is refused; so is a press by
+    someone who is not an approver of the step."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")
+    step = await current_step(h)
+    refusal = "That member cannot take this step: it needs someone who holds its role, not the requester."
+    for target in (REQUESTER, DEPUTY, HEAD):
+        forged = PickCb(action="tr", id=step.id, member=await member_id(h, target))
+        assert refusal in await h.press(HEAD, forged)
+    stranger = PickCb(action="tr", id=step.id, member=await member_id(h, OTHER_HEAD))
+    assert "Only the approvers of this step can decide it." in await h.press(OWNER, stranger)
+    assert "Only the approvers of this step can decide it." in await h.press(
+        DEPUTY, ApprovalCb(action="tr", step=step.id)
+    )
+    assert len(await audit(h, "approval", "refused")) == 5
+    assert await audit(h, "approval", "transferred") == []
+    assert "Step 1 of 1" in last_text(h, HEAD) and "A request waits" not in last_text(h, OTHER_HEAD)
+
+
+async def test_a_transferred_step_gets_a_fresh_window_and_escalates_above(harness: Harness) -> None:
+    """C7: the new approver has a whole step window; idle, they are reminded, then it climbs to the
+    superiors above the step, not back to the approver who passed it on."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")  # Monday 09:00
+    step = await current_step(h)
+    h.clock.advance(hours=20)
+    await h.press(HEAD, PickCb(action="tr", id=step.id, member=await member_id(h, OTHER_HEAD)))
+    before = len(h.session.texts(HEAD))
+    await h.advance(hours=4)  # the head's original window would end now
+    assert "Reminder" not in last_text(h, OTHER_HEAD) and "Reminder" not in last_text(h, HEAD)
+    await h.advance(hours=20)
+    assert last_text(h, OTHER_HEAD).startswith("⏰ Reminder")
+    await h.advance(days=1)
+    assert last_text(h, COMPANY_HEAD).startswith("⏫ Escalated to you: Ma Head did not decide")
+    assert h.session.texts(HEAD)[before:] == []  # nothing goes back to the head who passed it on
+
+
+async def test_the_transfer_offer_and_card_come_in_the_readers_language(harness: Harness) -> None:
+    """Simplified Chinese first: a Chinese-reading approver transfers to a Chinese-reading colleague."""
+    h = harness
+    await people(h)
+    await h.app.members.set_language(HEAD, "zh_Hans")
+    await h.app.members.set_language(OTHER_HEAD, "zh_Hans")
+    await submit(h, REQUESTER, "financial_reports")
+    step = await current_step(h)
+    assert "🔀 转交" in labels(h, HEAD) and "📨 抄送…" in labels(h, HEAD)
+    offer = await h.press(HEAD, ApprovalCb(action="tr", step=step.id))
+    assert offer[-1].startswith("将此步骤转交给谁？")
+    done = await h.press(HEAD, PickCb(action="tr", id=step.id, member=await member_id(h, OTHER_HEAD)))
+    assert any(answer.startswith("已转交给Ma Head：") for answer in done)
+    assert last_text(h, OTHER_HEAD).startswith("🔀 Li Si将此申请转交给您")
+    sent = h.session.last(OTHER_HEAD, SendMessage)
+    assert sent is not None and sent.protect_content is True  # 秘密: protected
+
+
+async def test_nobody_else_holding_the_role_means_nothing_to_transfer(harness: Harness) -> None:
+    h = harness
+    await organisation(h)  # the only department head is the approver
+    await submit(h, REQUESTER, "financial_reports")
+    step = await current_step(h)
+    answers = await h.press(HEAD, ApprovalCb(action="tr", step=step.id))
+    assert answers[-1] == "Nobody else holds the role this step needs, so it cannot be transferred."
+    assert RequestCb(action="cc", request=1).pack() in [data for _, data in h.buttons(HEAD)]
+    assert (await current_step(h)).id == step.id
