@@ -136,3 +136,71 @@ async def test_nobody_else_holding_the_role_means_nothing_to_transfer(harness: H
     assert answers[-1] == "Nobody else holds the role this step needs, so it cannot be transferred."
     assert RequestCb(action="cc", request=1).pack() in [data for _, data in h.buttons(HEAD)]
     assert (await current_step(h)).id == step.id
+
+
+# 2. Nudge (催办) -------------------------------------------------------------------------------------------
+
+
+async def test_the_requester_nudges_the_approver_once_per_interval(harness: Harness) -> None:
+    """C7: /requests lists what is waiting with a Nudge button; the approver gets a reminder card with
+    the decision buttons; a second nudge within the policy interval (default 4 hours) is refused with
+    the time left and reaches nobody; after it, nudging works again."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")
+    listing = await h.send(REQUESTER, "/requests")
+    assert listing == ["Data access: #1 Financial reports · read-only\nAt step 1 of 1 (department head), with Li Si."]
+    assert labels(h, REQUESTER) == ["🔔 Nudge the approver", "📨 Copy to…"]
+    assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == ["🔔 Reminder sent to Li Si."]
+    card = last_text(h, HEAD)
+    assert card.startswith("🔔 Zhang San is waiting and asks you to decide this request.")
+    assert "🔔 department head: Zhang San · nudged the approver" in card
+    assert labels(h, HEAD)[:2] == ["✅ Approve", "⛔ Reject"]
+    before = len(h.session.texts(HEAD))
+    h.clock.advance(minutes=75)
+    again = await h.press(REQUESTER, RequestCb(action="nudge", request=1))
+    assert again == ["You nudged this request at 2 Mar 2026, 09:00. You can nudge again in 2 h 45 min."]
+    assert h.session.texts(HEAD)[before:] == []
+    h.clock.advance(hours=2, minutes=45)
+    assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == ["🔔 Reminder sent to Li Si."]
+    assert len(await audit(h, "approval", "nudged")) == 2
+
+
+async def test_only_the_requester_nudges_and_not_while_a_question_waits_for_them(harness: Harness) -> None:
+    """F3: anyone else's nudge is refused and audited; with an approver's question open, the requester
+    is asked to answer it instead; a decided request cannot be nudged."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")
+    step = await current_step(h)
+    for other in (DEPUTY, HEAD):
+        assert await h.press(other, RequestCb(action="nudge", request=1)) == [
+            "Only the requester can nudge this request."
+        ]
+    assert len(await audit(h, "approval", "refused")) == 2
+    await h.press(HEAD, ApprovalCb(action="ask", step=step.id))
+    await h.send(HEAD, "Which customers exactly?")
+    assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == [
+        "The approver is waiting for your answer to their question; answer it first."
+    ]
+    await h.app.members.set_language(REQUESTER, "zh_Hans")
+    assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == ["审批人正在等待您回答其提问，请先回答。"]
+    await h.app.members.set_language(REQUESTER, "en")
+    await approve(h, HEAD)
+    assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == [
+        "This request is no longer waiting for a decision."
+    ]
+    assert await h.send(REQUESTER, "/requests") == ["None of your requests is waiting for a decision."]
+    assert await audit(h, "approval", "nudged") == []
+
+
+async def test_progress_notes_carry_the_nudge_button(harness: Harness) -> None:
+    """After an escalation the requester is told who holds the request, with Nudge under it."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "customer_archives")  # 机密: head, then data owner
+    await approve(h, HEAD)
+    assert last_text(h, REQUESTER).startswith("📍 Your request «#1 Customer archives · read-only» is at step 2 of 2")
+    assert labels(h, REQUESTER) == ["🔔 Nudge the approver", "📨 Copy to…"]
+    assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == ["🔔 Reminder sent to Wang Wu."]
+    assert last_text(h, OWNER).startswith("🔔 Zhang San is waiting")
