@@ -204,3 +204,83 @@ async def test_progress_notes_carry_the_nudge_button(harness: Harness) -> None:
     assert labels(h, REQUESTER) == ["🔔 Nudge the approver", "📨 Copy to…"]
     assert await h.press(REQUESTER, RequestCb(action="nudge", request=1)) == ["🔔 Reminder sent to Wang Wu."]
     assert last_text(h, OWNER).startswith("🔔 Zhang San is waiting")
+
+
+# 3. Copy (抄送) --------------------------------------------------------------------------------------------
+
+
+async def test_an_approver_copies_a_member_who_gets_a_read_only_protected_card(harness: Harness) -> None:
+    """The approver picks a member (typing part of a name searches); the member reads the request but
+    has no buttons and cannot decide; the copy is in the history and the audit log (F1)."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")  # 秘密
+    step = await current_step(h)
+    offer = await h.press(HEAD, RequestCb(action="cc", request=1))
+    assert offer[-1].startswith("Who should get a copy for their information?")
+    assert "Zhang San · Marketing department" not in labels(h, HEAD)  # the requester knows already
+    assert "Li Si · Marketing department" not in labels(h, HEAD)
+    found = await h.send(HEAD, "deputy")
+    assert found[-1].startswith("Who should get a copy") and labels(h, HEAD) == [
+        "Deputy Staff · Marketing department",
+        "Cancel",
+    ]
+    deputy = await member_id(h, DEPUTY)
+    done = await h.press(HEAD, PickCb(action="cc", id=1, member=deputy))
+    assert done == ["A copy was sent to Deputy Staff. They can read the request but not decide on it."]
+    copy = h.session.last(DEPUTY, SendMessage)
+    assert copy is not None and copy.text is not None
+    assert copy.text.startswith(
+        "📨 Li Si sent you a copy of this request for your information. You cannot decide on it."
+    )
+    assert "Data set: Financial reports (Secret, Finance department)" in copy.text
+    assert copy.reply_markup is None and copy.protect_content is True
+    assert "Only the approvers of this step can decide it." in await h.press(
+        DEPUTY, ApprovalCb(action="ok", step=step.id)
+    )
+    [entry] = await audit(h, "approval", "copied")
+    assert entry.details["to"] == deputy
+    await h.press(REQUESTER, RequestCb(action="nudge", request=1))
+    assert "📨 department head: Li Si · copied to Deputy Staff" in last_text(h, HEAD)
+
+
+async def test_the_requester_copies_from_requests_and_nobody_is_copied_twice(harness: Harness) -> None:
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")
+    await h.send(REQUESTER, "/requests")
+    await h.press(REQUESTER, RequestCb(action="cc", request=1))
+    await h.send(REQUESTER, "Ma")
+    ma = await member_id(h, OTHER_HEAD)
+    assert await h.press(REQUESTER, PickCb(action="cc", id=1, member=ma)) == [
+        "A copy was sent to Ma Head. They can read the request but not decide on it."
+    ]
+    assert last_text(h, OTHER_HEAD).startswith("📨 Zhang San sent you a copy")
+    assert await h.press(REQUESTER, PickCb(action="cc", id=1, member=ma)) == [
+        "Ma Head already has a copy of this request."
+    ]
+    await h.press(REQUESTER, RequestCb(action="cc", request=1))
+    assert not any(label.startswith("Ma Head") for label in labels(h, REQUESTER))
+    assert await h.press(REQUESTER, ApprovalCb(action="stop", step=0)) == ["Cancelled. Nothing was changed."]
+    assert len(await audit(h, "approval", "copied")) == 1
+
+
+async def test_only_the_requester_or_a_current_approver_copies(harness: Harness) -> None:
+    """F3: an outsider's copy press, forged or not, is refused and audited; nobody copies the requester
+    or themselves; a decided request is not copied any more."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")
+    refusal = "Only the requester or an approver of its current step can copy this request."
+    assert await h.press(DEPUTY, RequestCb(action="cc", request=1)) == [refusal]
+    assert await h.press(OTHER_HEAD, PickCb(action="cc", id=1, member=await member_id(h, DEPUTY))) == [refusal]
+    for target in (REQUESTER, HEAD):
+        forged = PickCb(action="cc", id=1, member=await member_id(h, target))
+        assert await h.press(HEAD, forged) == ["Choose another active member to copy."]
+    assert await h.press(HEAD, PickCb(action="cc", id=99, member=1)) == ["This request no longer exists."]
+    assert len(await audit(h, "approval", "refused")) == 5
+    await approve(h, HEAD)
+    assert await h.press(HEAD, RequestCb(action="cc", request=1)) == [
+        "This request is no longer waiting for a decision."
+    ]
+    assert await audit(h, "approval", "copied") == []
