@@ -5,12 +5,15 @@ message that shows classified data set details."""
 
 from __future__ import annotations
 
+import pytest
 from aiogram.methods import SendMessage
 
 from bot.outgoing.approvals import ApprovalCb, PickCb, RequestCb
+from bot.services.actor import Actor
+from bot.services.errors import Conflict
 from tests.conftest import Harness
 from tests.support.access import approve, audit, current_step, member, submit
-from tests.support.org import COMPANY_HEAD, HEAD, OWNER, REQUESTER, organisation
+from tests.support.org import COMPANY_HEAD, HEAD, LEADER, OWNER, REQUESTER, organisation
 
 OTHER_HEAD = 3400  # head of finance: holds the department_head role elsewhere
 DEPUTY = 3401  # staff of marketing: holds no approver role
@@ -284,3 +287,88 @@ async def test_only_the_requester_or_a_current_approver_copies(harness: Harness)
         "This request is no longer waiting for a decision."
     ]
     assert await audit(h, "approval", "copied") == []
+
+
+# 4. Confirmation of weighty approvals (C4, C5) ---------------------------------------------------------------
+
+
+async def test_a_top_secret_approval_shows_what_is_granted_and_only_confirm_approves(harness: Harness) -> None:
+    """绝密: the first tap shows what, to whom, until when, protected; Back approves nothing; Confirm does."""
+    h = harness
+    await organisation(h, "hr")
+    await submit(h, REQUESTER, "hr_files")  # 绝密: head, data owner, leader
+    step = await current_step(h)
+    first = await h.press(HEAD, ApprovalCb(action="ok", step=step.id))
+    assert first == [
+        "⚠️ Please confirm your approval.\n\n"
+        "You grant: «Personnel files» (Top secret), read-only\n"
+        "To: Zhang San (Marketing department)\n"
+        "Until: 9 Mar 2026, 23:59\n\n"
+        "Only Confirm approves; Back leaves the request waiting for your decision."
+    ]
+    assert labels(h, HEAD) == ["✅ Confirm", "◀ Back"]
+    assert h.session.last(HEAD, SendMessage).protect_content is True  # type: ignore[union-attr]
+    assert (await current_step(h)).id == step.id  # nothing approved yet
+    assert await h.press(HEAD, ApprovalCb(action="back", step=step.id)) == [
+        "Not approved. The request still waits for your decision."
+    ]
+    assert (await current_step(h)).id == step.id
+    done = await h.press(HEAD, ApprovalCb(action="yes", step=step.id))
+    assert done[0].startswith("Approved. The request now goes to Zhou Jiu.")
+    assert (await current_step(h)).position == 1
+
+
+async def test_full_and_export_need_confirmation_but_a_plain_read_only_approval_does_not(harness: Harness) -> None:
+    """C4, C5: full access and export confirm at every step; read-only below 绝密 takes one tap."""
+    h = harness
+    await organisation(h)
+    await submit(h, REQUESTER, "financial_reports")  # 秘密, read-only
+    step = await current_step(h)
+    assert (await h.press(HEAD, ApprovalCb(action="ok", step=step.id)))[0] == "Approved. That was the last step."
+    await submit(h, REQUESTER, "financial_reports", "export")  # 秘密, export: head, leader
+    for approver in (HEAD, LEADER):
+        step = await current_step(h)
+        first = await h.press(approver, ApprovalCb(action="ok", step=step.id))
+        assert "You grant: «Financial reports» (Secret), export / copy\nTo: Zhang San" in first[0]
+        await h.press(approver, ApprovalCb(action="yes", step=step.id))
+    await submit(h, REQUESTER, "customer_archives", "full")  # 机密, full
+    step = await current_step(h)
+    first = await h.press(HEAD, ApprovalCb(action="ok", step=step.id))
+    assert "You grant: «Customer archives» (Confidential), full access\n" in first[0]
+
+
+async def test_both_taps_are_re_authorised_and_the_service_refuses_an_unconfirmed_approval(
+    harness: Harness,
+) -> None:
+    """F3: Confirm is checked again (the step moved on meanwhile); a call without the second tap
+    approves nothing."""
+    h = harness
+    await people(h)
+    await member(h, 3402, ["department_head"], "hr", "Hu Head")
+    await submit(h, REQUESTER, "financial_reports", "export")
+    step = await current_step(h)
+    assert "Only the approvers of this step can decide it." in await h.press(
+        DEPUTY, ApprovalCb(action="yes", step=step.id)
+    )
+    await h.press(HEAD, ApprovalCb(action="ok", step=step.id))  # the summary is on the screen
+    await h.press(HEAD, PickCb(action="tr", id=step.id, member=await member_id(h, OTHER_HEAD)))
+    assert "Only the approvers of this step can decide it." in await h.press(
+        HEAD, ApprovalCb(action="yes", step=step.id)
+    )
+    with pytest.raises(Conflict):
+        await h.app.flows.approvals.approve(Actor(OTHER_HEAD, OTHER_HEAD), step.id)
+    assert (await current_step(h)).id == step.id
+    reasons = [entry.details["reason"] for entry in await audit(h, "approval", "refused")]
+    assert reasons[-1] == "Please confirm this approval first; nothing was changed."
+
+
+async def test_the_confirmation_reads_in_chinese(harness: Harness) -> None:
+    h = harness
+    await organisation(h, "hr")
+    await h.app.members.set_language(HEAD, "zh_Hans")
+    await submit(h, REQUESTER, "hr_files")
+    step = await current_step(h)
+    first = await h.press(HEAD, ApprovalCb(action="ok", step=step.id))
+    assert first[0].startswith("⚠️ 请确认您的批准。\n\n授予：「")
+    assert "授予对象：Zhang San（市场部）" in first[0]
+    assert "（绝密）" in first[0] and labels(h, HEAD) == ["✅ 确认", "◀ 返回"]

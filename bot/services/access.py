@@ -28,7 +28,7 @@ MIN_PURPOSE, MAX_PURPOSE = 10, 1000
 PRESET_DAYS = (1, 7, 30, 90)
 OVERVIEW_LIMIT = 10
 SEARCH_LIMIT = 20
-GRANT_SUMMARY = N_("You grant {mode} access to «{dataset}» ({classification}) to {name} ({department}) until {until}.")
+GRANT_SUMMARY = N_("You grant: «{dataset}» ({classification}), {mode}\nTo: {name} ({department})\nUntil: {until}")
 
 
 @dataclass(frozen=True)
