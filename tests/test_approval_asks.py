@@ -8,12 +8,25 @@ from __future__ import annotations
 import pytest
 from aiogram.methods import SendMessage
 
+from bot.outgoing.access import AccessCb
 from bot.outgoing.approvals import ApprovalCb, PickCb, RequestCb
+from bot.outgoing.cards import Card
+from bot.outgoing.telegram import render
 from bot.services.actor import Actor
 from bot.services.errors import Conflict
+from handlers.access_buttons import ReportCb
 from tests.conftest import Harness
-from tests.support.access import approve, audit, current_step, member, submit
-from tests.support.org import COMPANY_HEAD, HEAD, LEADER, OWNER, REQUESTER, organisation
+from tests.support.access import approve, audit, current_step, dataset_id, member, open_task, submit
+from tests.support.org import (
+    COMPANY_HEAD,
+    HEAD,
+    IC_OFFICER,
+    LEADER,
+    OFFICE_OWNER,
+    OWNER,
+    REQUESTER,
+    organisation,
+)
 
 OTHER_HEAD = 3400  # head of finance: holds the department_head role elsewhere
 DEPUTY = 3401  # staff of marketing: holds no approver role
@@ -372,3 +385,55 @@ async def test_the_confirmation_reads_in_chinese(harness: Harness) -> None:
     assert first[0].startswith("⚠️ 请确认您的批准。\n\n授予：「")
     assert "授予对象：Zhang San（市场部）" in first[0]
     assert "（绝密）" in first[0] and labels(h, HEAD) == ["✅ 确认", "◀ 返回"]
+
+
+# 5. protect_content on classified details ------------------------------------------------------------------
+
+
+def test_a_protected_card_is_sent_with_protect_content_and_a_plain_one_without() -> None:
+    """The platform-neutral card says so; the Telegram renderer turns it into protect_content."""
+    protected = Card("Data set: HR files", protect=True).payload()
+    assert protected == {"text": "Data set: HR files", "protect": True}
+    assert render({"chat_id": 1, **protected}) == {"chat_id": 1, "text": "Data set: HR files", "protect_content": True}
+    assert render({"chat_id": 1, **Card("Hello").payload()}) == {"chat_id": 1, "text": "Hello"}
+
+
+def protected_texts(h: Harness, user_id: int) -> list[tuple[str, bool]]:
+    """(text, protect_content) of every message sent to the user."""
+    return [(m.text or "", m.protect_content is True) for m in h.session.sent(user_id, SendMessage)]
+
+
+async def test_every_message_showing_a_classified_request_or_grant_is_protected(harness: Harness) -> None:
+    """秘密 and above: cards, the requester's notes, tasks, the holder's notices, /access and /grants
+    cannot be forwarded or saved; an internal (unclassified) data set's messages can."""
+    h = harness
+    await organisation(h, "office")
+    await submit(h, REQUESTER, "staff_directory")  # internal: not classified
+    await approve(h, OFFICE_OWNER)
+    plain = [item for item in protected_texts(h, OFFICE_OWNER) if "Staff directory" in item[0]]
+    assert plain and not any(protect for _, protect in plain)
+    task = await open_task(h)
+    await h.press(IC_OFFICER, AccessCb(action="done", id=task.id))
+    before = {user: len(protected_texts(h, user)) for user in (HEAD, REQUESTER, IC_OFFICER)}
+    await submit(h, REQUESTER, "financial_reports")  # 秘密
+    step = await current_step(h)
+    await h.press(HEAD, ApprovalCb(action="ask", step=step.id))
+    await h.send(HEAD, "Which quarter?")
+    assert protected_texts(h, REQUESTER)[-1] == (
+        "❓ Li Si asks about your request «#2 Financial reports · read-only»:\nWhich quarter?",
+        True,
+    )
+    await h.press(REQUESTER, next(data for text, data in h.buttons(REQUESTER) if text == "✍️ Answer"))
+    await h.send(REQUESTER, "The first quarter of 2026.")
+    await approve(h, HEAD)
+    task = await open_task(h)
+    await h.press(IC_OFFICER, AccessCb(action="done", id=task.id))
+    for user in (HEAD, IC_OFFICER, REQUESTER):  # the card, the task; the question, ready notice
+        details = [item for item in protected_texts(h, user)[before[user] :] if "Financial reports" in item[0]]
+        assert details and all(protect for _, protect in details), user
+    overview = await h.send(REQUESTER, "/access")
+    assert "Financial reports" in overview[0] and h.session.last(REQUESTER, SendMessage).protect_content is True  # type: ignore[union-attr]
+    await h.send(LEADER, "/grants")
+    await h.press(LEADER, ReportCb(action="ds", value=str(await dataset_id(h, "financial_reports"))))
+    holders = h.session.last(LEADER, SendMessage)
+    assert holders is not None and "Zhang San" in (holders.text or "") and holders.protect_content is True

@@ -51,6 +51,7 @@ class RequestView:
     state: str
     until: datetime
     status: ApprovalStatus | None
+    classified: bool = False  # 秘密 and above: shown protected
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class GrantView:
     mode: str
     state: str
     expires_at: datetime
+    classified: bool = False
 
 
 class AccessService:
@@ -220,12 +222,22 @@ class AccessService:
             member = await active_member(uow, self._clock, actor, "access_request")
             requests = await uow.access.requests_of(member.id, OVERVIEW_LIMIT)
             statuses = await self._approvals.status(uow, KIND, [r.id for r in requests], language)
-            names = {row.id: row.name(language) for row in await self.catalogue.datasets(uow, include_inactive=True)}
+            rows = {row.id: row for row in await self.catalogue.datasets(uow, include_inactive=True)}
+            names = {code: row.name(language) for code, row in rows.items()}
+            classified = {code: self.catalogue.classified(row) for code, row in rows.items()}
             grants = await uow.access.grants_of(member.id, ("provisioning", "active", "revoking"))
             await uow.commit()
         return (
-            [RequestView(r.id, names[r.dataset_id], r.mode, r.state, r.until, statuses.get(r.id)) for r in requests],
-            [GrantView(g.id, names[g.dataset_id], g.mode, g.state, g.expires_at) for g in grants],
+            [
+                RequestView(
+                    r.id, names[r.dataset_id], r.mode, r.state, r.until, statuses.get(r.id), classified[r.dataset_id]
+                )
+                for r in requests
+            ],
+            [
+                GrantView(g.id, names[g.dataset_id], g.mode, g.state, g.expires_at, classified[g.dataset_id])
+                for g in grants
+            ],
         )
 
     # The engine's hooks (in the engine's unit of work) -------------------------------------------
@@ -291,7 +303,7 @@ class AccessService:
         """A request for a classified data set (秘密 and above) shows classified details: its messages
         are sent protected, so they cannot be forwarded or saved."""
         _request, dataset = await self._subject(uow, approval)
-        return self._rank(dataset.classification) > min(level.rank for level in self._policy.access.classifications)
+        return self.catalogue.classified(dataset)
 
     def _rank(self, code: str) -> int:
         levels = self._policy.access.classifications

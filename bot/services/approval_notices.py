@@ -179,11 +179,13 @@ class Notices:
         text: Callable[[Translate, str], str],
         now: datetime,
         actions: Callable[[Translate], Actions] | None = None,
+        *,
+        protect: bool = False,
     ) -> None:
         """Queue one message built in the member's language: ``text(gettext, language)``."""
         speaker = self.speakers.to(member)
         language, t = speaker.language, speaker._
-        await self.say(uow, member, key, text(t, language), now, actions(t) if actions else ())
+        await self.say(uow, member, key, text(t, language), now, actions(t) if actions else (), protect=protect)
 
     async def say(
         self,

@@ -226,7 +226,8 @@ class StepWalk:
                 step=self.notices.step_label(kind, step.spec, language),
                 title=await kind.title(uow, request, language),
             )
-            await self.notices.say(uow, admin, f"approval-nobody:{step.id}:{now.timestamp():.0f}", text, now)
+            key = f"approval-nobody:{step.id}:{now.timestamp():.0f}"
+            await self.notices.say(uow, admin, key, text, now, protect=await self.notices.protected(uow, kind, request))
 
     async def schedule(self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, now: datetime) -> None:
         await uow.timers.cancel_ref(TIMER, str(step.id))
@@ -249,14 +250,15 @@ class StepWalk:
         **params: str,
     ) -> None:
         """A message to the requester in their language about what ``by`` (maybe as a delegate) did;
-        ``{title}`` and ``{name}`` in ``msgid`` are filled in."""
+        ``{title}`` and ``{name}`` in ``msgid`` are filled in. Protected when the request is classified."""
         requester = await self.member(uow, request.requester_id)
         speaker = self.notices.speakers.to(requester)
         language, t = speaker.language, speaker._
         acted = await uow.members.get(principal) if principal else None
         title = await self._kinds[request.kind].title(uow, request, language)
         text = t(msgid).format(title=title, name=self.notices.named(by, acted, language), **params)
-        await self.notices.say(uow, requester, key, text, now, actions(t) if actions else ())
+        protect = await self.notices.protected(uow, self._kinds[request.kind], request)
+        await self.notices.say(uow, requester, key, text, now, actions(t) if actions else (), protect=protect)
 
     async def tell_progress(
         self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, holders: list[Member], now: datetime
@@ -280,6 +282,7 @@ class StepWalk:
             ),
             now,
             lambda t: nudge_actions(request.id, t),
+            protect=await self.notices.protected(uow, kind, request),
         )
 
     async def decide(
