@@ -9,13 +9,14 @@ import pytest
 from aiogram.methods import SendMessage
 
 from bot.outgoing.access import AccessCb
-from bot.outgoing.approvals import ApprovalCb, PickCb, RequestCb
+from bot.outgoing.approvals import AnswerCb, ApprovalCb, PickCb, RequestCb
 from bot.outgoing.cards import Card
 from bot.outgoing.telegram import render
 from bot.services.actor import Actor
 from bot.services.errors import Conflict
 from handlers.access_buttons import ReportCb
 from tests.conftest import Harness
+from tests.support import publication
 from tests.support.access import approve, audit, current_step, dataset_id, member, open_task, submit
 from tests.support.org import (
     COMPANY_HEAD,
@@ -76,6 +77,7 @@ async def test_an_approver_transfers_the_step_to_another_holder_of_its_role(harn
     assert card.startswith("🔀 Li Si transferred this request to you: you decide this step now.")
     assert "🔀 department head: Li Si · transferred to Ma Head" in card  # the history shows it
     assert "with Ma Head" in last_text(h, REQUESTER)  # the requester knows who holds it now
+    assert (await h.send(REQUESTER, "/requests"))[0].endswith("with Ma Head.")
     assert "Only the approvers of this step can decide it." in await h.press(
         HEAD, ApprovalCb(action="ok", step=step.id)
     )
@@ -437,3 +439,53 @@ async def test_every_message_showing_a_classified_request_or_grant_is_protected(
     await h.press(LEADER, ReportCb(action="ds", value=str(await dataset_id(h, "financial_reports"))))
     holders = h.session.last(LEADER, SendMessage)
     assert holders is not None and "Zhang San" in (holders.text or "") and holders.protect_content is True
+
+
+# The same asks on publication review (D2) -------------------------------------------------------------------
+
+
+async def test_publication_review_gets_transfer_nudge_and_copy_too(harness: Harness) -> None:
+    """D2 runs on the same engine: the marketing head transfers the signing step to the company's head,
+    the drafter nudges and copies a colleague; an unclassified form's messages are not protected."""
+    h = harness
+    await publication.organisation(h)
+    await publication.submit(h, publication.DRAFTER)
+    step = await publication.active_step(h)
+    company_head = await member_id(h, publication.COMPANY_HEAD)
+    await h.press(publication.HEAD, ApprovalCb(action="tr", step=step.id))
+    assert any(label.startswith("Zheng Yi") for label in labels(h, publication.HEAD))
+    await h.press(publication.HEAD, PickCb(action="tr", id=step.id, member=company_head))
+    card = h.session.last(publication.COMPANY_HEAD, SendMessage)
+    assert card is not None and (card.text or "").startswith("🔀 Li Si transferred this request to you")
+    assert card.protect_content is not True
+    listing = await h.send(publication.DRAFTER, "/requests")
+    assert listing == ["Publication: #1 Spring open day\nAt step 1 of 2 (department head), with Zheng Yi."]
+    request_id = (await publication.active_step(h)).request_id
+    assert await h.press(publication.DRAFTER, RequestCb(action="nudge", request=request_id)) == [
+        "🔔 Reminder sent to Zheng Yi."
+    ]
+    colleague = await member_id(h, publication.COLLEAGUE)
+    await h.press(publication.DRAFTER, PickCb(action="cc", id=request_id, member=colleague))
+    assert publication.last_text(h, publication.COLLEAGUE).startswith("📨 Zhang San sent you a copy")
+    await publication.decide(h, publication.COMPANY_HEAD)
+    assert "Step 2 of 2" in publication.last_text(h, publication.LEADER)
+
+
+async def test_an_answer_to_a_question_asked_before_a_transfer_reaches_the_new_approver(harness: Harness) -> None:
+    """The step's clock stays stopped while the question is open; the answer goes to whoever holds it."""
+    h = harness
+    await people(h)
+    await submit(h, REQUESTER, "financial_reports")
+    step = await current_step(h)
+    await h.press(HEAD, ApprovalCb(action="ask", step=step.id))
+    await h.send(HEAD, "Which quarter?")
+    await h.press(HEAD, PickCb(action="tr", id=step.id, member=await member_id(h, OTHER_HEAD)))
+    await h.advance(days=3)
+    assert "Reminder" not in last_text(h, OTHER_HEAD)
+    before = len(h.session.texts(HEAD))
+    await h.press(REQUESTER, AnswerCb(question=1))  # the Answer button under the question
+    await h.send(REQUESTER, "The first quarter of 2026.")
+    card = last_text(h, OTHER_HEAD)
+    assert card.startswith("💬 Zhang San answered your question")
+    assert "❓ Li Si asked: Which quarter?\n   💬 The first quarter of 2026." in card
+    assert h.session.texts(HEAD)[before:] == []

@@ -27,7 +27,7 @@ from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepW
 from bot.services.audit import record, refuse
 from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from storage.approval_models import ApprovalQuestion, ApprovalRequest, ApprovalStep
+from storage.approval_models import ApprovalAssignee, ApprovalQuestion, ApprovalRequest, ApprovalStep
 from storage.models import Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -185,7 +185,7 @@ class ApprovalService:
             step = request.current
             holders: tuple[str, ...] = ()
             if request.state == "pending" and step.state == "active":
-                assignees = await uow.approvals.assignees(step.id)
+                assignees = await self._holding(uow, request, step)
                 people = await uow.approvals.members(
                     [a.member_id for a in assignees] + [a.principal_id for a in assignees]
                 )
@@ -312,7 +312,8 @@ class ApprovalService:
             await self._open_question(uow, actor, question_id)
 
     async def answer(self, actor: Actor, question_id: int, text: str) -> None:
-        """The answer goes back to the approver who asked, with the decision buttons."""
+        """The answer goes back to the approver who asked, with the decision buttons (to whoever holds
+        the step now, if the asker transferred it)."""
         text = _comment(text)
         async with self._uow() as uow:
             question, request, requester = await self._open_question(uow, actor, question_id)
@@ -330,9 +331,13 @@ class ApprovalService:
                 await self.walk.schedule(uow, request, step, now)
             principal = await uow.members.get(question.asked_for) if question.asked_for else None
             kind = self._kinds[request.kind]
-            await self.notices.send_card(
-                uow, kind, request, step, asker, principal, ANSWERED_CARD, now, name=requester.name
-            )
+            ladder = await self.routing.ladder(uow, request, step, kind.resolvers)
+            if asker.id in await self.routing.qualified(uow, request, step, ladder, now):
+                await self.notices.send_card(
+                    uow, kind, request, step, asker, principal, ANSWERED_CARD, now, name=requester.name
+                )
+            else:  # the asker passed the step on (转交): the answer goes to whoever holds it now
+                await self.walk.reach(uow, request, step, ladder, ANSWERED_CARD, now, name=requester.name)
             await uow.commit()
 
     # Queue and cards ------------------------------------------------------------------------------
@@ -378,9 +383,15 @@ class ApprovalService:
     async def _decided(self, uow: UnitOfWork, request: ApprovalRequest) -> Decided:
         if request.state != "pending":
             return Decided(request.state, ())
-        assignees = await uow.approvals.assignees(request.current.id)
+        assignees = await self._holding(uow, request, request.current)
         people = await uow.approvals.members(a.member_id for a in assignees)
         return Decided("pending", tuple(people[a.member_id].name for a in assignees if a.member_id in people))
+
+    async def _holding(self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep) -> list[ApprovalAssignee]:
+        """Who was asked and may still decide (not someone who transferred the step away, or lost the role)."""
+        ladder = await self.routing.ladder(uow, request, step, self._kinds[request.kind].resolvers)
+        qualified = await self.routing.qualified(uow, request, step, ladder, self._clock.now())
+        return [a for a in await uow.approvals.assignees(step.id) if a.member_id in qualified]
 
     # Checks -----------------------------------------------------------------------------------------
     async def authorise(
