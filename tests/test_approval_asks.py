@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import pytest
 from aiogram.methods import SendMessage
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from bot.outgoing.access import AccessCb
 from bot.outgoing.approvals import AnswerCb, ApprovalCb, PickCb, RequestCb
@@ -15,6 +18,7 @@ from bot.outgoing.telegram import render
 from bot.services.actor import Actor
 from bot.services.errors import Conflict
 from handlers.access_buttons import ReportCb
+from storage.approval_models import ApprovalDecision, ApprovalStep
 from tests.conftest import Harness
 from tests.support import publication
 from tests.support.access import approve, audit, current_step, dataset_id, member, open_task, submit
@@ -489,3 +493,41 @@ async def test_an_answer_to_a_question_asked_before_a_transfer_reaches_the_new_a
     assert card.startswith("💬 Zhang San answered your question")
     assert "❓ Li Si asked: Which quarter?\n   💬 The first quarter of 2026." in card
     assert h.session.texts(HEAD)[before:] == []
+
+
+# Forged presses of the new buttons (F3) ---------------------------------------------------------------------
+
+forged_ids = st.one_of(st.integers(-2, 4), st.integers(-(2**63), 2**63 - 1))
+forged_presses = st.one_of(
+    st.builds(lambda a, i: f"apv:{a}:{i}", st.sampled_from(["tr", "yes", "back"]), forged_ids),
+    st.builds(lambda a, i: f"apr:{a}:{i}", st.sampled_from(["nudge", "cc", "zz"]), forged_ids),
+    st.builds(lambda a, i, m: f"apk:{a}:{i}:{m}", st.sampled_from(["tr", "cc", "zz"]), forged_ids, forged_ids),
+).filter(lambda data: len(data.encode()) <= 64)
+
+
+async def snapshot(h: Harness) -> tuple:
+    async with h.app.uow() as uow:
+        steps = [(s.id, s.state, s.transferred_to) for s in await uow.session.scalars(select(ApprovalStep))]
+        decisions = await uow.session.scalar(select(func.count()).select_from(ApprovalDecision))
+        return steps, decisions
+
+
+@given(data=forged_presses, presser=st.sampled_from([DEPUTY, OTHER_HEAD, OWNER]))
+@example(data=ApprovalCb(action="yes", step=1).pack(), presser=DEPUTY).via("Confirm by a non-approver")
+@example(data=PickCb(action="tr", id=1, member=5).pack(), presser=OTHER_HEAD).via("transfer by a non-holder")
+@example(data=RequestCb(action="nudge", request=1).pack(), presser=OWNER).via("nudge by another member")
+@example(data=f"apk:cc:1:{2**31}", presser=DEPUTY).via("beyond PostgreSQL's integer")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def test_forged_or_foreign_asks_change_nothing_and_are_answered(
+    harness: Harness, data: str, presser: int
+) -> None:
+    """Whoever presses whatever: transfer, confirm, nudge and copy buttons of others, or forged ones,
+    change nothing, and every press gets an answer."""
+    h = harness
+    if await h.app.members.find(REQUESTER) is None:
+        await people(h)
+        await submit(h, REQUESTER, "financial_reports", "export")  # needs confirmation
+    before, calls = await snapshot(h), len(h.session.requests)
+    await h.press(presser, data)
+    assert h.session.requests[calls:], "the press got no answer at all"
+    assert await snapshot(h) == before

@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.outgoing.approvals import answer_actions
 from bot.policy import Policy
 from bot.services.actor import Actor
+from bot.services.approval_asks import ApprovalAsks
 from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting, Resolution, Resolver, StepWindow
 from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepWalk, history
@@ -101,9 +102,7 @@ class ApprovalService:
         self.notices = Notices(i18n, policy, clock)
         self._kinds: dict[str, ApprovalKind] = {}
         self.walk = StepWalk(clock, self.routing, self.notices, self._kinds)
-        from bot.services.approval_asks import ApprovalAsks  # it builds on this service
-
-        self.asks = ApprovalAsks(uow, clock, self)
+        self.asks = ApprovalAsks(uow, clock, self)  # transfer, nudge, copy (issue 14)
 
     def register(self, kind: ApprovalKind) -> None:
         self._kinds[kind.code] = kind
