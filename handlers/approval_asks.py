@@ -127,7 +127,7 @@ async def my_requests(message: Message, approvals: ApprovalService, language: st
             step=item.step,
             names=", ".join(item.holders) or _("nobody yet"),
         )
-        await message.answer(text, reply_markup=keyboard(nudge_actions(item.id, _)))
+        await message.answer(text, reply_markup=keyboard(nudge_actions(item.id, _)), protect_content=item.protect)
 
 
 def build() -> Router:

@@ -43,7 +43,8 @@ async def list_queue(message: Message, approvals: ApprovalService, policy: Polic
         if item.principal:
             lines.append("   " + _("for {principal}, as their delegate").format(principal=item.principal))
     buttons = [(item.step_id, f"{number}. {item.title}"[:48]) for number, item in enumerate(items, start=1)]
-    await message.answer("\n".join(lines), reply_markup=keyboard(queue_actions(buttons)))
+    protect = any(item.protect for item in items)  # classified requests: no forwarding
+    await message.answer("\n".join(lines), reply_markup=keyboard(queue_actions(buttons)), protect_content=protect)
 
 
 async def open_card(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService, language: str) -> None:

@@ -437,6 +437,11 @@ async def test_every_message_showing_a_classified_request_or_grant_is_protected(
     for user in (HEAD, IC_OFFICER, REQUESTER):  # the card, the task; the question, ready notice
         details = [item for item in protected_texts(h, user)[before[user] :] if "Financial reports" in item[0]]
         assert details and all(protect for _, protect in details), user
+    await submit(h, REQUESTER, "customer_archives")  # 机密, waiting for the head
+    await h.send(REQUESTER, "/requests")
+    assert h.session.last(REQUESTER, SendMessage).protect_content is True  # type: ignore[union-attr]
+    await h.send(HEAD, "/approvals")
+    assert h.session.last(HEAD, SendMessage).protect_content is True  # type: ignore[union-attr]
     overview = await h.send(REQUESTER, "/access")
     assert "Financial reports" in overview[0] and h.session.last(REQUESTER, SendMessage).protect_content is True  # type: ignore[union-attr]
     await h.send(LEADER, "/grants")

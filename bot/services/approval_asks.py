@@ -59,6 +59,7 @@ class OpenRequest:
     total: int
     step: str
     holders: tuple[str, ...]
+    protect: bool = False  # a classified request: shown protected
 
 
 class ApprovalAsks:
@@ -147,9 +148,17 @@ class ApprovalAsks:
                     request.subject_id
                 ]
                 title = await kind.title(uow, request, language)
+                protect = await self._engine.notices.protected(uow, kind, request)
                 result.append(
                     OpenRequest(
-                        request.id, t(kind.name), title, status.position, status.total, status.step, status.holders
+                        request.id,
+                        t(kind.name),
+                        title,
+                        status.position,
+                        status.total,
+                        status.step,
+                        status.holders,
+                        protect,
                     )
                 )
             return result

@@ -67,6 +67,7 @@ class QueueItem:
     requester: str
     since: datetime
     principal: str | None  # the away member the caller decides for
+    protect: bool = False  # it names a classified request: the listing is sent protected
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,13 @@ class ApprovalService:
                 since = step.activated_at or request.created_at
                 items.append(
                     QueueItem(
-                        step.id, t(kind.name), title, requester.name, since, principal.name if principal else None
+                        step.id,
+                        t(kind.name),
+                        title,
+                        requester.name,
+                        since,
+                        principal.name if principal else None,
+                        await self.notices.protected(uow, kind, request),
                     )
                 )
             return items
