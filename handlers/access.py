@@ -49,7 +49,8 @@ async def overview(message: Message, access: AccessService, policy: Policy, lang
         if r.state == "pending"
     ]
     text = overview_text(requests, grants, language, policy.organisation.zone)
-    await message.answer(text, reply_markup=choices(options, _))
+    protect = any(item.classified for item in [*requests, *grants])  # classified details: no forwarding
+    await message.answer(text, reply_markup=choices(options, _), protect_content=protect)
 
 
 async def new_request(query: CallbackQuery, state: FSMContext, access: AccessService, language: str) -> None:

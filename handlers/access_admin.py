@@ -84,8 +84,8 @@ async def show_holders(
         state = states[holder.state].format(until=until)
         lines.append(f"• {holder.name} · {holder.department} · {_(MODE_NAMES[holder.mode])} — {state}")
     await query.answer()
-    if query.message:
-        await query.message.answer("\n".join(lines))
+    if query.message:  # who holds access to what is an access record: never forwarded
+        await query.message.answer("\n".join(lines), protect_content=True)
 
 
 async def choose_period(
@@ -159,7 +159,7 @@ async def export(
     await query.answer()
     if query.message:
         async with showing(query.message, ChatAction.UPLOAD_DOCUMENT):  # "sending a file…" while it uploads
-            await query.message.answer_document(BufferedInputFile(content, filename=name))
+            await query.message.answer_document(BufferedInputFile(content, filename=name), protect_content=True)
 
 
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import format_moment
-from bot.outgoing.approvals import AnswerCb, ApprovalCb, decision_actions, queue_actions
+from bot.outgoing.approvals import AnswerCb, ApprovalCb, confirm_actions, decision_actions, queue_actions
 from bot.outgoing.telegram import keyboard
 from bot.policy import Policy
 from bot.services.approvals import ApprovalService
@@ -43,18 +43,48 @@ async def list_queue(message: Message, approvals: ApprovalService, policy: Polic
         if item.principal:
             lines.append("   " + _("for {principal}, as their delegate").format(principal=item.principal))
     buttons = [(item.step_id, f"{number}. {item.title}"[:48]) for number, item in enumerate(items, start=1)]
-    await message.answer("\n".join(lines), reply_markup=keyboard(queue_actions(buttons)))
+    protect = any(item.protect for item in items)  # classified requests: no forwarding
+    await message.answer("\n".join(lines), reply_markup=keyboard(queue_actions(buttons)), protect_content=protect)
 
 
 async def open_card(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService, language: str) -> None:
-    text, returnable = await approvals.card(actor_of(query), callback_data.step, language)
+    card = await approvals.card(actor_of(query), callback_data.step, language)
     await query.answer()
     if query.message:
-        await query.message.answer(text, reply_markup=keyboard(decision_actions(callback_data.step, returnable, _)))
+        actions = decision_actions(callback_data.step, card.returnable, _, card.request_id)
+        await query.message.answer(card.text, reply_markup=keyboard(actions), protect_content=card.protect)
 
 
-async def approve(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService) -> None:
-    decided = await approvals.approve(actor_of(query), callback_data.step)
+async def approve(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService, language: str) -> None:
+    """The first tap: a 绝密, full or export request shows what it grants and asks for Confirm (C4, C5)."""
+    confirmation = await approvals.confirmation(actor_of(query), callback_data.step, language)
+    if confirmation is not None:
+        await query.answer()
+        if query.message:
+            await query.message.answer(
+                confirmation.text,
+                reply_markup=keyboard(confirm_actions(callback_data.step, _)),
+                protect_content=confirmation.protect,
+            )
+        return
+    await _approve(query, callback_data, approvals, confirmed=False)
+
+
+async def confirm(query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService) -> None:
+    """The second tap: re-authorised, then approved."""
+    await _approve(query, callback_data, approvals, confirmed=True)
+
+
+async def back_from_confirm(query: CallbackQuery) -> None:
+    await query.answer()
+    if query.message:
+        await query.message.answer(_("Not approved. The request still waits for your decision."))
+
+
+async def _approve(
+    query: CallbackQuery, callback_data: ApprovalCb, approvals: ApprovalService, *, confirmed: bool
+) -> None:
+    decided = await approvals.approve(actor_of(query), callback_data.step, confirmed=confirmed)
     if decided.state == "pending":
         text = _("Approved. The request now goes to {names}.").format(names=", ".join(decided.holders) or "—")
     else:
@@ -133,6 +163,8 @@ def build() -> Router:
     router.message.register(list_queue, Command("approvals"))
     router.callback_query.register(open_card, ApprovalCb.filter(F.action == "open"))
     router.callback_query.register(approve, ApprovalCb.filter(F.action == "ok"))
+    router.callback_query.register(confirm, ApprovalCb.filter(F.action == "yes"))
+    router.callback_query.register(back_from_confirm, ApprovalCb.filter(F.action == "back"))
     router.callback_query.register(ask_for_text, ApprovalCb.filter(F.action.in_({"no", "ask", "ret"})))
     router.callback_query.register(cancel_text, ApprovalCb.filter(F.action == "stop"))
     router.callback_query.register(ask_for_answer, AnswerCb.filter())

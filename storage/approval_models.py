@@ -55,6 +55,8 @@ class ApprovalStep(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     decided_for: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # the principal of a delegate
     decided_at: Mapped[datetime | None]
+    # Set when an approver transferred (转交) the step: this member replaces the step's own approvers.
+    transferred_to: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
     __table_args__ = (UniqueConstraint("request_id", "position", name="uq_approval_step_position"),)
 
@@ -75,7 +77,8 @@ class ApprovalAssignee(Base):
 
 
 class ApprovalDecision(Base):
-    """Append-only history: approved, rejected, returned, escalated, reset (after a changed revision)."""
+    """Append-only history: approved, rejected, returned, escalated, reset (after a changed revision),
+    transferred (转交), copied (抄送) and nudged (催办); ``target_id`` is who it was transferred or copied to."""
 
     __tablename__ = "approval_decisions"
 
@@ -88,6 +91,7 @@ class ApprovalDecision(Base):
     principal_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class ApprovalQuestion(Base):

@@ -257,7 +257,14 @@ async def test_approvals_lists_what_waits_oldest_first_and_opens_a_card(harness:
     open_first = h.buttons(HEAD)[0][1]
     card = (await h.press(HEAD, open_first))[-1]
     assert card.startswith("🔐 Data access request #1") and "Step 1 of 2: department head" in card
-    assert [text for text, _ in h.buttons(HEAD)] == ["✅ Approve", "⛔ Reject", "❓ Ask a question"]
+    assert [text for text, _ in h.buttons(HEAD)] == [
+        "✅ Approve",
+        "⛔ Reject",
+        "❓ Ask a question",
+        "🔀 Transfer",
+        "📨 Copy to…",
+    ]
+    assert h.session.last(HEAD).protect_content is True  # 机密: the card cannot be forwarded
     assert await h.send(REQUESTER, "/approvals") == ["Nothing waits for your decision."]
 
 

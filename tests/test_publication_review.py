@@ -65,6 +65,8 @@ async def test_the_whole_chain_head_signs_then_the_leader_approves(harness: Harn
         "⛔ Reject",
         "❓ Ask a question",
         "↩️ Return for revision",
+        "🔀 Transfer",
+        "📨 Copy to…",
     ]
     assert "waits for your decision" not in last_text(h, LEADER)
     await decide(h, HEAD)

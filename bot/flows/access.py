@@ -43,6 +43,8 @@ def install(app: App, approvals: ApprovalService) -> AccessService:
             window=StepWindow(working_days=policy.access.step_window_working_days),
             resolvers={"data_owner": access.data_owners},
             labels={"data_owner": N_("data owner")},
+            confirm=access.confirm,
+            protected=access.protected,
         )
     )
     app.timers.register(TASK_TIMER, grants.on_task_timer)

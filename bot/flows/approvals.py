@@ -11,6 +11,7 @@ from bot.services.approval_away import APPROVER_ROLES, AwayService
 from bot.services.approval_notices import CARD_FAILURE
 from bot.services.approval_walk import TIMER
 from bot.services.approvals import ApprovalService
+from handlers import approval_asks
 from handlers import approvals as approval_handlers
 from handlers import away as away_handlers
 from handlers.commands import CommandInfo
@@ -26,10 +27,11 @@ def install(app: App) -> ApprovalService:
     app.timers.register(TIMER, approvals.walk.on_timer)
     app.outbox.on_failure(CARD_FAILURE, approvals.walk.on_card_failure)
     app.members.deactivation_effects.append(approvals.walk.on_deactivated)
-    app.flow_router.include_routers(approval_handlers.build(), away_handlers.build())
+    app.flow_router.include_routers(approval_handlers.build(), approval_asks.build(), away_handlers.build())
     app.commands.extend(
         [
             CommandInfo("approvals", __("Requests waiting for your decision")),
+            CommandInfo("requests", __("Your requests waiting for approval: nudge, copy")),
             CommandInfo("away", __("Name a delegate while you are away"), APPROVER_ROLES),
         ]
     )

@@ -31,15 +31,19 @@ Actions = tuple[Row, ...]
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """A message: its text and, row by row, the actions under it."""
+    """A message: its text and, row by row, the actions under it. ``protect``: it shows classified
+    details, so the recipient may not forward or save it (Telegram: protect_content)."""
 
     text: str
     actions: Actions = ()
+    protect: bool = False
 
     def payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"text": self.text}
         if any(self.actions):
             payload["actions"] = [[action.as_json() for action in row] for row in self.actions if row]
+        if self.protect:
+            payload["protect"] = True
         return payload
 
 

@@ -22,11 +22,13 @@ def keyboard(actions: Actions) -> InlineKeyboardMarkup:
 
 def render(payload: dict[str, Any]) -> dict[str, Any]:
     """A queued payload as the Bot API wants it. Rows queued before cards carry a ready ``reply_markup``
-    and are sent as they are."""
-    if "actions" not in payload:
+    and are sent as they are. A protected card is sent with ``protect_content``."""
+    if "actions" not in payload and "protect" not in payload:
         return payload
-    rendered = {name: value for name, value in payload.items() if name != "actions"}
-    keyboard_markup = markup(actions_of(payload["actions"]))
+    rendered = {name: value for name, value in payload.items() if name not in ("actions", "protect")}
+    if payload.get("protect"):
+        rendered["protect_content"] = True
+    keyboard_markup = markup(actions_of(payload.get("actions", [])))
     if keyboard_markup is not None:
         rendered["reply_markup"] = keyboard_markup.model_dump(mode="json", exclude_none=True)
     return rendered

@@ -41,6 +41,7 @@ from .access import (
     Dataset,
     MaxDays,
 )
+from .approvals import Approvals
 from .checks import Issue, dotted, reference_issues
 from .deadlines import (
     END_OF_DAY,
@@ -103,6 +104,7 @@ class Policy(PolicyModel):
     access: Access = Field(default_factory=Access, description="data access approvals (rules C1–C7)")
     publication: Publication = Field(default_factory=Publication, description="publication review (rules D1–D6)")
     deadlines: Deadlines = Field(default_factory=Deadlines, description="reporting deadlines (E1–E6)")
+    approvals: Approvals = Field(default_factory=Approvals, description="transfer, copy and nudge (C3, C7, D2)")
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
@@ -146,6 +148,7 @@ __all__ = [
     "BUILTIN_ROLES",
     "END_OF_DAY",
     "Access",
+    "Approvals",
     "AccessMode",
     "AccessStep",
     "Anchor",

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import Clock
 from bot.policy import Policy
+from bot.policy.access import TOP_STEP_MODES
 from bot.services.access_catalogue import MODE_NAMES, Catalogue, DatasetView
 from bot.services.access_grants import GrantService
 from bot.services.actor import Actor
@@ -27,6 +28,7 @@ MIN_PURPOSE, MAX_PURPOSE = 10, 1000
 PRESET_DAYS = (1, 7, 30, 90)
 OVERVIEW_LIMIT = 10
 SEARCH_LIMIT = 20
+GRANT_SUMMARY = N_("You grant: «{dataset}» ({classification}), {mode}\nTo: {name} ({department})\nUntil: {until}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class RequestView:
     state: str
     until: datetime
     status: ApprovalStatus | None
+    classified: bool = False  # 秘密 and above: shown protected
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class GrantView:
     mode: str
     state: str
     expires_at: datetime
+    classified: bool = False
 
 
 class AccessService:
@@ -218,12 +222,22 @@ class AccessService:
             member = await active_member(uow, self._clock, actor, "access_request")
             requests = await uow.access.requests_of(member.id, OVERVIEW_LIMIT)
             statuses = await self._approvals.status(uow, KIND, [r.id for r in requests], language)
-            names = {row.id: row.name(language) for row in await self.catalogue.datasets(uow, include_inactive=True)}
+            rows = {row.id: row for row in await self.catalogue.datasets(uow, include_inactive=True)}
+            names = {code: row.name(language) for code, row in rows.items()}
+            classified = {code: self.catalogue.classified(row) for code, row in rows.items()}
             grants = await uow.access.grants_of(member.id, ("provisioning", "active", "revoking"))
             await uow.commit()
         return (
-            [RequestView(r.id, names[r.dataset_id], r.mode, r.state, r.until, statuses.get(r.id)) for r in requests],
-            [GrantView(g.id, names[g.dataset_id], g.mode, g.state, g.expires_at) for g in grants],
+            [
+                RequestView(
+                    r.id, names[r.dataset_id], r.mode, r.state, r.until, statuses.get(r.id), classified[r.dataset_id]
+                )
+                for r in requests
+            ],
+            [
+                GrantView(g.id, names[g.dataset_id], g.mode, g.state, g.expires_at, classified[g.dataset_id])
+                for g in grants
+            ],
         )
 
     # The engine's hooks (in the engine's unit of work) -------------------------------------------
@@ -258,6 +272,42 @@ class AccessService:
             lines.append(t(N_("Extension of grant #{grant}.")).format(grant=request.extends_grant_id))
         lines.append(t(N_("✔️ The requester accepted the notice: no data to third parties (C5).")))
         return "\n".join(lines)
+
+    async def confirm(self, uow: UnitOfWork, approval: ApprovalRequest, language: str) -> str | None:
+        """C4, C5: approving a 绝密 (top) data set, full access or export takes a second tap that shows
+        what is granted, to whom, until when. None: one tap approves."""
+        request, dataset = await self._subject(uow, approval)
+        levels = self._policy.access.classifications
+        top = max(level.rank for level in levels)
+        if self._rank(dataset.classification) < top and request.mode not in TOP_STEP_MODES:
+            return None
+        speaker = self._approvals.notices.speakers.in_language(language)
+        t = speaker._
+        requester = await uow.members.get(request.requester_id)
+        return "\n\n".join(
+            [
+                t(N_("⚠️ Please confirm your approval.")),
+                t(GRANT_SUMMARY).format(
+                    mode=t(MODE_NAMES[request.mode]),
+                    dataset=dataset.name(language),
+                    classification=self.catalogue.classification_name(dataset.classification, language),
+                    name=requester.name if requester else "?",
+                    department=self.catalogue.department_name(approval.department, language),
+                    until=speaker.moment(request.until),
+                ),
+                t(N_("Only Confirm approves; Back leaves the request waiting for your decision.")),
+            ]
+        )
+
+    async def protected(self, uow: UnitOfWork, approval: ApprovalRequest) -> bool:
+        """A request for a classified data set (秘密 and above) shows classified details: its messages
+        are sent protected, so they cannot be forwarded or saved."""
+        _request, dataset = await self._subject(uow, approval)
+        return self.catalogue.classified(dataset)
+
+    def _rank(self, code: str) -> int:
+        levels = self._policy.access.classifications
+        return next((level.rank for level in levels if level.code == code), max(level.rank for level in levels))
 
     async def on_approved(self, uow: UnitOfWork, approval: ApprovalRequest, now: datetime) -> None:
         request, dataset = await self._subject(uow, approval)

@@ -101,6 +101,13 @@ class Catalogue:
             return [named[i] for i in dataset.owner_ids if i in named and named[i].active]
         return list(await uow.members.with_role(dataset.owner_role, dataset.department))
 
+    def classified(self, dataset: DatasetRow) -> bool:
+        """Classified (秘密 and above: any level over the lowest; an unknown level counts as classified):
+        messages showing its requests and grants are sent protected (no forwarding, no saving)."""
+        levels = self._policy.access.classifications
+        rank = next((level.rank for level in levels if level.code == dataset.classification), None)
+        return rank is None or rank > min(level.rank for level in levels)
+
     def classification_name(self, code: str, language: str) -> str:
         level = next((c for c in self._policy.access.classifications if c.code == code), None)
         return level.name.get(language) if level else code

@@ -190,6 +190,7 @@ class GrantService:
                 now,
                 task_actions(task.id, task.action, t),
                 ref=task_ref(task.id),  # so the card can be closed once the task is done
+                protect=self._catalogue.classified(dataset),
             )
 
     async def _schedule_task(self, uow: UnitOfWork, task: AccessTask, now: datetime) -> None:
@@ -283,7 +284,8 @@ class GrantService:
         language, t = speaker.language, speaker._
         why = t(END_REASONS[reason]) if reason else ""
         text = t(msgid).format(**self._words(grant, dataset, holder, language), reason=why)
-        await self._notices.say(uow, holder, key, text, now, actions(t) if actions else ())
+        protect = self._catalogue.classified(dataset)
+        await self._notices.say(uow, holder, key, text, now, actions(t) if actions else (), protect=protect)
 
     def _words(self, grant: AccessGrant, dataset: DatasetRow, holder: Member, language: str) -> dict[str, str | int]:
         """What messages about a grant name: its request, mode, data set, holder and end."""

@@ -153,4 +153,5 @@ class ReviewService:
                 "\n".join(lines),
                 now,
                 review_actions(buttons, t),
+                protect=self._catalogue.classified(dataset),
             )

@@ -29,13 +29,25 @@ if TYPE_CHECKING:
 
 CARD_FAILURE = "approval_card"
 MAX_TEXT = 4096  # Telegram's limit for one message
-DECISION_MARKS = {"approved": "✅", "rejected": "⛔", "returned": "↩️", "escalated": "⏫", "reset": "🔄"}
+DECISION_MARKS = {
+    "approved": "✅",
+    "rejected": "⛔",
+    "returned": "↩️",
+    "escalated": "⏫",
+    "reset": "🔄",
+    "transferred": "🔀",
+    "copied": "📨",
+    "nudged": "🔔",
+}
 DECISION_WORDS = {
     "approved": N_("approved"),
     "rejected": N_("rejected"),
     "returned": N_("returned for revision"),
     "escalated": N_("escalated"),
     "reset": N_("approval reset: the content changed"),
+    "transferred": N_("transferred to {target}"),
+    "copied": N_("copied to {target}"),
+    "nudged": N_("nudged the approver"),
 }
 
 
@@ -93,6 +105,7 @@ class Notices:
         people = await uow.approvals.members(
             [d.member_id for d in decisions]
             + [d.principal_id for d in decisions]
+            + [d.target_id for d in decisions]
             + [q.asked_by for q in questions]
             + [q.asked_for for q in questions]
         )
@@ -101,7 +114,9 @@ class Notices:
             values = {
                 "step": self.step_label(kind, request.steps[decision.position].spec, language),
                 "name": self.named(people.get(decision.member_id), people.get(decision.principal_id), language),
-                "decision": t(DECISION_WORDS[decision.action]),
+                "decision": t(DECISION_WORDS[decision.action]).format(
+                    target=people[decision.target_id].name if decision.target_id in people else "?"
+                ),
                 "at": self.speakers.in_language(language).moment(decision.at),
             }
             line = t(
@@ -128,7 +143,8 @@ class Notices:
         now: datetime,
         **params: Any,
     ) -> None:
-        """The request with Approve / Reject / Ask (and Return, where the kind allows) buttons."""
+        """The request with Approve / Reject / Ask (and Return, where the kind allows), Transfer and Copy
+        buttons; protected when it shows classified details."""
         speaker = self.speakers.to(member)
         language, t = speaker.language, speaker._
         parts = [t(header).format(**params)]
@@ -145,10 +161,15 @@ class Notices:
             key=f"approval-card:{step.id}:{member.id}:{request.revision}:{step.level}:{crc32(header.encode()):x}:{now.timestamp():.0f}",
             chat_id=member.telegram_id,
             text="\n\n".join(parts)[:MAX_TEXT],
-            actions=decision_actions(step.id, kind.on_returned is not None, t),
+            actions=decision_actions(step.id, kind.on_returned is not None, t, request.id),
             ref=step_ref(step.id),
             on_failure=CARD_FAILURE,
+            protect=await self.protected(uow, kind, request),
         )
+
+    async def protected(self, uow: UnitOfWork, kind: ApprovalKind, request: ApprovalRequest) -> bool:
+        """Whether the request's cards show classified details (sent with protect_content)."""
+        return kind.protected is not None and await kind.protected(uow, request)
 
     async def tell(
         self,
@@ -158,11 +179,13 @@ class Notices:
         text: Callable[[Translate, str], str],
         now: datetime,
         actions: Callable[[Translate], Actions] | None = None,
+        *,
+        protect: bool = False,
     ) -> None:
         """Queue one message built in the member's language: ``text(gettext, language)``."""
         speaker = self.speakers.to(member)
         language, t = speaker.language, speaker._
-        await self.say(uow, member, key, text(t, language), now, actions(t) if actions else ())
+        await self.say(uow, member, key, text(t, language), now, actions(t) if actions else (), protect=protect)
 
     async def say(
         self,
@@ -173,8 +196,18 @@ class Notices:
         now: datetime,
         actions: Actions = (),
         ref: str | None = None,
+        protect: bool = False,
     ) -> None:
-        await queue_text(uow, now, key=key, chat_id=member.telegram_id, text=text[:MAX_TEXT], actions=actions, ref=ref)
+        await queue_text(
+            uow,
+            now,
+            key=key,
+            chat_id=member.telegram_id,
+            text=text[:MAX_TEXT],
+            actions=actions,
+            ref=ref,
+            protect=protect,
+        )
 
     async def close_cards(
         self, uow: UnitOfWork, ref: str, outcome: Callable[[Translate, str], str], now: datetime

@@ -66,7 +66,8 @@ class ApproverRouting:
     ) -> list[list[Member]]:
         """Escalation levels with at least one eligible person; each level only adds new people.
         For ``department_head`` the first level is the nearest head walking up from the requester's
-        department, so a head's own request goes to the head above."""
+        department, so a head's own request goes to the head above. A transferred step (转交) has the
+        member it was transferred to in place of its own approvers; the superiors above stay."""
         role = step_role(step.spec)
         if step.spec == DEPARTMENT_HEAD:
             levels, above = [], self.chain_of(request.department)
@@ -76,7 +77,27 @@ class ApproverRouting:
             resolution = await resolvers[step.spec](uow, request)
             levels = [list(resolution.members)]
             above = [] if resolution.department is None else self.chain_of(resolution.department)
-        return distinct_levels(levels + await self.superiors(uow, above), self.excluded(request, step))
+        excluded = self.excluded(request, step)
+        ladder = distinct_levels(levels + await self.superiors(uow, above), excluded)
+        if step.transferred_to is not None:
+            target = await uow.members.get(step.transferred_to)
+            ladder = distinct_levels([[target] if target else [], *ladder[1:]], excluded)
+        return ladder
+
+    async def role_holders(
+        self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, resolvers: dict[str, Resolver]
+    ) -> list[Member]:
+        """Who holds the role the step requires (C3), wherever they sit, and may take it by a transfer:
+        not the requester, nobody who approved another step, active."""
+        role = step_role(step.spec)
+        if step.spec == DEPARTMENT_HEAD:
+            people = list(await uow.members.with_role(HEAD_ROLE))
+        elif role is not None:
+            people = list(await uow.members.with_role(role))
+        else:
+            people = list((await resolvers[step.spec](uow, request)).members)
+        excluded = self.excluded(request, step)
+        return [member for member in people if member.active and member.id not in excluded]
 
     async def superiors(self, uow: UnitOfWork, departments: Sequence[str]) -> list[list[Member]]:
         """The heads of ``departments`` in order, then the leaders: where escalations climb."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
+from bot.outgoing.approvals import nudge_actions
 from bot.outgoing.cards import Actions
 from bot.outgoing.speaker import Translate
 from bot.services.actor import Actor
@@ -28,6 +29,8 @@ REROUTED_CARD = N_("🔀 Passed to you: the approvers of this step can no longer
 ANSWERED_CARD = N_("💬 {name} answered your question (see the history below).")
 
 Render = Callable[[UnitOfWork, ApprovalRequest, str], Awaitable[str]]
+Confirm = Callable[[UnitOfWork, ApprovalRequest, str], Awaitable[str | None]]
+Protect = Callable[[UnitOfWork, ApprovalRequest], Awaitable[bool]]
 Hook = Callable[[UnitOfWork, ApprovalRequest, datetime], Awaitable[None]]
 CommentHook = Callable[[UnitOfWork, ApprovalRequest, str, datetime], Awaitable[None]]
 
@@ -48,6 +51,11 @@ class ApprovalKind:
     window: StepWindow = field(default_factory=lambda: StepWindow(working_days=1))
     resolvers: dict[str, Resolver] = field(default_factory=dict)  # step name -> who holds it
     labels: dict[str, str] = field(default_factory=dict)  # step name -> msgid of its label
+    # What an approval grants, to whom, until when, when it must be confirmed with a second tap
+    # (C4, C5: 绝密, full, export); None: one tap approves.
+    confirm: Confirm | None = None
+    # Whether the request shows classified details: its cards are then sent protected (no forwarding).
+    protected: Protect | None = None
 
 
 class StepWalk:
@@ -218,7 +226,8 @@ class StepWalk:
                 step=self.notices.step_label(kind, step.spec, language),
                 title=await kind.title(uow, request, language),
             )
-            await self.notices.say(uow, admin, f"approval-nobody:{step.id}:{now.timestamp():.0f}", text, now)
+            key = f"approval-nobody:{step.id}:{now.timestamp():.0f}"
+            await self.notices.say(uow, admin, key, text, now, protect=await self.notices.protected(uow, kind, request))
 
     async def schedule(self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, now: datetime) -> None:
         await uow.timers.cancel_ref(TIMER, str(step.id))
@@ -241,14 +250,15 @@ class StepWalk:
         **params: str,
     ) -> None:
         """A message to the requester in their language about what ``by`` (maybe as a delegate) did;
-        ``{title}`` and ``{name}`` in ``msgid`` are filled in."""
+        ``{title}`` and ``{name}`` in ``msgid`` are filled in. Protected when the request is classified."""
         requester = await self.member(uow, request.requester_id)
         speaker = self.notices.speakers.to(requester)
         language, t = speaker.language, speaker._
         acted = await uow.members.get(principal) if principal else None
         title = await self._kinds[request.kind].title(uow, request, language)
         text = t(msgid).format(title=title, name=self.notices.named(by, acted, language), **params)
-        await self.notices.say(uow, requester, key, text, now, actions(t) if actions else ())
+        protect = await self.notices.protected(uow, self._kinds[request.kind], request)
+        await self.notices.say(uow, requester, key, text, now, actions(t) if actions else (), protect=protect)
 
     async def tell_progress(
         self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep, holders: list[Member], now: datetime
@@ -271,6 +281,8 @@ class StepWalk:
                 names=", ".join(member.name for member in holders) or t(N_("nobody yet")),
             ),
             now,
+            lambda t: nudge_actions(request.id, t),
+            protect=await self.notices.protected(uow, kind, request),
         )
 
     async def decide(
@@ -347,6 +359,7 @@ def history(
     principal: int | None,
     comment: str | None,
     now: datetime,
+    target: int | None = None,
 ) -> ApprovalDecision:
     return ApprovalDecision(
         request_id=request.id,
@@ -357,4 +370,5 @@ def history(
         principal_id=principal,
         comment=comment,
         at=now,
+        target_id=target,
     )

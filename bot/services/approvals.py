@@ -21,13 +21,14 @@ from bot.clock import Clock
 from bot.outgoing.approvals import answer_actions
 from bot.policy import Policy
 from bot.services.actor import Actor
+from bot.services.approval_asks import ApprovalAsks
 from bot.services.approval_notices import Notices
 from bot.services.approval_routing import ApproverRouting, Resolution, Resolver, StepWindow
 from bot.services.approval_walk import ANSWERED_CARD, TIMER, ApprovalKind, StepWalk, history
 from bot.services.audit import record, refuse
 from bot.services.callers import active_member
 from bot.services.errors import N_, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from storage.approval_models import ApprovalQuestion, ApprovalRequest, ApprovalStep
+from storage.approval_models import ApprovalAssignee, ApprovalQuestion, ApprovalRequest, ApprovalStep
 from storage.models import Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -35,6 +36,8 @@ MAX_COMMENT = 1000  # characters in a reason, question, answer or comment
 
 __all__ = [  # what flows use
     "ApprovalKind",
+    "CardView",
+    "Confirmation",
     "ApprovalService",
     "ApprovalStatus",
     "Decided",
@@ -64,6 +67,25 @@ class QueueItem:
     requester: str
     since: datetime
     principal: str | None  # the away member the caller decides for
+    protect: bool = False  # it names a classified request: the listing is sent protected
+
+
+@dataclass(frozen=True)
+class CardView:
+    """One waiting step's card for the caller (/approvals)."""
+
+    text: str
+    returnable: bool
+    request_id: int
+    protect: bool  # it shows classified details
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a weighty approval grants, to whom, until when: shown before it takes effect (C4, C5)."""
+
+    text: str
+    protect: bool
 
 
 @dataclass(frozen=True)
@@ -76,10 +98,12 @@ class ApprovalService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: Policy, i18n: I18n) -> None:
         self._uow = uow
         self._clock = clock
+        self.policy = policy
         self.routing = ApproverRouting(policy)
         self.notices = Notices(i18n, policy, clock)
         self._kinds: dict[str, ApprovalKind] = {}
         self.walk = StepWalk(clock, self.routing, self.notices, self._kinds)
+        self.asks = ApprovalAsks(uow, clock, self)  # transfer, nudge, copy (issue 14)
 
     def register(self, kind: ApprovalKind) -> None:
         self._kinds[kind.code] = kind
@@ -161,7 +185,7 @@ class ApprovalService:
             step = request.current
             holders: tuple[str, ...] = ()
             if request.state == "pending" and step.state == "active":
-                assignees = await uow.approvals.assignees(step.id)
+                assignees = await self._holding(uow, request, step)
                 people = await uow.approvals.members(
                     [a.member_id for a in assignees] + [a.principal_id for a in assignees]
                 )
@@ -180,10 +204,27 @@ class ApprovalService:
         async with self._uow() as uow:
             await self._authorise(uow, actor, step_id)
 
-    async def approve(self, actor: Actor, step_id: int) -> Decided:
+    async def confirmation(self, actor: Actor, step_id: int, language: str) -> Confirmation | None:
+        """The first tap on Approve, re-authorised: for a request that must be confirmed (绝密, full,
+        export: C4, C5) what it grants, to whom, until when; None when one tap approves."""
+        async with self._uow() as uow:
+            request, _step, _member, _principal = await self._authorise(uow, actor, step_id)
+            kind = self._kinds[request.kind]
+            text = await kind.confirm(uow, request, language) if kind.confirm is not None else None
+            if text is None:
+                return None
+            return Confirmation(text, await self.notices.protected(uow, kind, request))
+
+    async def approve(self, actor: Actor, step_id: int, *, confirmed: bool = False) -> Decided:
+        """``confirmed``: the second tap (Confirm) of a request that needs it; without it such a
+        request is not approved (C4, C5)."""
         async with self._uow() as uow:
             request, step, member, principal = await self._authorise(uow, actor, step_id)
             kind, now = self._kinds[request.kind], self._clock.now()
+            if not confirmed and kind.confirm is not None and await kind.confirm(uow, request, "en") is not None:
+                await self._deny(
+                    uow, actor, request.id, Conflict(N_("Please confirm this approval first; nothing was changed."))
+                )
             await self.walk.decide(uow, actor, request, step, "approved", member, principal, None, now)
             if step.position + 1 < len(request.steps):
                 request.position += 1
@@ -271,7 +312,8 @@ class ApprovalService:
             await self._open_question(uow, actor, question_id)
 
     async def answer(self, actor: Actor, question_id: int, text: str) -> None:
-        """The answer goes back to the approver who asked, with the decision buttons."""
+        """The answer goes back to the approver who asked, with the decision buttons (to whoever holds
+        the step now, if the asker transferred it)."""
         text = _comment(text)
         async with self._uow() as uow:
             question, request, requester = await self._open_question(uow, actor, question_id)
@@ -289,9 +331,13 @@ class ApprovalService:
                 await self.walk.schedule(uow, request, step, now)
             principal = await uow.members.get(question.asked_for) if question.asked_for else None
             kind = self._kinds[request.kind]
-            await self.notices.send_card(
-                uow, kind, request, step, asker, principal, ANSWERED_CARD, now, name=requester.name
-            )
+            ladder = await self.routing.ladder(uow, request, step, kind.resolvers)
+            if asker.id in await self.routing.qualified(uow, request, step, ladder, now):
+                await self.notices.send_card(
+                    uow, kind, request, step, asker, principal, ANSWERED_CARD, now, name=requester.name
+                )
+            else:  # the asker passed the step on (转交): the answer goes to whoever holds it now
+                await self.walk.reach(uow, request, step, ladder, ANSWERED_CARD, now, name=requester.name)
             await uow.commit()
 
     # Queue and cards ------------------------------------------------------------------------------
@@ -315,13 +361,19 @@ class ApprovalService:
                 since = step.activated_at or request.created_at
                 items.append(
                     QueueItem(
-                        step.id, t(kind.name), title, requester.name, since, principal.name if principal else None
+                        step.id,
+                        t(kind.name),
+                        title,
+                        requester.name,
+                        since,
+                        principal.name if principal else None,
+                        await self.notices.protected(uow, kind, request),
                     )
                 )
             return items
 
-    async def card(self, actor: Actor, step_id: int, language: str) -> tuple[str, bool]:
-        """The card of one waiting step for the caller (text, whether Return is offered)."""
+    async def card(self, actor: Actor, step_id: int, language: str) -> CardView:
+        """The card of one waiting step for the caller."""
         async with self._uow() as uow:
             request, step, _member, principal = await self._authorise(uow, actor, step_id)
             kind = self._kinds[request.kind]
@@ -331,16 +383,29 @@ class ApprovalService:
                 t = self.notices.speakers.in_language(language)._
                 note = t(N_("You decide for {principal}, who is away; your decision will say so."))
                 text = note.format(principal=away.name) + "\n\n" + text
-            return text, kind.on_returned is not None
+            protect = await self.notices.protected(uow, kind, request)
+            return CardView(text, kind.on_returned is not None, request.id, protect)
 
     async def _decided(self, uow: UnitOfWork, request: ApprovalRequest) -> Decided:
         if request.state != "pending":
             return Decided(request.state, ())
-        assignees = await uow.approvals.assignees(request.current.id)
+        assignees = await self._holding(uow, request, request.current)
         people = await uow.approvals.members(a.member_id for a in assignees)
         return Decided("pending", tuple(people[a.member_id].name for a in assignees if a.member_id in people))
 
+    async def _holding(self, uow: UnitOfWork, request: ApprovalRequest, step: ApprovalStep) -> list[ApprovalAssignee]:
+        """Who was asked and may still decide (not someone who transferred the step away, or lost the role)."""
+        ladder = await self.routing.ladder(uow, request, step, self._kinds[request.kind].resolvers)
+        qualified = await self.routing.qualified(uow, request, step, ladder, self._clock.now())
+        return [a for a in await uow.approvals.assignees(step.id) if a.member_id in qualified]
+
     # Checks -----------------------------------------------------------------------------------------
+    async def authorise(
+        self, uow: UnitOfWork, actor: Actor, step_id: int
+    ) -> tuple[ApprovalRequest, ApprovalStep, Member, int | None]:
+        """For the engine's other parts: who may decide the step now (see :meth:`_authorise`)."""
+        return await self._authorise(uow, actor, step_id)
+
     async def _authorise(
         self, uow: UnitOfWork, actor: Actor, step_id: int
     ) -> tuple[ApprovalRequest, ApprovalStep, Member, int | None]:

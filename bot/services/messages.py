@@ -28,8 +28,10 @@ async def queue_text(
     ref: str | None = None,
     on_failure: str | None = None,
     due_at: datetime | None = None,
+    protect: bool = False,
 ) -> int | None:
-    payload: dict[str, Any] = {"chat_id": chat_id, **Card(text, actions).payload()}
+    """``protect``: the text shows classified details; it cannot be forwarded or saved."""
+    payload: dict[str, Any] = {"chat_id": chat_id, **Card(text, actions, protect).payload()}
     return await uow.outbox.add(
         key=key,
         chat_id=chat_id,

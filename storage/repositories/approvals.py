@@ -112,6 +112,20 @@ class ApprovalRepository(Repository):
         query = select(ApprovalDecision).where(ApprovalDecision.request_id == request_id)
         return (await self.session.scalars(query.order_by(ApprovalDecision.id))).all()
 
+    async def last_decision(self, request_id: int, action: str) -> ApprovalDecision | None:
+        """The newest history entry of one kind (e.g. the last nudge), or None."""
+        query = select(ApprovalDecision).where(
+            ApprovalDecision.request_id == request_id, ApprovalDecision.action == action
+        )
+        return await self.session.scalar(query.order_by(ApprovalDecision.id.desc()).limit(1))
+
+    async def copied_to(self, request_id: int) -> set[int]:
+        """Who has been sent a copy (抄送) of the request."""
+        query = select(ApprovalDecision.target_id).where(
+            ApprovalDecision.request_id == request_id, ApprovalDecision.action == "copied"
+        )
+        return {member_id for member_id in await self.session.scalars(query) if member_id is not None}
+
     def add_question(self, question: ApprovalQuestion) -> ApprovalQuestion:
         self.session.add(question)
         return question

@@ -96,8 +96,13 @@ async def current_step(h: Harness, request_id: int | None = None) -> ApprovalSte
 
 
 async def approve(h: Harness, user_id: int) -> list[str]:
+    """Approve the current step; a request that must be confirmed (绝密, full, export: C4, C5) is
+    confirmed with the second tap."""
     step = await current_step(h)
-    return await h.press(user_id, ApprovalCb(action="ok", step=step.id))
+    answers = await h.press(user_id, ApprovalCb(action="ok", step=step.id))
+    if ApprovalCb(action="yes", step=step.id).pack() in [data for _text, data in h.buttons(user_id)]:
+        answers += await h.press(user_id, ApprovalCb(action="yes", step=step.id))
+    return answers
 
 
 async def open_task(h: Harness) -> AccessTask:
