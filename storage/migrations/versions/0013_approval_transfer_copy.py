@@ -1,7 +1,7 @@
 """approvers' asks: transfer (转交) a step, copy (抄送) and nudge (催办) a request (issue 14)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

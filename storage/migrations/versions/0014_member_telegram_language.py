@@ -4,7 +4,7 @@ A member who has not chosen a language hears every message in the language their
 replies and messages queued for them alike (`bot.i18n.pick_language`).
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
