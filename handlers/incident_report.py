@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -73,6 +74,7 @@ async def start(
         return
     await state.clear()
     await state.set_state(ReportForm.category)
+    await state.update_data(submission=uuid4().hex)  # the Submit of this run files one report, however often
     await message.answer(
         _("New incident report. What kind of incident?"),
         reply_markup=categories_keyboard(policy, language, urgent=True),
@@ -238,6 +240,7 @@ async def submit(
         longitude=data.get("lon"),
         loss_yuan=data.get("loss"),
         attachments=tuple(Attachment(kind, file_id) for kind, file_id in data.get("attachments", [])),
+        submission_key=data.get("submission"),
     )
     submitted = await reporting.submit(actor_of(query), draft)
     await state.clear()

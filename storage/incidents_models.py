@@ -64,6 +64,9 @@ class Incident(Base):
     # stops escalating and does not count for A4(4). Migration 0012.
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     duplicate_marked_at: Mapped[datetime | None]
+    # The wizard run that filed it: a second press of its Submit (the first answer lost to a process that died
+    # after storing the report) finds this report instead of filing another (A1). Migration 0015.
+    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     __table_args__ = (
         UniqueConstraint("year", "seq", name="uq_incident_year_seq"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiogram.methods import SendLocation, SendMediaGroup, SendPhoto
 from aiogram.types import ReplyKeyboardMarkup
+from sqlalchemy import select
 
 from handlers.incident_keyboards import ReportCb
+from storage.models import WizardState
 from tests.conftest import Harness
 from tests.support.incidents import LI, REPORTER, WANG, alerts, audit_actions, crew, incident, report
 
@@ -53,6 +55,39 @@ async def test_numbers_count_up_within_the_year(harness: Harness) -> None:
     await crew(h)
     assert (await report(h))[-1].startswith("Reported: INC-2026-000001.")
     assert (await report(h))[-1].startswith("Reported: INC-2026-000002.")
+
+
+async def test_submit_pressed_again_after_a_lost_answer_files_the_report_once(harness: Harness) -> None:
+    """A1: a process that dies after storing the report but before it clears the wizard and answers leaves the
+    summary and its Submit button as they were (tests/test_scale_out_kill.py found it). The reporter, told
+    nothing, presses Submit again: they get the same number, and nothing is stored or alerted twice."""
+    h = harness
+    await crew(h)
+    await report(h, description="Steam leak")  # a first report, so the second's number is not the first
+    await h.send(REPORTER, "/report")
+    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
+    await h.press(REPORTER, ReportCb(action="sev", value="high"))
+    await h.send(REPORTER, "Oil on the floor")
+    await h.send(REPORTER, "Workshop 3")
+    await h.press(REPORTER, ReportCb(action="ago", value="0"))
+    await h.press(REPORTER, ReportCb(action="done"))
+    async with h.app.uow() as uow:
+        [before] = (await uow.session.scalars(select(WizardState).where(WizardState.state.contains("summary")))).all()
+
+    told = await h.press(REPORTER, ReportCb(action="submit"))
+    assert told[-1].startswith("Reported: INC-2026-000002. Keep this number.\nAlerted: Wang.")
+    async with h.app.uow() as uow:  # the wizard as the dead process left it: still at the summary
+        await uow.wizards.put(before.key, before.state, before.data)
+        await uow.commit()
+
+    again = await h.press(REPORTER, ReportCb(action="submit"))
+    assert again[-1].startswith("Reported: INC-2026-000002. Keep this number.\nAlerted: Wang.")
+    async with h.app.uow() as uow:
+        assert [i.description for i in await uow.incidents.open_in_room("dispatch")] == [
+            "Steam leak",
+            "Oil on the floor",
+        ]
+    assert sum("Oil on the floor" in text for text in alerts(h, WANG)) == 1
 
 
 async def test_back_cancel_and_editing_from_the_summary(harness: Harness) -> None:

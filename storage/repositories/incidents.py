@@ -23,7 +23,7 @@ from storage.incidents_models import (
     IncidentCounter,
     IncidentMedia,
 )
-from storage.models import OutboxMessage
+from storage.models import Member, OutboxMessage
 from storage.repositories.base import Repository
 
 
@@ -51,6 +51,19 @@ class IncidentRepository(Repository):
         return await self.session.scalar(select(Incident).where(Incident.number == number))
 
     # Media and alerts -----------------------------------------------------------------------
+    async def by_submission(self, key: str) -> Incident | None:
+        return await self.session.scalar(select(Incident).where(Incident.submission_key == key))
+
+    async def alerted_names(self, incident_id: int, round: int) -> Sequence[str]:
+        """The names of the members a round reached, in the order they were alerted."""
+        query = (
+            select(Member.name)
+            .join(IncidentAlert, IncidentAlert.member_id == Member.id)
+            .where(IncidentAlert.incident_id == incident_id, IncidentAlert.round == round, IncidentAlert.reachable)
+            .order_by(IncidentAlert.id)
+        )
+        return (await self.session.scalars(query)).all()
+
     def add_media(self, media: IncidentMedia) -> None:
         self.session.add(media)
 

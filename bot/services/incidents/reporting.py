@@ -99,6 +99,10 @@ class Reporting:
         self.check(draft)
         async with self.ctx.uow() as uow:
             reporter = await self.ctx.member(uow, actor)
+            filed = await uow.incidents.by_submission(draft.submission_key) if draft.submission_key else None
+            if filed is not None and filed.reporter_id == reporter.id:  # Submit again, its answer lost: stored once
+                alerted = await uow.incidents.alerted_names(filed.id, 0)
+                return Submitted(filed.id, filed.number, tuple(alerted), filed)
             now = self.ctx.clock.now()
             incident = await self._store(uow, reporter, draft, now, urgent=urgent)
             await self.ctx.record(
@@ -136,6 +140,7 @@ class Reporting:
                 longitude=draft.longitude,
                 loss_yuan=draft.loss_yuan,
                 status=REPORTED,
+                submission_key=draft.submission_key,
                 details_pending=urgent,
                 occurred_at=draft.occurred_at,
                 reported_at=now,

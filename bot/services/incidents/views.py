@@ -30,6 +30,7 @@ class Draft:
     longitude: float | None = None
     loss_yuan: int | None = None
     attachments: tuple[Attachment, ...] = ()
+    submission_key: str | None = None  # one per wizard run: its Submit pressed again files nothing new
 
 
 @dataclass(frozen=True)
