@@ -33,7 +33,7 @@ from bot import languages
 from bot.channels.feishu import FeishuClient, stand_in_chat_id
 from bot.clock import Clock
 from bot.feishu_outbox import OPEN_ID
-from bot.outgoing.approvals import ApprovalCb, decision_actions
+from bot.outgoing.approvals import ApprovalCb, confirm_actions, decision_actions
 from bot.outgoing.cards import Action, Actions
 from bot.outgoing.feishu import action_id
 from bot.outgoing.incidents import ACK, DETAILS, IncidentCb
@@ -188,12 +188,20 @@ class FeishuInbound:
         self, actor: Actor, member: MemberView, pressed: ApprovalCb, w: Speaker, data: str
     ) -> dict[str, Any]:
         if pressed.action == "ok":
-            decided = await self._approvals.approve(actor, pressed.step)
+            confirmation = await self._approvals.confirmation(actor, pressed.step, w.language)
+            if confirmation is not None:  # 绝密, full or export: what it grants first; Confirm approves (C4, C5)
+                actions = confirm_actions(pressed.step, w._)
+                await self._say(member, confirmation.text, actions, purpose=f"approval:{pressed.step}")
+                return toast("info", w._("Sent."))
+        if pressed.action in ("ok", "yes"):
+            decided = await self._approvals.approve(actor, pressed.step, confirmed=pressed.action == "yes")
             if decided.state == "pending":
                 text = w._("Approved. The request now goes to {names}.").format(names=", ".join(decided.holders) or "—")
             else:
                 text = w._("Approved. That was the last step.")
             return toast("success", text)
+        if pressed.action == "back":
+            return toast("info", w._("Not approved. The request still waits for your decision."))
         if pressed.action in REASONS:
             await self._approvals.check_decider(actor, pressed.step)
             async with self._uow() as uow:
@@ -204,9 +212,9 @@ class FeishuInbound:
             await self._say(member, prompt, purpose=f"approval:{pressed.step}")
             return toast("info", w._(REASONS[pressed.action]))
         if pressed.action == "open":
-            text, returnable = await self._approvals.card(actor, pressed.step, w.language)
-            actions = decision_actions(pressed.step, returnable, w._)
-            await self._say(member, text, actions, purpose=f"approval:{pressed.step}")
+            view = await self._approvals.card(actor, pressed.step, w.language)
+            actions = decision_actions(pressed.step, view.returnable, w._)
+            await self._say(member, view.text, actions, purpose=f"approval:{pressed.step}")
             return toast("info", w._("Sent."))
         return await self._unsupported(actor, w, data)
 

@@ -100,6 +100,7 @@ async def test_a_feishu_officer_gets_the_alert_card_and_acknowledges_it_from_the
     await report(h)
     [card] = [c for c in fake.cards_to(ZHOU) if c.text.startswith("🚨 INC-2026-000001")]
     assert len(alerts(h, WANG)) == 1  # the Telegram officer on duty too
+    # "Duplicate of…" opens a picker in the Telegram chat: Feishu cards leave it off
     assert [label for label, _id in card.buttons] == ["✅ Acknowledge", "ℹ️ Details"]
     answer = await fake.press(ZHOU, card.buttons[0][1], message_id=card.message_id)
     assert answer["toast"] == {
@@ -161,6 +162,33 @@ async def test_an_approval_card_is_approved_from_feishu(feishu: Feishu) -> None:
     assert closed.text.endswith("✅ Approved by Qian.") and closed.buttons == []
     stale = await fake.press(QIAN, ApprovalCb(action="ok", step=step.id).pack())
     assert stale["toast"]["content"] == "This step has already been decided; nothing was changed."
+
+
+async def test_a_full_access_request_is_confirmed_from_feishu_before_it_is_approved(feishu: Feishu) -> None:
+    """C4: full access takes a second tap in Feishu too: the first shows what is granted, Back leaves it
+    waiting, Confirm approves. Buttons a Feishu card cannot act on (Transfer, Copy) are left off it."""
+    h, fake = feishu.h, feishu.fake
+    await organisation(h)
+    qian = await feishu.join(QIAN, ["staff", "department_head"], department="marketing", name="Qian")
+    await submit(h, REQUESTER, "customer_archives", "full")
+    step = await current_step(h)
+    assert [label for label, _id in feishu.last(QIAN).buttons] == [
+        "✅ Approve",
+        "⛔ Reject",
+        "❓ Ask a question",
+    ]
+    answer = await fake.press(QIAN, ApprovalCb(action="ok", step=step.id).pack())
+    assert answer["toast"]["content"] == "Sent."
+    await h.app.outbox.drain()
+    confirmation = feishu.last(QIAN)
+    assert [label for label, _id in confirmation.buttons] == ["✅ Confirm", "◀ Back"]
+    assert (await current_step(h)).id == step.id  # nothing approved by the first tap
+    back = await fake.press(QIAN, confirmation.buttons[1][1])
+    assert back["toast"]["content"] == "Not approved. The request still waits for your decision."
+    confirmed = await fake.press(QIAN, confirmation.buttons[0][1])
+    assert confirmed["toast"]["content"].startswith("Approved.")
+    [approved] = await audit(h, "approval", "approved")
+    assert approved.actor_id == qian.id
 
 
 async def test_reject_from_feishu_takes_the_reason_from_the_next_message(feishu: Feishu) -> None:

@@ -7,9 +7,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.outgoing.cards import Actions, actions_of
+from bot.outgoing.approvals import ApprovalCb
+from bot.outgoing.cards import Action, Actions, actions_of
+from bot.outgoing.incidents import ACK, DETAILS, IncidentCb
 
 ACTION_KEY = "id"  # the key of a button's value that holds the action id
+# The presses a Feishu card answers (bot/feishu_inbound.py), by callback prefix; other buttons (a picker, a
+# wizard) need the Telegram chat and are left off Feishu cards. None: every action of that prefix.
+CARRIED: dict[str, frozenset[str] | None] = {
+    IncidentCb.__prefix__: frozenset({ACK, DETAILS}),
+    ApprovalCb.__prefix__: frozenset({"ok", "no", "ask", "ret", "open", "yes", "back"}),
+    "lang": None,  # handlers.callbacks.LanguageCb: the language buttons of the welcome card
+}
+
+
+def carried(action: Action) -> bool:
+    prefix, _, rest = action.id.partition(":")
+    if prefix not in CARRIED:
+        return False
+    allowed = CARRIED[prefix]
+    return allowed is None or rest.partition(":")[0] in allowed
 
 
 def card(text: str, actions: Actions = ()) -> dict[str, Any]:
@@ -18,6 +35,7 @@ def card(text: str, actions: Actions = ()) -> dict[str, Any]:
     elements: list[dict[str, Any]] = [{"tag": "div", "text": {"tag": "plain_text", "content": text}}]
     first = True
     for row in actions:
+        row = tuple(action for action in row if carried(action))
         if not row:
             continue
         buttons = []

@@ -22,7 +22,6 @@ from bot.services.incidents.common import Context
 from bot.services.incidents.escalation import ESCALATE, Escalation, alert_ref
 from bot.services.incidents.external import CARRIED_TO_PRIMARY, ExternalReports
 from bot.services.incidents.similar import Similar, similar
-from bot.services.messages import queue_edit
 from storage.incidents_models import CLOSED, Incident
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -169,24 +168,14 @@ class Duplicates:
         """No further step is alerted, unsent alerts are dropped, and each alert already sent says so (A2)."""
         await uow.timers.cancel_ref(ESCALATE, str(duplicate.id))
         await uow.outbox.cancel_pending(alert_ref(duplicate.id))
-        for alert in await uow.incidents.alerts(duplicate.id):
-            original = await uow.outbox.get(alert.outbox_id or 0)
-            if original is None or not alert.reachable or original.method != "sendMessage":
-                continue
-            if original.state == "cancelled":
-                continue
-            member = await uow.members.get(alert.member_id) if alert.member_id else None
-            w = self.ctx.speaker(member)
-            text = original.payload["text"].rsplit("\n", 1)[0] + "\n\n" + render.duplicate_line(w, by.name, primary)
-            await queue_edit(
-                uow,
-                now,
-                key=f"incident:{duplicate.id}:dup-edit:{alert.id}",
-                original_id=original.id,
-                chat_id=alert.chat_id,
-                text=text,
-                actions=details_actions(w._, duplicate.id),
-            )
+        await self.escalation.close_alerts(
+            uow,
+            duplicate,
+            now,
+            why="dup",
+            line=lambda w: render.duplicate_line(w, by.name, primary),
+            actions=lambda w: details_actions(w._, duplicate.id),
+        )
         await self.escalation.unpin_group(uow, duplicate, now)
 
     async def _outside_report(

@@ -18,7 +18,7 @@ from bot.services.actor import Actor
 from bot.services.incidents import render
 from bot.services.incidents.common import ENTITY, Context, names
 from bot.services.incidents.similar import Similar, similar
-from bot.services.messages import queue_text
+from bot.services.messages import queue_edit, queue_text
 from storage.incidents_models import REPORTED, Incident, IncidentAlert
 from storage.models import Member, OutboxMessage, Timer
 from storage.uow import UnitOfWork
@@ -126,6 +126,36 @@ class Escalation:
                 ref=alert_ref(incident.id),
             )
         await self.ctx.record(uow, SYSTEM, incident, "group_alerted")
+
+    async def close_alerts(
+        self,
+        uow: UnitOfWork,
+        incident: Incident,
+        now: datetime,
+        *,
+        why: str,
+        line: Callable[[Speaker], str],
+        actions: Callable[[Speaker], Actions],
+    ) -> None:
+        """Every alert already sent ends with `line` instead of its call to act, and gets `actions` in its
+        recipient's language (an SMS or a call cannot be edited). `why` keeps each reason's edits apart."""
+        for alert in await uow.incidents.alerts(incident.id):
+            original = await uow.outbox.get(alert.outbox_id or 0)
+            if original is None or not alert.reachable or original.state == "cancelled":
+                continue
+            if original.method != "sendMessage":
+                continue
+            member = await uow.members.get(alert.member_id) if alert.member_id else None
+            w = self.ctx.speaker(member)
+            await queue_edit(
+                uow,
+                now,
+                key=f"incident:{incident.id}:{why}-edit:{alert.id}",
+                original_id=original.id,
+                chat_id=alert.chat_id,
+                text=original.payload["text"].rsplit("\n", 1)[0] + "\n\n" + line(w),
+                actions=actions(w),
+            )
 
     async def unpin_group(self, uow: UnitOfWork, incident: Incident, now: datetime) -> None:
         """Once acknowledged (or linked to another report), the group's alert is unpinned — unless its pin was

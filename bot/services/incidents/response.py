@@ -20,7 +20,6 @@ from bot.services.incidents.escalation import ESCALATE, PROVIDER_METHODS, Escala
 from bot.services.incidents.external import ExternalReports
 from bot.services.incidents.reporting import CLOCK_SKEW, Reporting
 from bot.services.incidents.views import Attachment
-from bot.services.messages import queue_edit
 from storage.incidents_models import (
     ACKNOWLEDGED,
     CLOSED,
@@ -103,7 +102,14 @@ class Response:
             incident.ack_in_window = seconds <= self.ctx.policy.incidents.ack_window_minutes * 60
             await uow.timers.cancel_ref(ESCALATE, str(incident.id))
             await uow.outbox.cancel_pending(alert_ref(incident.id))
-            await self._edit_alerts(uow, incident, member, now)
+            await self.escalation.close_alerts(  # who acknowledged and when; the Acknowledge button goes (A2)
+                uow,
+                incident,
+                now,
+                why="ack",
+                line=lambda w: render.acknowledged_line(w, member.name, incident),
+                actions=lambda w: alert_actions(w._, incident.id, acknowledged=True),
+            )
             await self.escalation.unpin_group(uow, incident, now)
             await self.ctx.record(
                 uow, actor, incident, "acknowledged", by=member, seconds=seconds, in_window=incident.ack_in_window
@@ -150,27 +156,6 @@ class Response:
                 now=now,
             )
             await uow.commit()
-
-    async def _edit_alerts(self, uow: UnitOfWork, incident: Incident, by: Member, now: datetime) -> None:
-        """Every alert already sent now shows who acknowledged and when; its Acknowledge button goes (A2)."""
-        for alert in await uow.incidents.alerts(incident.id):
-            original = await uow.outbox.get(alert.outbox_id or 0)
-            if original is None or not alert.reachable or original.state == "cancelled":
-                continue
-            if original.method in PROVIDER_METHODS.values():  # an SMS or a call cannot be edited
-                continue
-            member = await uow.members.get(alert.member_id) if alert.member_id else None
-            w = self.ctx.speaker(member)
-            text = original.payload["text"].rsplit("\n", 1)[0] + "\n\n" + render.acknowledged_line(w, by.name, incident)
-            await queue_edit(
-                uow,
-                now,
-                key=f"incident:{incident.id}:ack-edit:{alert.id}",
-                original_id=original.id,
-                chat_id=alert.chat_id,
-                text=text,
-                actions=alert_actions(w._, incident.id, acknowledged=True),
-            )
 
     # Handling (A3) ---------------------------------------------------------------------------------
     async def permit(self, actor: Actor, incident_id: int, action: str) -> Incident:
