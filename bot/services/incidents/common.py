@@ -25,7 +25,7 @@ from bot.policy import Policy
 from bot.policy.schema import step_channel, step_role
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
-from bot.services.errors import N_, NotAllowed, NotFound
+from bot.services.errors import N_, Conflict, NotAllowed, NotFound
 from bot.services.members import ADMIN
 from storage.incidents_models import Incident
 from storage.models import Member
@@ -109,6 +109,17 @@ class Context:
         if incident is None:
             raise NotFound(N_("This incident does not exist."))
         return incident
+
+    @staticmethod
+    async def not_a_duplicate(uow: UnitOfWork, incident: Incident) -> None:
+        """A report marked as a duplicate lives on in the incident it joined (issue 14): nothing more on it."""
+        if incident.duplicate_of is not None:
+            joined = await uow.incidents.get(incident.duplicate_of)
+            raise Conflict(
+                N_("{number} is already marked as a duplicate of {other}."),
+                number=incident.number,
+                other=joined.number if joined else "-",
+            )
 
     async def allowed_ids(self, uow: UnitOfWork, incident: Incident, now: datetime) -> set[int]:
         """Members the chain or the roster allows to acknowledge and handle the incident (A2, F3)."""

@@ -86,13 +86,7 @@ class Duplicates:
             await self.ctx.refuse(
                 uow, actor, incident, N_("Only the officer handling this incident or its chain can change it.")
             )
-        if incident.duplicate_of is not None:
-            first = await uow.incidents.get(incident.duplicate_of)
-            raise Conflict(
-                N_("{number} is already marked as a duplicate of {other}."),
-                number=incident.number,
-                other=first.number if first else "-",
-            )
+        await self.ctx.not_a_duplicate(uow, incident)
         if incident.status == CLOSED:
             raise Conflict(
                 N_("{number} is closed; a closed incident is not marked as a duplicate."), number=incident.number
@@ -133,30 +127,21 @@ class Duplicates:
     ) -> None:
         duplicate.duplicate_of, duplicate.duplicate_marked_at = primary.id, now
         duplicate.status, duplicate.closed_at = CLOSED, now
-        reporter = await uow.members.get(duplicate.reporter_id)
         await self.ctx.record(uow, actor, duplicate, "marked_duplicate", by=member, of=primary.number, of_id=primary.id)
-        await self.ctx.record(
-            uow,
-            actor,
-            primary,
-            "duplicate_joined",
-            by=member,
-            number=duplicate.number,
-            reporter=reporter.name if reporter else "-",
-            text=duplicate.description[:300],
-        )
-        for earlier in await uow.incidents.duplicates_of(duplicate.id):  # its own duplicates follow it
-            earlier.duplicate_of = primary.id
-            who = await uow.members.get(earlier.reporter_id)
+        reporter = await uow.members.get(duplicate.reporter_id)
+        followers = await uow.incidents.duplicates_of(duplicate.id)  # its own duplicates follow it
+        for joined in (duplicate, *followers):
+            joined.duplicate_of = primary.id
+            who = await uow.members.get(joined.reporter_id)
             await self.ctx.record(
                 uow,
                 actor,
                 primary,
                 "duplicate_joined",
                 by=member,
-                number=earlier.number,
+                number=joined.number,
                 reporter=who.name if who else "-",
-                text=earlier.description[:300],
+                text=joined.description[:300],
             )
         await self._stop_escalation(uow, duplicate, member, primary, now)
         await self._outside_report(uow, actor, duplicate, primary, now)

@@ -83,13 +83,7 @@ class Response:
                 await self.ctx.refuse(
                     uow, actor, incident, N_("Only the officers on duty and this incident's chain can acknowledge it.")
                 )
-            if incident.duplicate_of is not None:
-                primary = await uow.incidents.get(incident.duplicate_of)
-                raise Conflict(
-                    N_("{number} is already marked as a duplicate of {other}."),
-                    number=incident.number,
-                    other=primary.number if primary else "-",
-                )
+            await self.ctx.not_a_duplicate(uow, incident)
             if incident.status != REPORTED:
                 first = await uow.members.get(incident.acknowledged_by or 0)
                 when = self.ctx.speaker(member).moment(incident.acknowledged_at or now)
