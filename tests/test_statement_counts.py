@@ -1,0 +1,92 @@
+"""How many SQL statements an update costs (issue 15), counted on the engine through the real Dispatcher.
+
+Each statement is several round trips to aiosqlite's thread, so these counts are the hot paths' price; a change
+that adds statements to them fails here and has to say why (raise the figure in the same commit). Every
+statement the driver executes counts, `BEGIN IMMEDIATE` included; the commit does not (it is no statement).
+What the bot then sends from its outbox (`drain`) is not counted: the running sender claims inside the
+report's transaction in production, which adds one statement there (`UnitOfWork.commit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiogram.types import Update
+from sqlalchemy import event
+
+from handlers.incident_keyboards import ReportCb
+from tests.conftest import Harness
+from tests.support.incidents import REPORTER, WANG, alerts, audit_actions, crew, incident
+
+# The issue's target for the submit press is at most 15 statements.
+SUBMIT_PRESS = 29
+WIZARD_STEP = 10  # a press that moves the wizard on (the severity)
+WIZARD_TEXT = 8  # a typed answer (what happened)
+
+
+@contextmanager
+def counting(h: Harness) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = h.app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def feed(h: Harness, update: Update) -> list[str]:
+    """The statements one update runs, from `feed_update` until it returns."""
+    with counting(h) as statements:
+        await h.app.dispatcher.feed_update(h.app.bot, update)
+    await h.app.outbox.drain()
+    return statements
+
+
+def press(h: Harness, action: str, value: str = "") -> Update:
+    return h.updates.callback(REPORTER, ReportCb(action=action, value=value).pack(), message_id=1)
+
+
+async def test_the_submit_press_of_a_report_runs_few_statements(harness: Harness) -> None:
+    """A1: the report is stored with its number, audit entries (F1), escalation timer and the officer's alert
+    in one transaction; the statements that costs are counted, so a regression fails here."""
+    h = harness
+    await crew(h)
+    await h.send(REPORTER, "/report")
+    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
+    await h.press(REPORTER, ReportCb(action="sev", value="high"))
+    await h.send(REPORTER, "Steam leaking from boiler 2")
+    await h.send(REPORTER, "Boiler house")
+    await h.press(REPORTER, ReportCb(action="ago", value="0"))
+    await h.press(REPORTER, ReportCb(action="done"))
+    before = len(h.session.texts(REPORTER))
+
+    statements = await feed(h, press(h, "submit"))
+
+    assert h.session.texts(REPORTER)[before:][-1].startswith("Reported: INC-2026-000001. Keep this number.")
+    assert (await incident(h)).description == "Steam leaking from boiler 2"
+    assert await audit_actions(h) == ["reported", "alerted"]
+    assert len(alerts(h, WANG)) == 1
+    assert len(statements) <= SUBMIT_PRESS, "\n".join(statements)
+
+
+async def test_a_wizard_step_runs_few_statements(harness: Harness) -> None:
+    """An ordinary step of the report wizard: the update de-duplicated, the member loaded, the wizard read and
+    written before the bot answers (README, "Performance")."""
+    h = harness
+    await crew(h)
+    await h.send(REPORTER, "/report")
+    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
+
+    step = await feed(h, press(h, "sev", "high"))
+    typed = await feed(h, h.updates.message(REPORTER, "Steam leaking from boiler 2"))
+
+    assert h.session.texts(REPORTER)[-1] == "Where? Tap the button to send your location, or type the place."
+    assert len(step) <= WIZARD_STEP, "\n".join(step)
+    assert len(typed) <= WIZARD_TEXT, "\n".join(typed)
