@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_driver import one_hop_dbapi
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -22,6 +24,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if make_url(url).get_driver_name() == "aiosqlite":  # one trip to aiosqlite's thread per statement
+        kwargs.setdefault("module", one_hop_dbapi())
     engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
