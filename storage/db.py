@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.sqlite_driver import one_hop_dbapi
+from storage.sqlite_driver import OneHopConnection, one_hop_dbapi
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,7 +40,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        adapted = connection.connection.dbapi_connection
+        if isinstance(adapted, OneHopConnection):
+            adapted.begin_immediate()  # in the same trip to aiosqlite's thread as the first statement
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

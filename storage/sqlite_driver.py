@@ -19,10 +19,13 @@ from sqlalchemy.util.concurrency import await_
 Outcome = tuple[Any, list[Any], int, Any]  # description, rows, rowcount, lastrowid
 
 
-def _run(connection: sqlite3.Connection, many: bool, operation: str, parameters: Any) -> Outcome:
-    """On aiosqlite's thread: the whole statement, its rows included."""
+def _run(connection: sqlite3.Connection, begin: bool, many: bool, operation: str, parameters: Any) -> Outcome:
+    """On aiosqlite's thread: the whole statement, its rows included, and the transaction's BEGIN before its
+    first statement."""
     cursor = connection.cursor()
     try:
+        if begin:
+            cursor.execute("BEGIN IMMEDIATE")
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -65,8 +68,10 @@ class OneHopCursor:
             self._adapt_connection._handle_exception(error)
 
     async def _hop(self, many: bool, operation: Any, parameters: Any) -> Outcome:
-        async with self._adapt_connection._execute_mutex:
-            return await self._connection._execute(_run, self._connection._conn, many, operation, parameters)  # type: ignore[no-any-return]
+        adapted = self._adapt_connection
+        async with adapted._execute_mutex:
+            begin, adapted.begin_pending = adapted.begin_pending, False  # type: ignore[attr-defined]
+            return await self._connection._execute(_run, self._connection._conn, begin, many, operation, parameters)  # type: ignore[no-any-return]
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
         self._call(False, operation, parameters)
@@ -101,8 +106,26 @@ class OneHopCursor:
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """`begin_immediate` (the engine's "begin" event) asks for BEGIN IMMEDIATE; it runs in the same trip as
+    the transaction's first statement, right before it, as it would have on a trip of its own."""
+
+    __slots__ = ("begin_pending",)
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.begin_pending = False
+
+    def begin_immediate(self) -> None:
+        self.begin_pending = True
+
+    def commit(self) -> None:
+        self.begin_pending = False  # a transaction without statements: nothing was begun
+        super().commit()
+
+    def rollback(self) -> None:
+        self.begin_pending = False
+        super().rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
