@@ -144,7 +144,8 @@ async def build_app(
     if pacer is None and session is None:  # the real network is always paced; an injected session only on request
         pacer = Pacer()
     bot = make_bot(settings, session)
-    engine = create_engine(settings.database_url)
+    pool = {"pool_size": settings.database_pool_size, "max_overflow": 0} if settings.database_pool_size else {}
+    engine = create_engine(settings.database_url, **pool)
     await upgrade(engine)
     uow = UnitOfWorkFactory(create_session_factory(engine))
     i18n = load_catalogues(policy.organisation.default_language)

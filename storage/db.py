@@ -21,6 +21,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     interleave, so read-then-write transactions cannot fail with a stale snapshot."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.pop("pool_size", None), kwargs.pop("max_overflow", None)  # SQLite: one connection, see above
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
