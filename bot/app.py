@@ -29,6 +29,7 @@ from bot.feishu_outbox import FeishuCourier
 from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
+from bot.inline_filters import run_filters_inline
 from bot.leader import Leadership
 from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
@@ -203,6 +204,7 @@ async def build_app(
         SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
+    run_filters_inline(dispatcher)  # not through aiogram's thread pool (bot/inline_filters.py)
     if feishu.client is not None:
         from bot.feishu_inbound import install as install_feishu
 

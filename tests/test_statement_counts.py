@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from aiogram import Router
 from aiogram.types import Update
 from sqlalchemy import event
 
@@ -98,3 +99,21 @@ async def test_a_wizard_step_runs_few_statements(harness: Harness) -> None:
     assert h.session.texts(REPORTER)[-1] == "Where? Tap the button to send your location, or type the place."
     assert len(step) <= WIZARD_STEP, "\n".join(step)
     assert len(typed) <= WIZARD_TEXT, "\n".join(typed)
+
+
+async def test_no_filter_of_ours_goes_through_the_thread_pool(harness: Harness) -> None:
+    """aiogram runs a synchronous filter in a thread of its pool; ours are in-memory checks and run on the event
+    loop (bot/inline_filters.py): a wizard update checked ~24 of them, each a trip to a thread and back."""
+    left = []
+
+    def walk(router: Router) -> None:
+        for name, observer in router.observers.items():
+            for handler in observer.handlers:
+                left.extend((name, f.callback) for f in handler.filters or [] if not f.awaitable)
+        for sub in router.sub_routers:
+            walk(sub)
+
+    walk(harness.app.dispatcher)
+    assert left == []
+    await crew(harness)
+    assert (await harness.send(REPORTER, "/report"))[0] == "New incident report. What kind of incident?"
