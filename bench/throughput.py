@@ -12,6 +12,7 @@ Baseline: the minimal aiogram echo bot, same members, same number of updates.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,8 @@ from bench.echo_bot import echo_bot, echo_dispatcher
 from tests.support.updates import UpdateFactory
 
 MEMBERS = 200
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL")
+POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "5"))
 FIRST_MEMBER = 50_000
 OFFICER = 70_001
 Step = Callable[[UpdateFactory, int, int], Update]
@@ -96,6 +99,11 @@ async def our_run(server: BotApiProcess, cycles: int, wizard: str, **settings: A
     steps = {"incident": incident_wizard, "invite": invite_wizard}[wizard]()
     async with scratch() as folder:
         admins = members if wizard == "invite" else []
+        if POSTGRES_URL:  # BENCH_POSTGRES_URL: that database, emptied first; BENCH_POOL_SIZE connections
+            from tests.conftest import reset_postgres
+
+            await reset_postgres(POSTGRES_URL)
+            settings = {"database_url": POSTGRES_URL, "database_pool_size": POOL_SIZE, **settings}
         async with running_app(
             bench_settings(folder / "bot.sqlite3", server.base_url, admin_ids=admins, **settings)
         ) as app:
@@ -121,8 +129,10 @@ async def main() -> Report:
     cycles = 1  # each member through the whole wizard once per run
     steps = len(incident_wizard())
     updates = MEMBERS * cycles * steps
+    database = f"PostgreSQL, {POOL_SIZE} connection(s)" if POSTGRES_URL else "SQLite"
     report = Report(
         f"Update throughput: {MEMBERS} members through the incident report wizard, {updates:,} updates a run"
+        f" ({database})"
     )
     async with BotApiProcess() as server:
         ours = [await our_run(server, cycles, "incident") for _ in range(args.runs)]

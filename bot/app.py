@@ -29,6 +29,7 @@ from bot.feishu_outbox import FeishuCourier
 from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
+from bot.inline_filters import run_filters_inline
 from bot.leader import Leadership
 from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
@@ -144,7 +145,8 @@ async def build_app(
     if pacer is None and session is None:  # the real network is always paced; an injected session only on request
         pacer = Pacer()
     bot = make_bot(settings, session)
-    engine = create_engine(settings.database_url)
+    pool = {"pool_size": settings.database_pool_size, "max_overflow": 0} if settings.database_pool_size else {}
+    engine = create_engine(settings.database_url, **pool)
     await upgrade(engine)
     uow = UnitOfWorkFactory(create_session_factory(engine))
     i18n = load_catalogues(policy.organisation.default_language)
@@ -202,6 +204,7 @@ async def build_app(
         SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
+    run_filters_inline(dispatcher)  # not through aiogram's thread pool (bot/inline_filters.py)
     if feishu.client is not None:
         from bot.feishu_inbound import install as install_feishu
 

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
 
     bot_token: str = ""
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL: at most this many connections (unset: SQLAlchemy's 5, up to 15 under load); SQLite: always one
+    database_pool_size: int | None = Field(default=None, ge=1, le=100)
     telegram_api_base: str | None = None
     bot_policy: Path | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from bot.logs import bind, unbind
 from bot.services.errors import DomainError
 from bot.services.members import MembershipService
 from storage.fsm import SqlStorage
+from storage.repositories.members import UPDATE_MEMBER, MemberSnapshot
 from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class UpdateContext(BaseMiddleware):
     """In one transaction: skips a redelivered update (webhook retry, polling overlap) and loads the member
     behind it from the database (fresh roles on every update). Then picks the language, and turns domain
     errors into a polite, translated answer. The update's wizard state is read in that same transaction,
-    and its changes written together, before the bot answers (`storage.fsm.SqlStorage.batched`)."""
+    and its changes written together, before the bot answers (`storage.fsm.SqlStorage.batched`). The member
+    as read here serves the update's next transaction too (`storage.repositories.members.MemberSnapshot`)."""
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class UpdateContext(BaseMiddleware):
                 log.info("update %s seen before; skipped", event.update_id)
                 return None
             member = await self._members.seen_in(uow, user.id, user.language_code) if user else None
+            loaded = uow.members.read.get(user.id) if member and user else None
             batch = await wizards.preload(uow, wizard.key if wizard else None) if wizards else None
             await uow.commit()
         language = pick_language(
@@ -65,6 +68,7 @@ class UpdateContext(BaseMiddleware):
         fields = bind(update_id=event.update_id, member_id=member.id if member else None)
         mark = UpdateMark(event.update_id, self._clock.now())
         handling = HANDLING.set(mark)
+        snapshot = UPDATE_MEMBER.set(MemberSnapshot(loaded))
         try:
             async with wizards.batched(batch) if wizards else nullcontext():
                 with self._i18n.context(), self._i18n.use_locale(language):
@@ -77,6 +81,7 @@ class UpdateContext(BaseMiddleware):
             log.info("update %s handled by another delivery meanwhile; skipped", event.update_id)
             return None
         finally:
+            UPDATE_MEMBER.reset(snapshot)
             HANDLING.reset(handling)
             unbind(fields)
             if not mark.recorded:  # nothing was committed: remember it on its own

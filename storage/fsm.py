@@ -14,7 +14,6 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.methods import TelegramMethod
 
-from storage.models import WizardState
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
@@ -25,8 +24,8 @@ class _Wizard:
     changed: bool = False
 
     @classmethod
-    def of(cls, row: WizardState | None) -> _Wizard:
-        return cls(row.state, dict(row.data)) if row else cls(None, {})
+    def of(cls, row: tuple[str | None, dict[str, Any]] | None) -> _Wizard:
+        return cls(row[0], dict(row[1])) if row else cls(None, {})
 
 
 @dataclass
@@ -48,7 +47,7 @@ class SqlStorage(BaseStorage):
         batch = _Batch()
         if key is not None:
             built = self._keys.build(key)
-            batch.wizards[built] = _Wizard.of(await uow.wizards.get(built))
+            batch.wizards[built] = _Wizard.of(await uow.wizards.read(built))
         return batch
 
     @asynccontextmanager
@@ -89,7 +88,7 @@ class SqlStorage(BaseStorage):
         built = self._keys.build(key)
         if built not in batch.wizards:
             async with self._uow() as uow:
-                row = await uow.wizards.get(built)
+                row = await uow.wizards.read(built)
             batch.wizards[built] = _Wizard.of(row)
         return batch.wizards[built]
 

@@ -19,7 +19,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.deadlines import DeadlineRepository
 from storage.repositories.incidents import IncidentRepository
-from storage.repositories.members import InvitationRepository, KeyValueRepository, MemberRepository
+from storage.repositories.members import UPDATE_MEMBER, InvitationRepository, KeyValueRepository, MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.publication import PublicationRepository
 from storage.repositories.roster import CalendarFeedRepository, HandoverRepository, RosterRepository, SwapRepository
@@ -98,9 +98,13 @@ class UnitOfWork:
                 await self.rollback()
                 raise DuplicateUpdate(mark.update_id)
             mark.recorded = True
+        if (audit := self.__dict__.get("audit")) is not None:
+            await audit.write_pending()  # the head read and locked once, the entries in one INSERT (F1)
         courier, queued = self._signals.outbox_courier, self.queued
         claimed = await courier.claim_queued(self, queued) if courier and queued else []
         await self.session.commit()
+        if (snapshot := UPDATE_MEMBER.get()) is not None:
+            snapshot.member = None  # it may have changed the member: later transactions read them afresh
         if courier and queued:
             courier.committed(queued, claimed)
         if self.webhook_queued:
@@ -119,6 +123,9 @@ class UnitOfWork:
 
     def _forget_signals(self) -> None:
         self.queued, self.webhook_queued, self.earliest_timer, self.audited = [], False, None, []
+        for name in ("audit", "incidents"):  # what their repositories remember of the transaction
+            if (repository := self.__dict__.get(name)) is not None:
+                repository.forget()
 
     def _outbox_added(self, row_id: int) -> None:
         self.queued.append(row_id)

@@ -10,6 +10,12 @@ class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def core(self, statement: Any, parameters: dict[str, Any]) -> Any:
+        """A prepared Core statement on the session's connection, in its transaction: no ORM on the way (each
+        update's own reads and writes, issue 15). It does not flush the session first."""
+        connection = await self.session.connection()
+        return await connection.execute(statement, parameters)
+
     @property
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.incidents_models import (
@@ -28,6 +29,22 @@ from storage.repositories.base import Repository
 
 
 class IncidentRepository(Repository):
+    """Incidents, their media and alerts. An incident created in the current transaction can have no media or
+    alerts but those added in it: they are answered from memory, without a query (issue 15: the report's
+    submit press). `UnitOfWork` calls `forget` when the transaction ends."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._created: list[Incident] = []
+        self._new_media: list[IncidentMedia] = []
+        self._new_alerts: list[IncidentAlert] = []
+
+    def forget(self) -> None:
+        self._created, self._new_media, self._new_alerts = [], [], []
+
+    def created_here(self, incident_id: int) -> bool:
+        return any(incident.id == incident_id for incident in self._created)
+
     async def next_sequence(self, year: int) -> int:
         """The next number of `year`, allocated inside the caller's transaction (the row stays locked)."""
         statement = self._insert(IncidentCounter, year=year, last=1)
@@ -38,6 +55,7 @@ class IncidentRepository(Repository):
 
     def add(self, incident: Incident) -> Incident:
         self.session.add(incident)
+        self._created.append(incident)
         return incident
 
     async def get(self, incident_id: int, *, lock: bool = False) -> Incident | None:
@@ -66,15 +84,21 @@ class IncidentRepository(Repository):
 
     def add_media(self, media: IncidentMedia) -> None:
         self.session.add(media)
+        self._new_media.append(media)
 
     async def media(self, incident_id: int) -> Sequence[IncidentMedia]:
+        if self.created_here(incident_id):
+            return [media for media in self._new_media if media.incident_id == incident_id]
         query = select(IncidentMedia).where(IncidentMedia.incident_id == incident_id).order_by(IncidentMedia.id)
         return (await self.session.scalars(query)).all()
 
     def add_alert(self, alert: IncidentAlert) -> None:
         self.session.add(alert)
+        self._new_alerts.append(alert)
 
     async def alerts(self, incident_id: int) -> Sequence[IncidentAlert]:
+        if self.created_here(incident_id):
+            return [alert for alert in self._new_alerts if alert.incident_id == incident_id]
         query = select(IncidentAlert).where(IncidentAlert.incident_id == incident_id).order_by(IncidentAlert.id)
         return (await self.session.scalars(query)).all()
 

@@ -1,19 +1,49 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import Invitation, KeyValue, Member, MemberRole
 from storage.repositories.base import Repository
 
 
+@dataclass
+class MemberSnapshot:
+    """The member behind the update being handled, as its first transaction read them (handlers.middlewares):
+    the update's next transaction takes them from here instead of reading them again (issue 15: the report's
+    submit press). Any commit in the update drops it (`UnitOfWork.commit`), so a change to the member, roles
+    included, is never served stale from it."""
+
+    member: Member | None
+
+
+UPDATE_MEMBER: ContextVar[MemberSnapshot | None] = ContextVar("update_member", default=None)
+
+
 class MemberRepository(Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.read: dict[int, Member] = {}  # by Telegram id: the members `by_telegram_id` read
+
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
 
     async def by_telegram_id(self, telegram_id: int) -> Member | None:
-        return await self.session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+        """The member with their roles, in one statement, or none when the update's snapshot has them."""
+        snapshot = UPDATE_MEMBER.get()
+        if snapshot is not None and snapshot.member is not None and snapshot.member.telegram_id == telegram_id:
+            loaded = self.session.identity_map.get(self.session.sync_session.identity_key(Member, snapshot.member.id))
+            return loaded if loaded is not None else await self.session.merge(snapshot.member, load=False)  # type: ignore[return-value]
+        query = select(Member).options(joinedload(Member.role_rows)).where(Member.telegram_id == telegram_id)
+        member = (await self.session.execute(query)).unique().scalar_one_or_none()
+        if member is not None:
+            self.read[telegram_id] = member
+        return member
 
     async def by_phone(self, phone: str) -> Member | None:
         """The active member with this number (SMS replies)."""

@@ -2,20 +2,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ProcessedUpdate
 from storage.repositories.base import Repository
 
+SEEN = select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == bindparam("update_id"))
+REMEMBER = {  # every update runs these: built once (issue 15)
+    "sqlite": sqlite.insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"]),
+    "postgresql": postgresql.insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"]),
+}
+
 
 class ProcessedUpdateRepository(Repository):
     async def seen(self, update_id: int) -> bool:
-        return await self.session.get(ProcessedUpdate, update_id) is not None
+        return (await self.core(SEEN, {"update_id": update_id})).first() is not None
 
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Remember an update id; False when it was seen before (a webhook retry, a polling overlap)."""
-        statement = self.insert_ignoring_conflict(ProcessedUpdate, ["update_id"], update_id=update_id, at=now)
-        return bool((await self.session.execute(statement)).rowcount)
+        return bool((await self.core(REMEMBER[self.dialect], {"update_id": update_id, "at": now})).rowcount)
 
     async def forget_before(self, moment: datetime) -> None:
         await self.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < moment))

@@ -313,7 +313,11 @@ class Escalation:
     async def _skipped(self, uow: UnitOfWork, incident: Incident, w: Speaker) -> list[str]:
         """What the next step should know was skipped: unreachable members and steps with nobody in them."""
         skipped = []
-        for entry in await uow.audit.for_entity(ENTITY, incident.id):
+        if uow.incidents.created_here(incident.id):  # a new report's timeline is this transaction's entries
+            entries = uow.audit.appended(ENTITY, incident.id)
+        else:
+            entries = await uow.audit.for_entity(ENTITY, incident.id)
+        for entry in entries:
             if entry.action == "unreachable":
                 skipped.append(entry.details.get("name", ""))
             elif entry.action == "step_empty":
