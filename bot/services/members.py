@@ -38,7 +38,7 @@ def clean_name(text: str) -> str:
 
 
 # Later flows veto a deactivation (B2: open items first) or act on it (C6: revoke grants).
-DeactivationBlocker = Callable[[UnitOfWork, Member], Awaitable[list[str]]]
+DeactivationBlocker = Callable[[UnitOfWork, Member, str], Awaitable[list[str]]]  # reasons in the language given
 DeactivationEffect = Callable[[UnitOfWork, Member, datetime], Awaitable[None]]
 
 
@@ -370,7 +370,8 @@ class MembershipService:
                 raise Conflict(N_("You cannot deactivate yourself."))
             if ADMIN in member.roles and await self._is_last_admin(uow, member):
                 raise Conflict(N_("This is the last administrator; make someone else administrator first."))
-            reasons = [reason for blocker in self.deactivation_blockers for reason in await blocker(uow, member)]
+            language = self._language(admin)  # the reasons join the refusal the administrator reads
+            reasons = [r for blocker in self.deactivation_blockers for r in await blocker(uow, member, language)]
             if reasons:
                 raise Conflict(N_("Reassign these first: {items}"), items="; ".join(reasons))
             now = self._clock.now()

@@ -265,9 +265,9 @@ class ShiftWatch:
             note.delivered_at = now
 
     # Deactivation (B2) -------------------------------------------------------------------------
-    async def future_shifts(self, uow: UnitOfWork, member: Member) -> list[str]:
-        """Blocks deactivating a member who still stands shifts that are not over: one line per room,
-        in the organisation's language (the hook does not know the administrator's)."""
+    async def future_shifts(self, uow: UnitOfWork, member: Member, language: str) -> list[str]:
+        """Blocks deactivating a member who still stands shifts that are not over: one line per room, in
+        the language of the administrator who tried."""
         now = self._clock.now()
         since = now.astimezone(self._zone).date() - timedelta(days=1)
         shifts: dict[str, list[ShiftTime]] = defaultdict(list)
@@ -276,7 +276,6 @@ class ShiftWatch:
             shift = find_shift(room, row.shift) if room else None
             if room and shift and (occurrence := shift_time(room, shift, row.day, self._zone)).ends_at > now:
                 shifts[room.code].append(occurrence)
-        language = self._policy.organisation.default_language
         return [
             self._texts.text(
                 language,

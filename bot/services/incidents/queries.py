@@ -185,6 +185,6 @@ class Queries:
             lines.append(line)
         return lines
 
-    async def deactivation_blockers(self, uow: UnitOfWork, member: Member) -> list[str]:
+    async def deactivation_blockers(self, uow: UnitOfWork, member: Member, _language: str) -> list[str]:
         """B2: a member still handling open incidents is not deactivated until they are handed over."""
         return [incident.number for incident in await uow.incidents.open_assigned_to(member.id)]
