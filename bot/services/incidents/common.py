@@ -26,8 +26,9 @@ from bot.policy.schema import step_channel, step_role
 from bot.services.actor import Actor
 from bot.services.audit import record, refuse
 from bot.services.errors import N_, Conflict, NotAllowed, NotFound
+from bot.services.incidents.views import Attachment
 from bot.services.members import ADMIN
-from storage.incidents_models import Incident
+from storage.incidents_models import Incident, IncidentMedia
 from storage.models import Member
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -109,6 +110,27 @@ class Context:
         if incident is None:
             raise NotFound(N_("This incident does not exist."))
         return incident
+
+    async def note(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        incident: Incident,
+        by: Member,
+        text: str,
+        attachment: Attachment | None,
+        now: datetime,
+        **context: Any,
+    ) -> None:
+        """A note on the timeline (A3): its photo or file joins the incident's media, its text the audit."""
+        if attachment is not None:
+            media = IncidentMedia(
+                incident_id=incident.id, kind=attachment.kind, file_id=attachment.file_id, added_by=by.id, added_at=now
+            )
+            uow.incidents.add_media(media)
+            await self.record(uow, actor, incident, "media", by=by, kind=attachment.kind, **context)
+        if text:
+            await self.record(uow, actor, incident, "note", by=by, text=text, **context)
 
     @staticmethod
     async def not_a_duplicate(uow: UnitOfWork, incident: Incident) -> None:

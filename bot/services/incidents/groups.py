@@ -11,7 +11,7 @@ from bot.services.incidents.common import Context
 from bot.services.incidents.escalation import alert_ref
 from bot.services.incidents.reporting import Reporting
 from bot.services.incidents.views import Attachment
-from storage.incidents_models import Incident, IncidentMedia
+from storage.incidents_models import Incident
 
 ALERT_REF_PREFIX = alert_ref(0)[:-1]  # "incident-alert:"
 
@@ -47,18 +47,6 @@ class GroupNotes:
                 )
             if not incident.is_open:
                 raise Conflict(N_("This incident is closed."))
-            if attachment is not None:
-                uow.incidents.add_media(
-                    IncidentMedia(
-                        incident_id=incident.id,
-                        kind=attachment.kind,
-                        file_id=attachment.file_id,
-                        added_by=member.id,
-                        added_at=now,
-                    )
-                )
-                await self.ctx.record(uow, actor, incident, "media", by=member, kind=attachment.kind, via="group")
-            if text:
-                await self.ctx.record(uow, actor, incident, "note", by=member, text=text, via="group")
+            await self.ctx.note(uow, actor, incident, member, text, attachment, now, via="group")
             await uow.commit()
             return incident

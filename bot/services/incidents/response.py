@@ -27,7 +27,6 @@ from storage.incidents_models import (
     REPORTED,
     RESOLVED,
     Incident,
-    IncidentMedia,
 )
 from storage.models import Member
 from storage.uow import UnitOfWork
@@ -206,20 +205,7 @@ class Response:
         text = self.reporting.check_text(text, has_media=attachment is not None)
         async with self.ctx.uow() as uow:
             member, incident = await self._handler(uow, actor, incident_id, NOTE)
-            now = self.ctx.clock.now()
-            if attachment is not None:
-                uow.incidents.add_media(
-                    IncidentMedia(
-                        incident_id=incident.id,
-                        kind=attachment.kind,
-                        file_id=attachment.file_id,
-                        added_by=member.id,
-                        added_at=now,
-                    )
-                )
-                await self.ctx.record(uow, actor, incident, "media", by=member, kind=attachment.kind)
-            if text:
-                await self.ctx.record(uow, actor, incident, "note", by=member, text=text)
+            await self.ctx.note(uow, actor, incident, member, text, attachment, self.ctx.clock.now())
             await uow.commit()
             return incident
 
