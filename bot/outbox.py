@@ -34,7 +34,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, Message
 
-from bot.channels.base import Misconfigured, Provider, RetryLater, Unreachable
+from bot.channels.base import Misconfigured, Provider, RetryLater, Sent, Unreachable
 from bot.clock import Clock
 from bot.feishu_outbox import NOT_SET_UP, FeishuCourier, NotCarried
 from bot.metrics import Metrics
@@ -260,7 +260,7 @@ class OutboxSender:
                     log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
                     await self._finish(row.id, state="failed", error=str(exc))
             except (TelegramAPIError, ClientDecodeError, OSError, TimeoutError) as exc:  # a proxy's HTML error page too
-                await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
+                await self._retry(row, repr(exc), _backoff(row), count_attempt=True)
             else:
                 await self._finish(row.id, state="sent", message_id=_message_id(result))
 
@@ -271,19 +271,12 @@ class OutboxSender:
             await self._undeliverable(row, "no SMS provider is set up (SMS_PROVIDER)")
             return
         phone, text = row.payload["phone"], row.payload["text"]
-        try:
-            if row.method == "sms":
-                sent = await self._provider.send_sms(phone, text, key=row.key)
-            else:
-                sent = await self._provider.call(phone, text, key=row.key, language=row.payload.get("language", ""))
-        except RetryLater as exc:
-            backoff = min(300, 2 ** min(row.attempts, 8))
-            await self._retry(row, str(exc), exc.after or backoff, count_attempt=True)
-        except Unreachable as exc:
-            if isinstance(exc, Misconfigured):
-                log.error("the SMS provider refused the account's settings: %s", exc)
-            await self._undeliverable(row, exc.reason)
+        if row.method == "sms":
+            sending = self._provider.send_sms(phone, text, key=row.key)
         else:
+            sending = self._provider.call(phone, text, key=row.key, language=row.payload.get("language", ""))
+        sent = await self._channel_answer(row, sending, self._provider.name)
+        if sent is not None:
             log.info("outbox row %s accepted by %s as %s", row.id, self._provider.name, sent.provider_id)
             await self._finish(row.id, state="sent")
 
@@ -295,24 +288,32 @@ class OutboxSender:
                 await self._undeliverable(row, NOT_SET_UP)
                 return
             try:
-                sent = await self._feishu.deliver(row, open_id)
+                sent = await self._channel_answer(row, self._feishu.deliver(row, open_id), "Feishu")
             except LookupError:
                 await self._finish(row.id, state="cancelled", error="original message was never delivered")
             except NotCarried as exc:
                 await self._finish(row.id, state="cancelled", error=str(exc))
-            except RetryLater as exc:
-                backoff = min(300, 2 ** min(row.attempts, 8))
-                await self._retry(row, str(exc), exc.after or backoff, count_attempt=True)
-            except Unreachable as exc:
-                if isinstance(exc, Misconfigured):
-                    log.error("Feishu refused the app's settings: %s", exc)
-                await self._undeliverable(row, exc.reason)
             except Exception as exc:  # a row Feishu's renderer cannot read: retried, then failed, never stuck
                 log.exception("outbox row %s could not be sent to Feishu", row.id)
-                await self._retry(row, repr(exc), min(300, 2 ** min(row.attempts, 8)), count_attempt=True)
+                await self._retry(row, repr(exc), _backoff(row), count_attempt=True)
             else:
-                log.info("outbox row %s delivered to Feishu as %s", row.id, sent.provider_id)
-                await self._finish(row.id, state="sent")
+                if sent is not None:
+                    log.info("outbox row %s delivered to Feishu as %s", row.id, sent.provider_id)
+                    await self._finish(row.id, state="sent")
+
+    async def _channel_answer(self, row: OutboxMessage, sending: Awaitable[Sent], channel: str) -> Sent | None:
+        """What a channel other than Telegram said, as the row's outcome: retried while it asks (its wait
+        honoured, else backoff), undeliverable when it refuses for good (the row's failure hook moves the
+        escalation on); the answer when it took the message."""
+        try:
+            return await sending
+        except RetryLater as exc:
+            await self._retry(row, str(exc), exc.after or _backoff(row), count_attempt=True)
+        except Unreachable as exc:
+            if isinstance(exc, Misconfigured):
+                log.error("%s refused the account's settings: %s", channel, exc)
+            await self._undeliverable(row, exc.reason)
+        return None
 
     async def _build_call(self, row: OutboxMessage) -> methods.TelegramMethod[Any]:
         payload = telegram.render(dict(row.payload))  # a card's actions become its inline keyboard
@@ -369,6 +370,11 @@ class OutboxSender:
             async with self._uow() as uow:
                 await uow.outbox.record_outcomes(batch)
                 await uow.commit()
+
+
+def _backoff(row: OutboxMessage) -> float:
+    """Seconds before the next try: doubling with each attempt, at most five minutes."""
+    return min(300, 2 ** min(row.attempts, 8))
 
 
 def _message_id(result: object) -> int | None:
