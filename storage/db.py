@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.sqlite_driver import OneHopConnection, one_hop_dbapi
+from storage.sqlite_driver import OneHopConnection, inline_dbapi, reading_dbapi
 
 
 def is_sqlite(url: str) -> bool:
@@ -18,15 +18,37 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """SQLite gets one connection in WAL mode with immediate transactions: writes never
-    interleave, so read-then-write transactions cannot fail with a stale snapshot."""
+    interleave, so read-then-write transactions cannot fail with a stale snapshot. Its statements run on the
+    event loop's thread (storage/sqlite_driver.py)."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     kwargs.pop("pool_size", None), kwargs.pop("max_overflow", None)  # SQLite: one connection, see above
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    if make_url(url).get_driver_name() == "aiosqlite":  # one trip to aiosqlite's thread per statement
-        kwargs.setdefault("module", one_hop_dbapi())
+    if make_url(url).get_driver_name() == "aiosqlite":
+        kwargs.setdefault("module", inline_dbapi())
+    return _sqlite_engine(url, "BEGIN IMMEDIATE", **kwargs)
+
+
+def create_reading_engine(url: str) -> AsyncEngine | None:
+    """SQLite: a second connection for long reads (a year's /stats, an export), on aiosqlite's thread, so the
+    event loop and the bot's connection go on meanwhile; it refuses to write. None for PostgreSQL, whose
+    pool gives long reads a connection of their own already, and for an in-memory database (it has one)."""
+    if not is_sqlite(url) or make_url(url).database in (None, "", ":memory:"):
+        return None
+    engine = _sqlite_engine(url, "BEGIN", module=reading_dbapi())
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
+def _sqlite_engine(url: str, begin: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -43,9 +65,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     def _begin(connection: Any) -> None:
         adapted = connection.connection.dbapi_connection
         if isinstance(adapted, OneHopConnection):
-            adapted.begin_immediate()  # in the same trip to aiosqlite's thread as the first statement
+            adapted.begin()  # run with the transaction's first statement
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql(begin)
 
     return engine
 

@@ -1,10 +1,18 @@
-"""SQLite through aiosqlite's thread, one hop per statement (issue 15).
+"""SQLite for the bot: its one connection runs statements on the event loop's own thread; long reads run on
+a connection of their own in aiosqlite's thread (issue 15).
 
-SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's thread for a SELECT (open a cursor, execute,
-fetch all rows, close the cursor) and three for any other statement; each trip is a queue put, a wake-up of the
-thread, and a wake-up of the event loop through its self-pipe, and the single connection is held meanwhile.
-This cursor does the four in one function on that thread. The statements still run on aiosqlite's thread, never
-on the event loop's: an export or a year's /stats does not stall an alert (README, "Performance")."""
+A statement of ours takes SQLite a few microseconds (indexed reads and writes of one row). Sent through
+aiosqlite's thread, each also cost a queue put, a wake-up of that thread, the GIL handed back and forth and a
+wake-up of the event loop through its self-pipe: ~100 µs of the event loop's CPU, more than all of SQLAlchemy's
+own work for it. The bot's connection (`InlineConnection`) therefore runs them inline: a wizard step costs 60%
+of the CPU it did. SQLite is one connection for writes anyway, so a statement that waited for aiosqlite's
+thread held up every other transaction as long as it now holds up the loop.
+
+What takes long is read-only: a year's /stats, an export. Those run on the reading engine
+(`storage.db.create_reading_engine`): a second connection (WAL: the writer and the reader never wait for each
+other) whose statements go through aiosqlite's thread, one trip per statement (`OneHopCursor`; SQLAlchemy's
+adapter makes four for a SELECT: open a cursor, execute, fetch, close), so alerts go on being written and sent
+meanwhile (README, "Performance")."""
 
 from __future__ import annotations
 
@@ -19,13 +27,12 @@ from sqlalchemy.util.concurrency import await_
 Outcome = tuple[Any, list[Any], int, Any]  # description, rows, rowcount, lastrowid
 
 
-def _run(connection: sqlite3.Connection, begin: bool, many: bool, operation: str, parameters: Any) -> Outcome:
-    """On aiosqlite's thread: the whole statement, its rows included, and the transaction's BEGIN before its
-    first statement."""
+def _run(connection: sqlite3.Connection, begin: str | None, many: bool, operation: str, parameters: Any) -> Outcome:
+    """The whole statement, its rows included, and the transaction's BEGIN before its first statement."""
     cursor = connection.cursor()
     try:
         if begin:
-            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -37,6 +44,10 @@ def _run(connection: sqlite3.Connection, begin: bool, many: bool, operation: str
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+async def _no_wait() -> None:
+    """What an inline statement awaits: SQLAlchemy's async layer requires each statement to await something."""
 
 
 class OneHopCursor:
@@ -62,15 +73,14 @@ class OneHopCursor:
 
     def _call(self, many: bool, operation: Any, parameters: Any) -> None:
         try:
-            self.description, rows, self.rowcount, self.lastrowid = await_(self._hop(many, operation, parameters))
-            self._rows = collections.deque(rows)
+            self._take(await_(self._hop(many, operation, parameters)))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
     async def _hop(self, many: bool, operation: Any, parameters: Any) -> Outcome:
         adapted = self._adapt_connection
         async with adapted._execute_mutex:
-            begin, adapted.begin_pending = adapted.begin_pending, False  # type: ignore[attr-defined]
+            begin = adapted.take_begin()  # type: ignore[attr-defined]
             return await self._connection._execute(_run, self._connection._conn, begin, many, operation, parameters)  # type: ignore[no-any-return]
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
@@ -78,6 +88,10 @@ class OneHopCursor:
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
         self._call(True, operation, seq_of_parameters)
+
+    def _take(self, outcome: Outcome) -> None:
+        self.description, rows, self.rowcount, self.lastrowid = outcome
+        self._rows = collections.deque(rows)
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         """Not used by SQLite."""
@@ -106,18 +120,25 @@ class OneHopCursor:
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """`begin_immediate` (the engine's "begin" event) asks for BEGIN IMMEDIATE; it runs in the same trip as
-    the transaction's first statement, right before it, as it would have on a trip of its own."""
+    """`begin` (the engine's "begin" event) asks for the transaction's BEGIN; it runs in the same trip as the
+    transaction's first statement, right before it, as it would have on a trip of its own. A reading
+    connection's is deferred (a snapshot, no lock), the bot's is IMMEDIATE (its writes never interleave)."""
 
     __slots__ = ("begin_pending",)
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
+    begin_statement = "BEGIN"
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.begin_pending = False
 
-    def begin_immediate(self) -> None:
+    def begin(self) -> None:
         self.begin_pending = True
+
+    def take_begin(self) -> str | None:
+        """The BEGIN to run before this statement, if it is the transaction's first."""
+        begin, self.begin_pending = self.begin_pending, False
+        return self.begin_statement if begin else None
 
     def commit(self) -> None:
         self.begin_pending = False  # a transaction without statements: nothing was begun
@@ -128,13 +149,54 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         super().rollback()
 
 
-class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
-    """Passed as `module=` to the engine: aiosqlite's adapter with the one-hop cursor."""
+class InlineCursor(OneHopCursor):
+    """A statement on the event loop's thread, straight on the sqlite3 connection."""
+
+    __slots__ = ()
+
+    def _call(self, many: bool, operation: Any, parameters: Any) -> None:
+        adapted = self._adapt_connection
+        try:
+            self._take(_run(self._connection._conn, adapted.take_begin(), many, operation, parameters))  # type: ignore[attr-defined]
+        except Exception as error:
+            adapted._handle_exception(error)
+        await_(_no_wait())
+
+
+class InlineConnection(OneHopConnection):
+    """The bot's connection: statements, commits and rollbacks on the event loop's thread."""
+
+    __slots__ = ()
+    _cursor_cls = InlineCursor  # type: ignore[assignment]
+    begin_statement = "BEGIN IMMEDIATE"
+
+    def commit(self) -> None:
+        self.begin_pending = False
+        self._connection._conn.commit()
+
+    def rollback(self) -> None:
+        self.begin_pending = False
+        self._connection._conn.rollback()
+
+
+class SqliteDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """Passed as `module=` to the engine: aiosqlite's adapter with one of the connections above. aiosqlite
+    still opens and closes the connection, on its thread; an inline one is then used from the loop's."""
+
+    def __init__(self, connection: type[OneHopConnection]) -> None:
+        super().__init__(aiosqlite, sqlite3)
+        self._connection_class = connection
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        if self._connection_class is InlineConnection:
+            kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
-        return OneHopConnection(self, adapted._connection)
+        return self._connection_class(self, adapted._connection)
 
 
-def one_hop_dbapi() -> OneHopDbapi:
-    return OneHopDbapi(aiosqlite, sqlite3)
+def inline_dbapi() -> SqliteDbapi:
+    return SqliteDbapi(InlineConnection)
+
+
+def reading_dbapi() -> SqliteDbapi:
+    return SqliteDbapi(OneHopConnection)

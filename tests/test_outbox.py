@@ -237,6 +237,7 @@ async def test_the_running_sender_claims_a_message_in_the_transaction_that_queue
     already on its way, not waiting for a claim round of the sender's queued behind other writers
     (bench/alert_latency.py)."""
     running = asyncio.create_task(rig.sender.run())
+    await asyncio.sleep(0)  # the sender starts (SQLite's statements do not yield to the loop)
     try:
         row_id = await rig.queue(7, "Alert: smoke in the server room")
         assert row_id is not None
