@@ -44,7 +44,7 @@ from bot.timers import TimerRunner
 from handlers import build_routers
 from handlers.commands import CORE_COMMANDS, CommandInfo
 from handlers.middlewares import UpdateContext
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_reading_engine, create_session_factory
 from storage.fsm import SaveWizardsBeforeSending, SqlStorage
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
@@ -66,6 +66,7 @@ class App:
     policy: Policy
     clock: Clock
     engine: AsyncEngine
+    reading_engine: AsyncEngine | None  # SQLite's connection for long reads (storage/db.py)
     uow: UnitOfWorkFactory
     i18n: I18n
     bot: Bot
@@ -112,6 +113,8 @@ class App:
         await self.bot.session.close()
         await self.outbox.close()
         await self.engine.dispose()
+        if self.reading_engine is not None:
+            await self.reading_engine.dispose()
 
 
 def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -146,9 +149,10 @@ async def build_app(
         pacer = Pacer()
     bot = make_bot(settings, session)
     pool = {"pool_size": settings.database_pool_size, "max_overflow": 0} if settings.database_pool_size else {}
-    engine = create_engine(settings.database_url, **pool)
+    engine, reading_engine = create_engine(settings.database_url, **pool), create_reading_engine(settings.database_url)
     await upgrade(engine)
-    uow = UnitOfWorkFactory(create_session_factory(engine))
+    reading = create_session_factory(reading_engine) if reading_engine else None
+    uow = UnitOfWorkFactory(create_session_factory(engine), reading)
     i18n = load_catalogues(policy.organisation.default_language)
     audit = AuditService(uow, clock)
     members = MembershipService(uow, clock, policy, i18n)
@@ -188,6 +192,7 @@ async def build_app(
         policy,
         clock,
         engine,
+        reading_engine,
         uow,
         i18n,
         bot,

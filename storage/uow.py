@@ -212,9 +212,17 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], reading: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
         self.sessions = sessions
+        self.reading_sessions = reading or sessions
         self.signals = CommitSignals()
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.signals)
+
+    def reading(self) -> UnitOfWork:
+        """For a long read (a year's /stats, an export), and nothing that writes: on SQLite it runs on a
+        connection of its own, off the event loop's thread (storage/db.py, `create_reading_engine`)."""
+        return UnitOfWork(self.reading_sessions, self.signals)

@@ -107,6 +107,7 @@ class Queries:
         self._check_period(start, end)
         async with self.ctx.uow() as uow:
             where = await self._manager_scope(uow, actor, start, end)
+        async with self.ctx.uow.reading() as uow:  # a year's figures take a while: off the bot's connection
             counts = await uow.incidents.breakdown(where)
             summary, acknowledged = counts.summary, counts.summary["acknowledged"]
             median, p90 = await uow.incidents.ack_percentiles(where, (0.5, 0.9), acknowledged)
@@ -133,8 +134,9 @@ class Queries:
         self._check_period(start, end)
         after = 0
         while True:
-            async with self.ctx.uow() as uow:
+            async with self.ctx.uow() as uow:  # roles checked again for each batch (F3)
                 where = await self._manager_scope(uow, actor, start, end)
+            async with self.ctx.uow.reading() as uow:
                 rows = await uow.incidents.in_period(where, after, EXPORT_BATCH)
                 cards = tuple([await self._card(uow, row, (), links=False) for row in rows])
             if not cards:
