@@ -29,7 +29,7 @@ from bot.feishu_outbox import FeishuCourier
 from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
-from bot.inline_filters import run_filters_inline
+from bot.inline_filters import gate_callbacks_by_prefix, run_filters_inline
 from bot.leader import Leadership
 from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
@@ -210,6 +210,7 @@ async def build_app(
     )
     app.flows = install_flows(app)
     run_filters_inline(dispatcher)  # not through aiogram's thread pool (bot/inline_filters.py)
+    gate_callbacks_by_prefix(dispatcher)  # a button press skips the routers not its own
     if feishu.client is not None:
         from bot.feishu_inbound import install as install_feishu
 

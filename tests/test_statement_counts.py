@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import Update
 from sqlalchemy import event
 
@@ -117,3 +119,26 @@ async def test_no_filter_of_ours_goes_through_the_thread_pool(harness: Harness) 
     assert left == []
     await crew(harness)
     assert (await harness.send(REPORTER, "/report"))[0] == "New incident report. What kind of incident?"
+
+
+async def test_a_button_press_is_checked_only_by_the_handlers_of_its_own_router(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A press in the report wizard passed every button handler of the routers before its own (~70 checks,
+    each unpacking the button's data); each router now checks the prefixes of its buttons first
+    (bot/inline_filters.py, `gate_callbacks_by_prefix`)."""
+    h = harness
+    await crew(h)
+    await h.send(REPORTER, "/report")
+    unpacked: list[str] = []
+    unpack = CallbackData.unpack.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[CallbackData], value: str) -> CallbackData:
+        unpacked.append(cls.__prefix__)
+        return unpack(cls, value)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(CallbackData, "unpack", classmethod(counting))
+    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
+
+    assert h.session.texts(REPORTER)[-1].startswith("How serious is it?")
+    assert set(unpacked) == {ReportCb.__prefix__}
