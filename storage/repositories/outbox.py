@@ -4,12 +4,41 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
 from storage.repositories.base import Repository
+
+
+def _claim(locking: bool, among: bool) -> Any:
+    """The claim's query (see `OutboxRepository.claim`), built once per kind: each alert's commit runs it."""
+    now, earlier = bindparam("now"), aliased(OutboxMessage)
+    blocking = exists().where(
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.id < OutboxMessage.id,
+        # an earlier row due now, or waiting to be retried, or in flight, holds the chat back;
+        # one merely scheduled for later (a planned post) does not
+        ((earlier.state == "pending") & ((earlier.due_at <= now) | earlier.last_error.is_not(None)))
+        | ((earlier.state == "sending") & (earlier.claimed_until > now)),
+    )
+    query = (
+        select(OutboxMessage)
+        .where(
+            ((OutboxMessage.state == "pending") & (OutboxMessage.due_at <= now))
+            | ((OutboxMessage.state == "sending") & (OutboxMessage.claimed_until <= now)),
+            ~blocking,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("limit"))
+    )
+    if among:
+        query = query.where(OutboxMessage.id.in_(bindparam("among", expanding=True)))
+    return query.with_for_update(skip_locked=True, of=OutboxMessage) if locking else query
+
+
+_CLAIM = {(locking, among): _claim(locking, among) for locking in (False, True) for among in (False, True)}
 
 
 class OutboxRepository(Repository):
@@ -66,30 +95,9 @@ class OutboxRepository(Repository):
         """Claim the oldest sendable row of each chat (only rows `among` these ids, if given): due, and
         nothing older for that chat still in flight, due or retrying, so each chat's messages go out in order.
         Claimed rows are skipped by other processes (SKIP LOCKED on PostgreSQL; SQLite serialises writers)."""
-        earlier = aliased(OutboxMessage)
-        blocking = exists().where(
-            earlier.chat_id == OutboxMessage.chat_id,
-            earlier.id < OutboxMessage.id,
-            # an earlier row due now, or waiting to be retried, or in flight, holds the chat back;
-            # one merely scheduled for later (a planned post) does not
-            ((earlier.state == "pending") & ((earlier.due_at <= now) | earlier.last_error.is_not(None)))
-            | ((earlier.state == "sending") & (earlier.claimed_until > now)),
-        )
-        query = (
-            select(OutboxMessage)
-            .where(
-                ((OutboxMessage.state == "pending") & (OutboxMessage.due_at <= now))
-                | ((OutboxMessage.state == "sending") & (OutboxMessage.claimed_until <= now)),
-                ~blocking,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        if among is not None:
-            query = query.where(OutboxMessage.id.in_(among))
-        if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-        rows = (await self.session.scalars(query)).all()
+        query = _CLAIM[self.dialect == "postgresql", among is not None]
+        parameters = {"now": now, "limit": limit, **({"among": list(among)} if among is not None else {})}
+        rows = (await self.session.scalars(query, parameters)).all()
         for row in rows:
             row.state = "sending"
             row.claimed_until = claim_until
