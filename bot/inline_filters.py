@@ -73,5 +73,8 @@ def gate_callbacks_by_prefix(router: Router) -> int:
             break
         prefixes |= {kind.callback_data.__prefix__ + kind.callback_data.__separator__ for kind in kinds}
     if prefixes:
-        observer._handler.filters = [FilterObject(_PrefixGate(tuple(sorted(prefixes)))), *(observer._handler.filters or [])]
+        observer._handler.filters = [
+            FilterObject(_PrefixGate(tuple(sorted(prefixes)))),
+            *(observer._handler.filters or []),
+        ]
     return bool(prefixes) + sum(gate_callbacks_by_prefix(sub) for sub in router.sub_routers)

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.outgoing.ids import RowId
 from bot.outgoing.speaker import Translate
+from handlers.keyboards import InlineKeyboard
 
 
 class AskCb(CallbackData, prefix="acw"):
@@ -40,7 +40,7 @@ def choices(
     cancel: CallbackData | None = None,
 ) -> InlineKeyboardMarkup:
     """One button per option (two a row), then Back and Cancel: every wizard step has both."""
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for text, data in options:
         builder.button(text=text, callback_data=data)
     builder.adjust(2)

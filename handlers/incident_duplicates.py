@@ -9,7 +9,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.outgoing.incidents import IncidentCb
 from bot.policy import Policy
@@ -18,6 +17,7 @@ from handlers.admin import actor_of
 from handlers.filters import IsMember
 from handlers.incident_keyboards import incident_button
 from handlers.incident_texts import words
+from handlers.keyboards import InlineKeyboard
 
 
 class DuplicateForm(StatesGroup):
@@ -26,7 +26,7 @@ class DuplicateForm(StatesGroup):
 
 def choices_keyboard(choices: DuplicateChoices, policy: Policy, language: str) -> InlineKeyboardMarkup:
     w = words(policy, language)
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for other in choices.suggested:
         label = f"🔗 {other.number} · {w.moment(other.occurred_at)}"
         if other.metres is not None:

@@ -8,13 +8,12 @@ from collections.abc import Iterable
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.outgoing.ids import RowId
 from bot.outgoing.incidents import IncidentCb
 from bot.policy import Policy
 from bot.services.incidents.views import Page
-from handlers.keyboards import button
+from handlers.keyboards import InlineKeyboard, button
 
 AGO_MINUTES = (0, 15, 30, 60)
 
@@ -69,7 +68,7 @@ def _back_cancel(back: bool = True) -> list[InlineKeyboardButton]:
 def categories_keyboard(
     policy: Policy, language: str, *, urgent: bool, keep: str | None = None
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     if urgent:
         builder.row(button(_("⚡ Urgent: report now, details later"), ReportCb(action="urgent")))
     for category in policy.incidents.categories:
@@ -82,7 +81,7 @@ def categories_keyboard(
 
 
 def severities_keyboard(policy: Policy, language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for severity in policy.incidents.severities:
         builder.button(text=severity.name.get(language), callback_data=ReportCb(action="sev", value=severity.code))
     builder.adjust(2)
@@ -92,7 +91,7 @@ def severities_keyboard(policy: Policy, language: str) -> InlineKeyboardMarkup:
 
 def moment_keyboard() -> InlineKeyboardMarkup:
     labels = {0: _("Just now"), 15: _("15 minutes ago"), 30: _("30 minutes ago"), 60: _("1 hour ago")}
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for minutes in AGO_MINUTES:
         builder.button(text=labels[minutes], callback_data=ReportCb(action="ago", value=str(minutes)))
     builder.adjust(2)
@@ -119,7 +118,7 @@ def summary_keyboard(asks_loss: bool) -> InlineKeyboardMarkup:
         *([("loss", _("Loss"))] if asks_loss else []),
         ("attachments", _("Photos and files")),
     ]
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for field, label in fields:
         builder.button(text="✏️ " + label, callback_data=ReportCb(action="edit", value=field))
     builder.adjust(2)
@@ -159,7 +158,7 @@ def card_keyboard(incident_id: int, actions: Iterable[str]) -> InlineKeyboardMar
         "file": _("Record the outside report"),
         "dup": _("Duplicate of…"),
     }
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for action in actions:
         builder.add(incident_button(f"{ACTION_LABELS[action]} {labels[action]}", action, incident_id))
     builder.adjust(2)
@@ -167,7 +166,7 @@ def card_keyboard(incident_id: int, actions: Iterable[str]) -> InlineKeyboardMar
 
 
 def candidates_keyboard(incident_id: int, candidates: Iterable[tuple[int, str]]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for member_id, name in candidates:
         builder.button(text=name, callback_data=IncidentCb(action="to", id=incident_id, value=member_id))
     builder.adjust(2)
@@ -176,7 +175,7 @@ def candidates_keyboard(incident_id: int, candidates: Iterable[tuple[int, str]])
 
 
 def page_keyboard(kind: str, page: Page) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for incident in page.items:
         builder.row(incident_button(incident.number, "det", incident.id))
     navigation = []
@@ -197,7 +196,7 @@ def period_keyboard(what: str) -> InlineKeyboardMarkup:
         "last_month": _("Last month"),
         "year": _("This year"),
     }
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for period, label in labels.items():
         builder.button(text=label, callback_data=PeriodCb(what=what, period=period))
     builder.adjust(2)
@@ -216,7 +215,7 @@ def export_format_keyboard(period: str) -> InlineKeyboardMarkup:
 
 
 def bodies_keyboard(policy: Policy, language: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for body in policy.incidents.external_report.bodies:
         builder.row(button(body.name.get(language), FilingCb(action="body", value=body.code)))
     builder.row(button(_("Cancel"), FilingCb(action="cancel")))

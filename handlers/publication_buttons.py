@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.outgoing.publication import PubCb
-from handlers.keyboards import button
+from handlers.keyboards import InlineKeyboard, button
 
 SHEET_FIELDS = ("title", "body", "files", "channels", "audience", "quantity", "planned", "embargo", "options")
 
@@ -47,7 +46,7 @@ def items_keyboard(items: Iterable[tuple[int, str]]) -> InlineKeyboardMarkup:
 
 def toggles_keyboard(choices: Iterable[tuple[str, str, bool]], action: str, done: str) -> InlineKeyboardMarkup:
     """Multi-select (channels, options, checklist): ✅ chosen, ▫️ not; then ``done``."""
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for code, label, chosen in choices:
         builder.row(button(("✅ " if chosen else "▫️ ") + label, FormCb(action=action, value=code)))
     builder.row(button(done, FormCb(action="next")))
@@ -61,7 +60,7 @@ def sheet_keyboard(kind: str, labels: dict[str, str], revising: bool) -> InlineK
         fields: tuple[str, ...] = ("planned", "note")
     else:  # the channels of a change are those of the published item
         fields = tuple(f for f in SHEET_FIELDS if kind == "new" or f != "channels")
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for field in fields:
         builder.button(text="✏️ " + labels[field], callback_data=FormCb(action="edit", value=field))
     builder.adjust(3)

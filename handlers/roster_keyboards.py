@@ -8,9 +8,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.keyboards import button
+from handlers.keyboards import InlineKeyboard, button
 
 
 class RosterCb(CallbackData, prefix="ros"):
@@ -22,7 +21,7 @@ def choices(
     options: Iterable[tuple[str, str]], action: str, *, columns: int = 2, back: bool = True
 ) -> InlineKeyboardMarkup:
     """One button per (value, label), then Back and Cancel."""
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for value, label in options:
         builder.button(text=label, callback_data=RosterCb(action=action, value=value))
     builder.adjust(columns)

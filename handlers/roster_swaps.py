@@ -12,7 +12,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.outgoing.roster import SwapCb, withdraw_actions
 from bot.outgoing.telegram import keyboard
@@ -22,7 +21,7 @@ from bot.services.roster_calendar import ShiftTime
 from bot.services.roster_swaps import ACCEPTED, DECLINED, DONE, REJECTED, SwapService, SwapView
 from bot.services.roster_texts import MAX_MESSAGE
 from handlers.admin import actor_of
-from handlers.keyboards import button
+from handlers.keyboards import InlineKeyboard, button
 from handlers.roster_keyboards import replace
 
 ANYONE = "any"
@@ -51,7 +50,7 @@ def label(roster: RosterService, language: str, shift: ShiftTime, position: str)
 
 
 def steps(options: list[tuple[str, SwapStepCb]], *, back: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = InlineKeyboard()
     for text, data in options:
         builder.button(text=text, callback_data=data)
     builder.adjust(1)
