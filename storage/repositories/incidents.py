@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,6 +26,21 @@ from storage.incidents_models import (
 )
 from storage.models import Member, OutboxMessage
 from storage.repositories.base import Repository
+
+# Every alert looks for the reports it may duplicate (issue 14): built once (issue 15)
+NEAR_IN_TIME = (
+    select(Incident.id, Incident.number, Incident.occurred_at, Incident.latitude, Incident.longitude)
+    .where(
+        Incident.category == bindparam("category"),
+        Incident.duty_room == bindparam("room"),
+        Incident.occurred_at >= bindparam("since"),
+        Incident.occurred_at <= bindparam("until"),
+        Incident.duplicate_of.is_(None),
+        Incident.id != bindparam("but"),
+    )
+    .order_by(Incident.occurred_at)
+    .limit(bindparam("limit"))
+)
 
 
 class IncidentRepository(Repository):
@@ -123,23 +138,13 @@ class IncidentRepository(Repository):
     # Linked reports (issue 14) -------------------------------------------------------------------
     async def near_in_time(
         self, category: str, room: str, since: datetime, until: datetime, but: int, limit: int = 20
-    ) -> Sequence[Incident]:
+    ) -> Sequence[Row[tuple[int, str, datetime, float | None, float | None]]]:
         """Incidents of `category` and duty room `room` that occurred in [since, until], not duplicates
-        themselves, other than `but`: the candidates an alert suggests as the same case."""
-        query = (
-            select(Incident)
-            .where(
-                Incident.category == category,
-                Incident.duty_room == room,
-                Incident.occurred_at >= since,
-                Incident.occurred_at <= until,
-                Incident.duplicate_of.is_(None),
-                Incident.id != but,
-            )
-            .order_by(Incident.occurred_at)
-            .limit(limit)
-        )
-        return (await self.session.scalars(query)).all()
+        themselves, other than `but`: the candidates an alert suggests as the same case. Only what a suggestion
+        shows (id, number, when, pin): every alert reads up to `limit` of them."""
+        parameters = {"category": category, "room": room, "since": since, "until": until, "but": but, "limit": limit}
+        await self.session.flush()  # the statement goes past the ORM: it sees this transaction's changes so
+        return (await self.core(NEAR_IN_TIME, parameters)).all()
 
     async def recent_open_in_room(self, room: str, but: int, limit: int) -> Sequence[Incident]:
         query = (

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -22,6 +22,10 @@ class MemberSnapshot:
     member: Member | None
 
 
+# Every update reads its member with their roles: built once (issue 15)
+BY_TELEGRAM_ID = (
+    select(Member).options(joinedload(Member.role_rows)).where(Member.telegram_id == bindparam("telegram_id"))
+)
 UPDATE_MEMBER: ContextVar[MemberSnapshot | None] = ContextVar("update_member", default=None)
 
 
@@ -39,8 +43,8 @@ class MemberRepository(Repository):
         if snapshot is not None and snapshot.member is not None and snapshot.member.telegram_id == telegram_id:
             loaded = self.session.identity_map.get(self.session.sync_session.identity_key(Member, snapshot.member.id))
             return loaded if loaded is not None else await self.session.merge(snapshot.member, load=False)  # type: ignore[return-value]
-        query = select(Member).options(joinedload(Member.role_rows)).where(Member.telegram_id == telegram_id)
-        member = (await self.session.execute(query)).unique().scalar_one_or_none()
+        result = await self.session.execute(BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+        member = result.unique().scalar_one_or_none()
         if member is not None:
             self.read[telegram_id] = member
         return member

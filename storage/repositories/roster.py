@@ -3,22 +3,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from storage.models import Member, Timer
 from storage.repositories.base import Repository
 from storage.roster_models import ACCEPTED, OPEN, CalendarFeed, HandoverNote, RosterAssignment, SwapRequest
 
+# Every alert reads the shift on duty: built once (issue 15)
+SLOT = (
+    select(RosterAssignment)
+    .where(
+        RosterAssignment.room == bindparam("room"),
+        RosterAssignment.day == bindparam("day"),
+        RosterAssignment.shift == bindparam("shift"),
+    )
+    .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
+)
+
 
 class RosterRepository(Repository):
     async def slot(self, room: str, day: date, shift: str) -> Sequence[RosterAssignment]:
         """Everyone on one shift, primaries first, in the order they were assigned."""
-        rows = await self.session.scalars(
-            select(RosterAssignment)
-            .where(RosterAssignment.room == room, RosterAssignment.day == day, RosterAssignment.shift == shift)
-            .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
-        )
-        return rows.all()
+        return (await self.session.scalars(SLOT, {"room": room, "day": day, "shift": shift})).all()
 
     async def of_member_from(self, member_id: int, first: date) -> Sequence[RosterAssignment]:
         rows = await self.session.scalars(

@@ -3,11 +3,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Timer
 from storage.repositories.base import Repository
+
+# A report plans up to five timers (escalation, external deadlines): built once (issue 15)
+CREATE = {
+    dialect.name: insert(Timer).on_conflict_do_nothing(index_elements=["key"]).returning(Timer.id)
+    for dialect, insert in ((sqlite.dialect, sqlite.insert), (postgresql.dialect, postgresql.insert))
+}
+MOVE = (
+    update(Timer)
+    .where(Timer.key == bindparam("timer_key"), Timer.state == "pending")
+    .values(due_at=bindparam("new_due_at"))
+)
 
 
 class TimerRepository(Repository):
@@ -21,11 +33,9 @@ class TimerRepository(Repository):
         self._on_schedule(due_at)
         values = {"kind": kind, "ref": ref, "key": key, "due_at": due_at, "state": "pending", "created_at": now}
         # One statement in the usual case; two processes planning the same timer at once both succeed.
-        created = await self.session.scalar(self.insert_ignoring_conflict(Timer, ["key"], **values).returning(Timer.id))
+        created = (await self.core(CREATE[self.dialect], values)).scalar()
         if created is None:  # the key exists: a pending timer moves, a fired or cancelled one stays
-            await self.session.execute(
-                update(Timer).where(Timer.key == key, Timer.state == "pending").values(due_at=due_at)
-            )
+            await self.core(MOVE, {"timer_key": key, "new_due_at": due_at})
 
     async def cancel(self, key: str) -> None:
         await self.session.execute(

@@ -33,10 +33,8 @@ def haversine_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_METRES * math.asin(min(1.0, math.sqrt(h)))
 
 
-def pin(incident: Incident) -> tuple[float, float] | None:
-    if incident.latitude is None or incident.longitude is None:
-        return None
-    return incident.latitude, incident.longitude
+def pin(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:
+    return (latitude, longitude) if latitude is not None and longitude is not None else None
 
 
 async def similar(uow: UnitOfWork, policy: Policy, incident: Incident) -> list[Similar]:
@@ -47,12 +45,12 @@ async def similar(uow: UnitOfWork, policy: Policy, incident: Incident) -> list[S
         incident.category, incident.duty_room, incident.occurred_at - window, incident.occurred_at + window, incident.id
     )
     found = []
-    here = pin(incident)
-    for row in rows:
-        there = pin(row)
+    here = pin(incident.latitude, incident.longitude)
+    for incident_id, number, occurred_at, latitude, longitude in rows:
+        there = pin(latitude, longitude)
         metres = round(haversine_metres(here, there)) if here and there else None
         if metres is not None and metres > rules.distance_metres:
             continue
-        found.append(Similar(row.id, row.number, row.occurred_at, metres))
+        found.append(Similar(incident_id, number, occurred_at, metres))
     found.sort(key=lambda s: abs((s.occurred_at - incident.occurred_at).total_seconds()))
     return found[:MAX_SUGGESTIONS]
