@@ -14,12 +14,17 @@ wizard at a person's pace, and their submit presses come PER_CHAT_GAP / 2 second
 overlap in the wizard. The one-officer burst (every press at once, one room) is printed as a secondary figure,
 to show what the per-chat limit does, with one other room's report pressed during it. Baseline: a minimal aiogram
 bot that on a message sends one message to another chat, on the same schedule.
+
+`--during-reads` adds one more run of the staggered set-up on a database holding a history of READ_HISTORY
+incidents (bench/incident_data.py), while a leader exports this year's incidents and asks this year's /stats
+figures over and over (issue 15: long reads must not stall alerts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ REPORTERS = 50
 FIRST_REPORTER = 60_000
 OFFICERS = {"dispatch": 70_001, "info_centre": 70_002}
 CATEGORIES = {"dispatch": "quality", "info_centre": "information_security"}
+READ_HISTORY = 100_000  # incidents in the database of the `--during-reads` run (about 33,000 this year)
 PER_CHAT_GAP = 1.5  # seconds between two alerts to one officer: above the pacer's 1.1 s per chat
 STEP_PACE = 1.0  # seconds between a reporter's wizard steps: a brisk person on a phone
 Feed = Callable[[Update], Awaitable[Any]]
@@ -120,6 +126,56 @@ async def our_run(server: BotApiProcess, run: int, count: int) -> list[float]:
             return await staggered(server, feed, reporters, PER_CHAT_GAP / len(rooms))
 
 
+async def our_run_during_reads(server: BotApiProcess, run: int, count: int, history: int) -> tuple[list[float], int]:
+    """As `our_run`, on a database with `history` incidents, while a leader exports this year's incidents and
+    asks this year's figures, one after the other until the last alert is in: the latencies, and how many
+    exports and figures were read meanwhile."""
+    from bench.incident_data import LEADER, fill
+    from bot.policy.loader import load_policy
+    from bot.services.actor import Actor
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    rooms, members = list(OFFICERS), [FIRST_REPORTER + n for n in range(count)]
+    async with scratch() as folder:
+        database = folder / "bot.sqlite3"
+        engine = create_engine(f"sqlite+aiosqlite:///{database}")
+        await upgrade(engine)
+        await engine.dispose()
+        await asyncio.to_thread(fill, database, history, load_policy())
+        async with running_app(bench_settings(database, server.base_url)) as app:
+            await organise(app, OFFICERS, members)
+            feed: Feed = lambda update: app.dispatcher.feed_update(app.bot, update)  # noqa: E731
+            updates = UpdateFactory(first_update_id=int(time.time() * 1000))
+            await warm_up(feed, updates, members[:3])
+            await asyncio.sleep(PER_CHAT_GAP)
+            reporters = []
+            for n, member in enumerate(members):
+                room = rooms[n % len(rooms)]
+                steps = wizard(updates, member, CATEGORIES[room], f"Steam leak {marker(run, n)}")
+                reporters.append(Reporter(steps, submit_press(updates, member), marker(run, n), OFFICERS[room]))
+            queries, leader = app.dispatcher.workflow_data["queries"], Actor(telegram_id=LEADER, chat_id=LEADER)
+            now = app.clock.now()
+            year = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+            reads = 0
+
+            async def read_long() -> None:
+                nonlocal reads
+                while True:
+                    async for _batch in queries.export(leader, year, now):
+                        pass
+                    await queries.figures(leader, year, now)
+                    reads += 1
+
+            reading = asyncio.create_task(read_long())
+            try:
+                latencies = await staggered(server, feed, reporters, PER_CHAT_GAP / len(rooms))
+            finally:
+                reading.cancel()
+                await asyncio.gather(reading, return_exceptions=True)
+            return latencies, reads
+
+
 async def warm_up(feed: Feed, updates: UpdateFactory, members: list[int]) -> None:
     """The models aiogram builds on first use, and SQLite's first pages: through the wizard without submitting."""
     await asyncio.gather(*(_walk(feed, wizard(updates, m, "quality", "warm-up")) for m in members))
@@ -195,6 +251,9 @@ async def echo_run(server: BotApiProcess, run: int, count: int) -> list[float]:
 
 
 async def main() -> Report:
+    during_reads = "--during-reads" in sys.argv
+    if during_reads:
+        sys.argv.remove("--during-reads")
     args = arguments(__doc__.splitlines()[0], runs=3)
     count = 10 if args.quick else REPORTERS
     ms = 1000.0
@@ -203,6 +262,8 @@ async def main() -> Report:
         ours = [await our_run(server, run, count) for run in range(1, args.runs + 1)]
         echo = [await echo_run(server, run, count) for run in range(1, args.runs + 1)]
         burst, answered, other_room = await our_burst(server, count)
+        history = 20_000 if args.quick else READ_HISTORY
+        reads = await our_run_during_reads(server, args.runs + 1, count, history) if during_reads else None
     p50 = median([percentile(latencies, 50) * ms for latencies in ours])
     p99 = median([percentile(latencies, 99) * ms for latencies in ours])
     echo_p50 = median([percentile(latencies, 50) * ms for latencies in echo])
@@ -218,6 +279,14 @@ async def main() -> Report:
     report.add("one-officer burst: last alert", burst[-1] if burst else math.nan, "s")
     report.add("one-officer burst: every reporter answered", answered * ms, "ms")
     report.add("other room's alert, pressed 2 s into the burst", other_room * ms, "ms")
+    if reads is not None:
+        latencies, exports = reads
+        report.add("during long reads: alert latency p50", percentile(latencies, 50) * ms, "ms")
+        report.add("during long reads: alert latency p99", percentile(latencies, 99) * ms, "ms", at_most=100)
+        report.note(
+            f"during long reads: {history:,} incidents in the database; meanwhile a leader exported this year's "
+            f"incidents and asked this year's /stats figures {exports} time(s), one after the other"
+        )
     rooms = len(OFFICERS)
     report.note(
         f"set-up: {rooms} duty rooms (dispatch, information centre), one primary officer on duty in each; "

@@ -7,7 +7,8 @@ an update whose webhook POST failed, so what the dead one did not take goes to t
 stored once, every alert and every escalation step sent once (A1, A2), except what the product repeats on
 purpose: a message the dead one had sent whose outcome it had not yet committed (Telegram has no idempotency
 key; an alert read twice beats one missed). The reporters act like people: a wizard step the dead one had half
-done is lost (README, "The fault suite"), and a person who gets no answer taps again."""
+done is lost (README, "The fault suite"), a person who gets no answer taps again, and one told that the button
+is no longer valid (the dead one had moved the wizard on without saying so) starts the report again."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ QUESTIONS = (
     "Please check your report",
 )
 DONE = "Reported: INC-"
+STALE = "This button is no longer valid"
 
 
 def free_port() -> int:
@@ -73,6 +75,7 @@ class Instances:
         self.turn = itertools.cycle(range(len(ports)))
         self.redelivered = 0
         self.tapped_again = 0
+        self.started_again = 0
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[index]}/telegram/webhook"
@@ -104,16 +107,27 @@ async def report_all(server: FakeBotApi, instances: Instances, updates: UpdateFa
         asked = [text for text in said(reporter)[since:] if text.startswith((*QUESTIONS, DONE))]
         return asked[-1] if asked else None
 
+    def told_to_start_again(update: Any) -> bool:
+        query = update.callback_query
+        return query is not None and any(
+            answer.get("callback_query_id") == query.id and STALE in (answer.get("text") or "")
+            for answer in server.callback_answers
+        )
+
     async def one(reporter: int) -> None:
         start = len(said(reporter))
         step = steps[0]
         for _action in range(3 * len(steps)):
             seen = len(said(reporter))
-            await instances.deliver(step(updates, reporter, 0))
+            update = step(updates, reporter, 0)
+            await instances.deliver(update)
             try:
                 await server.wait_for(lambda: len(said(reporter)) > seen, timeout=GRACE)  # noqa: B023
             except TimeoutError:
-                instances.tapped_again += 1
+                if told_to_start_again(update):
+                    step, instances.started_again = steps[0], instances.started_again + 1
+                else:
+                    instances.tapped_again += 1
                 continue
             question = last_question(reporter, start)
             if question is None:
@@ -209,7 +223,10 @@ async def test_two_webhook_instances_one_killed_mid_burst_store_and_send_everyth
         assert in_flight == repeated, f"sent twice, not in flight at the kill: {repeated}"
         assert len(repeated) <= SENDER_BATCH
         assert sum(numbers.values()) - len(numbers) <= len(repeated)  # an alert twice only as such a repeat
-        print(f"redelivered {instances.redelivered}, tapped again {instances.tapped_again}, repeated {len(repeated)}")
+        print(
+            f"redelivered {instances.redelivered}, tapped again {instances.tapped_again},"
+            f" started again {instances.started_again}, repeated {len(repeated)}"
+        )
 
 
 def alerts(server: FakeBotApi, chat_id: int) -> list[str]:
