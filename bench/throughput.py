@@ -7,12 +7,21 @@ SQLite, the report's transaction (incident, audit, timers, alert in the outbox) 
 officer stands the shift now, through the services (bench.common.organise); the alerts go out meanwhile through
 the outbox, at Telegram's pace for one chat. Secondary line: the administrators' /invite wizard (6 updates).
 Baseline: the minimal aiogram echo bot, same members, same number of updates.
+
+BENCH_POSTGRES_URL runs ours on that PostgreSQL database (emptied first) with BENCH_POOL_SIZE connections; with
+BENCH_WEBHOOK_PROCESSES=N as well, one more run goes over HTTP to N `python -m bot` processes in webhook mode on
+that database, each update posted to the next process in turn (as a load balancer would) and answered when its
+POST returns (the webhook answers once the update is handled).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,13 +29,25 @@ from typing import Any
 from aiogram.types import Update
 
 from bench.botapi_process import BotApiProcess
-from bench.common import Report, arguments, bench_settings, median, organise, percentile, running_app, scratch
+from bench.common import (
+    Report,
+    arguments,
+    bench_environment,
+    bench_settings,
+    median,
+    organise,
+    percentile,
+    running_app,
+    scratch,
+)
 from bench.echo_bot import echo_bot, echo_dispatcher
 from tests.support.updates import UpdateFactory
 
 MEMBERS = 200
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL")
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "5"))
+WEBHOOK_PROCESSES = int(os.environ.get("BENCH_WEBHOOK_PROCESSES", "0"))
+WEBHOOK_SECRET = "bench-webhook-secret"
 FIRST_MEMBER = 50_000
 OFFICER = 70_001
 Step = Callable[[UpdateFactory, int, int], Update]
@@ -114,6 +135,72 @@ async def our_run(server: BotApiProcess, cycles: int, wizard: str, **settings: A
             return await drive(feed, steps, cycles)
 
 
+async def webhook_run(server: BotApiProcess, processes: int) -> tuple[float, list[float]]:
+    """The incident wizard over HTTP to `processes` bot processes in webhook mode on BENCH_POSTGRES_URL."""
+    import aiohttp
+
+    from tests.conftest import reset_postgres
+    from tests.support.fleet import free_port
+    from tests.support.updates import update_to_dict
+
+    assert POSTGRES_URL, "BENCH_WEBHOOK_PROCESSES needs BENCH_POSTGRES_URL"
+    members, steps = [FIRST_MEMBER + n for n in range(MEMBERS)], incident_wizard()
+    await reset_postgres(POSTGRES_URL)
+    async with scratch() as folder:
+        settings = bench_settings(folder / "unused.sqlite3", server.base_url, database_url=POSTGRES_URL)
+        async with running_app(settings) as app:
+            await organise(app, {"dispatch": OFFICER}, members)
+        ports = [free_port() for _ in range(processes)]
+        environment = {
+            **bench_environment(folder / "unused.sqlite3", server.base_url),
+            "DATABASE_URL": POSTGRES_URL,
+            "DATABASE_POOL_SIZE": str(POOL_SIZE),
+            "WEBHOOK_URL": "https://bot.example.test",
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "WEBHOOK_HOST": "127.0.0.1",
+        }
+        bots = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", env={**environment, "WEBHOOK_PORT": str(port)},
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            for port in ports
+        ]  # fmt: skip
+        try:
+            async with aiohttp.ClientSession() as http:
+                for port in ports:
+                    await _answering(http, f"http://127.0.0.1:{port}/health")
+                urls = itertools.cycle(f"http://127.0.0.1:{port}/telegram/webhook" for port in ports)
+                headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+                async def feed(update: Update) -> None:
+                    body = json.dumps(update_to_dict(update), ensure_ascii=False).encode()
+                    async with http.post(next(urls), data=body, headers=headers) as response:
+                        if response.status != 200:
+                            raise RuntimeError(f"the webhook answered {response.status}")
+
+                await drive(feed, steps, 1, members=10)  # warm-up: each process builds its models on first use
+                return await drive(feed, steps, 1)
+        finally:
+            for bot in bots:
+                bot.terminate()
+            await asyncio.gather(*(bot.wait() for bot in bots))
+
+
+async def _answering(http: Any, url: str, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with http.get(url) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {within:.0f} s")
+        await asyncio.sleep(0.2)
+
+
 async def echo_run(server: BotApiProcess, cycles: int, steps: int) -> tuple[float, list[float]]:
     bot, dispatcher = echo_bot(server.base_url), echo_dispatcher()
     try:
@@ -138,6 +225,7 @@ async def main() -> Report:
         ours = [await our_run(server, cycles, "incident") for _ in range(args.runs)]
         echo = [await echo_run(server, cycles, steps) for _ in range(args.runs)]
         invite = await our_run(server, cycles, "invite")  # the secondary line: one run
+        webhook = await webhook_run(server, WEBHOOK_PROCESSES) if WEBHOOK_PROCESSES else None
     rate = median([updates / seconds for seconds, _ in ours])
     echo_rate = median([updates / seconds for seconds, _ in echo])
     invite_updates = MEMBERS * cycles * len(invite_wizard())
@@ -150,6 +238,11 @@ async def main() -> Report:
     report.add("echo bot: cost per update", ms / echo_rate, "ms")
     report.add("ratio of our cost per update to the echo bot's", echo_rate / rate, "×", at_most=6.0)
     report.add("/invite wizard (6 steps, one run): updates per second", invite_updates / invite[0], "updates/s")
+    if webhook is not None:
+        webhook_rate = updates / webhook[0]
+        name = f"{WEBHOOK_PROCESSES} processes in webhook mode (one run)"
+        report.add(f"{name}: updates per second", webhook_rate, "updates/s")
+        report.add(f"{name}: ratio of cost per update to the echo bot's", echo_rate / webhook_rate, "×")
     report.note(f"{args.runs} run(s); per-run rates: " + ", ".join(f"{updates / s:.0f}" for s, _ in ours))
     report.note(
         f"incident wizard: {steps} updates per report, submit included (the report's transaction queues the alert "
