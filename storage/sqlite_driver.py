@@ -49,8 +49,6 @@ def _run(connection: sqlite3.Connection, begin: str | None, many: bool, operatio
         cursor.close()
 
 
-
-
 class OneHopCursor:
     """The DBAPI cursor SQLAlchemy's async adapter expects, with its results fetched in the same hop."""
 
