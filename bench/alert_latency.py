@@ -26,6 +26,7 @@ import asyncio
 import math
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -126,10 +127,12 @@ async def our_run(server: BotApiProcess, run: int, count: int) -> list[float]:
             return await staggered(server, feed, reporters, PER_CHAT_GAP / len(rooms))
 
 
-async def our_run_during_reads(server: BotApiProcess, run: int, count: int, history: int) -> tuple[list[float], int]:
+async def our_run_during_reads(
+    server: BotApiProcess, run: int, count: int, history: int
+) -> tuple[list[float], Counter[str]]:
     """As `our_run`, on a database with `history` incidents, while a leader exports this year's incidents and
     asks this year's figures, one after the other until the last alert is in: the latencies, and how many
-    exports and figures were read meanwhile."""
+    export batches, whole exports and figures were read meanwhile."""
     from bench.incident_data import LEADER, fill
     from bot.policy.loader import load_policy
     from bot.services.actor import Actor
@@ -157,15 +160,15 @@ async def our_run_during_reads(server: BotApiProcess, run: int, count: int, hist
             queries, leader = app.dispatcher.workflow_data["queries"], Actor(telegram_id=LEADER, chat_id=LEADER)
             now = app.clock.now()
             year = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-            reads = 0
+            reads = Counter[str]()
 
             async def read_long() -> None:
-                nonlocal reads
                 while True:
                     async for _batch in queries.export(leader, year, now):
-                        pass
+                        reads["export batches"] += 1
+                    reads["exports"] += 1
                     await queries.figures(leader, year, now)
-                    reads += 1
+                    reads["figures"] += 1
 
             reading = asyncio.create_task(read_long())
             try:
@@ -281,12 +284,16 @@ async def main() -> Report:
     report.add("one-officer burst: every reporter answered", answered * ms, "ms")
     report.add("other room's alert, pressed 2 s into the burst", other_room * ms, "ms")
     if reads is not None:
-        latencies, exports = reads
+        from bot.services.incidents.queries import EXPORT_BATCH
+
+        latencies, done = reads
         report.add("during long reads: alert latency p50", percentile(latencies, 50) * ms, "ms")
         report.add("during long reads: alert latency p99", percentile(latencies, 99) * ms, "ms", at_most=100)
         report.note(
             f"during long reads: {history:,} incidents in the database; meanwhile a leader exported this year's "
-            f"incidents and asked this year's /stats figures {exports} time(s), one after the other"
+            f"incidents and asked this year's /stats figures, one after the other: {done['export batches']} export "
+            f"batches of {EXPORT_BATCH} incidents with their timelines ({done['exports']} whole exports), "
+            f"{done['figures']} figures"
         )
     rooms = len(OFFICERS)
     report.note(
