@@ -224,7 +224,7 @@ class OutboxSender:
 
     async def _seconds_to_next_due(self, ceiling: float = 30.0) -> float:
         async with self._uow() as uow:
-            due = await uow.outbox.next_due()
+            due = await uow.outbox.next_due(self._clock.now())
         if due is None:
             return ceiling
         return min(ceiling, max(0.05, (due - self._clock.now()).total_seconds()))

@@ -49,7 +49,7 @@ class Line(Rig):
         for _ in range(rounds):
             await self.sender.drain()
             async with self.uow() as uow:
-                if not await uow.outbox.next_due():
+                if not await uow.outbox.next_due(self.clock.now()):
                     return
             self.clock.advance(seconds=301)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from aiogram import Bot
@@ -251,6 +251,21 @@ async def test_the_running_sender_claims_a_message_in_the_transaction_that_queue
     finally:
         rig.sender.stop()
         await running
+
+
+async def test_a_message_behind_its_chats_message_in_flight_does_not_set_the_senders_next_wake_up(rig: Rig) -> None:
+    """The sender sleeps until a row can leave. One behind its chat's message being sent (paced at one a second
+    per chat) leaves when that one is done, which wakes the sender; the sender looked every 50 ms meanwhile."""
+    first = await rig.queue(1, "first to the chat")
+    await rig.queue(1, "second to the chat")
+    now = rig.clock.now()
+    async with rig.uow() as uow:
+        assert [row.id for row in await uow.outbox.claim(now, now + timedelta(seconds=10), 50)] == [first]
+        await uow.commit()
+        assert await uow.outbox.next_due(now) == now + timedelta(seconds=10)  # only if its sender died
+        await uow.outbox.record_outcomes([{"id": first, "state": "sent"}])
+        await uow.commit()
+        assert await uow.outbox.next_due(now) == now  # the second's turn
 
 
 async def test_a_message_behind_its_chats_retry_is_not_taken_ahead_of_it(rig: Rig) -> None:

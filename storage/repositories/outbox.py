@@ -115,9 +115,15 @@ class OutboxRepository(Repository):
             .values(claimed_until=claim_until)
         )
 
-    async def next_due(self) -> datetime | None:
-        """When a row next becomes sendable: a pending row falls due, or a dead sender's claim lapses."""
-        pending = select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending")
+    async def next_due(self, now: datetime) -> datetime | None:
+        """When a row next becomes sendable: a pending row falls due, or a dead sender's claim lapses. A row
+        behind its chat's message in flight does not count: whoever sends that one looks again when it is done
+        (the sender looked every 50 ms while a chat's messages waited for their 1 s turns)."""
+        in_flight = aliased(OutboxMessage)
+        behind = exists().where(
+            in_flight.chat_id == OutboxMessage.chat_id, in_flight.state == "sending", in_flight.claimed_until > now
+        )
+        pending = select(func.min(OutboxMessage.due_at)).where(OutboxMessage.state == "pending", ~behind)
         claimed = select(func.min(OutboxMessage.claimed_until)).where(OutboxMessage.state == "sending")
         moments = [await self.session.scalar(pending), await self.session.scalar(claimed)]
         return min((moment for moment in moments if moment is not None), default=None)
