@@ -9,7 +9,7 @@ from sqlalchemy import select
 from handlers.incident_keyboards import ReportCb
 from storage.models import WizardState
 from tests.conftest import Harness
-from tests.support.incidents import LI, REPORTER, WANG, alerts, audit_actions, crew, incident, report
+from tests.support.incidents import LI, REPORTER, WANG, alerts, audit_actions, crew, incident, report, up_to_summary
 
 
 async def test_the_wizard_stores_the_report_then_alerts_the_officer_on_duty(harness: Harness) -> None:
@@ -64,13 +64,7 @@ async def test_submit_pressed_again_after_a_lost_answer_files_the_report_once(ha
     h = harness
     await crew(h)
     await report(h, description="Steam leak")  # a first report, so the second's number is not the first
-    await h.send(REPORTER, "/report")
-    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
-    await h.press(REPORTER, ReportCb(action="sev", value="high"))
-    await h.send(REPORTER, "Oil on the floor")
-    await h.send(REPORTER, "Workshop 3")
-    await h.press(REPORTER, ReportCb(action="ago", value="0"))
-    await h.press(REPORTER, ReportCb(action="done"))
+    await up_to_summary(h, description="Oil on the floor", place="Workshop 3")
     async with h.app.uow() as uow:
         [before] = (await uow.session.scalars(select(WizardState).where(WizardState.state.contains("summary")))).all()
 

@@ -125,7 +125,8 @@ async def report_all(server: FakeBotApi, instances: Instances, updates: UpdateFa
                 await server.wait_for(lambda: len(said(reporter)) > seen, timeout=GRACE)  # noqa: B023
             except TimeoutError:
                 if told_to_start_again(update):
-                    step, instances.started_again = steps[0], instances.started_again + 1
+                    step = steps[0]
+                    instances.started_again += 1
                 else:
                     instances.tapped_again += 1
                 continue

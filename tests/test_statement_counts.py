@@ -23,7 +23,7 @@ from sqlalchemy import event
 
 from handlers.incident_keyboards import ReportCb
 from tests.conftest import Harness
-from tests.support.incidents import REPORTER, WANG, alerts, audit_actions, crew, incident
+from tests.support.incidents import REPORTER, WANG, alerts, audit_actions, crew, incident, up_to_summary
 
 # The issue's target for the submit press is at most 15 statements; it was 29 before issue 15.
 SUBMIT_PRESS = 21
@@ -69,13 +69,7 @@ async def test_the_submit_press_of_a_report_runs_few_statements(harness: Harness
     in one transaction; the statements that costs are counted, so a regression fails here."""
     h = harness
     await crew(h)
-    await h.send(REPORTER, "/report")
-    await h.press(REPORTER, ReportCb(action="cat", value="quality"))
-    await h.press(REPORTER, ReportCb(action="sev", value="high"))
-    await h.send(REPORTER, "Steam leaking from boiler 2")
-    await h.send(REPORTER, "Boiler house")
-    await h.press(REPORTER, ReportCb(action="ago", value="0"))
-    await h.press(REPORTER, ReportCb(action="done"))
+    await up_to_summary(h)
     before = len(h.session.texts(REPORTER))
 
     statements = await feed(h, press(h, "submit"))

@@ -143,7 +143,7 @@ class IncidentRepository(Repository):
         themselves, other than `but`: the candidates an alert suggests as the same case. Only what a suggestion
         shows (id, number, when, pin): every alert reads up to `limit` of them."""
         parameters = {"category": category, "room": room, "since": since, "until": until, "but": but, "limit": limit}
-        await self.session.flush()  # the statement goes past the ORM: it sees this transaction's changes so
+        await self.session.flush()  # the statement bypasses the ORM: it must see this transaction's changes
         return (await self.core(NEAR_IN_TIME, parameters)).all()
 
     async def recent_open_in_room(self, room: str, but: int, limit: int) -> Sequence[Incident]:

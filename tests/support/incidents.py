@@ -68,6 +68,21 @@ async def report(
     loss: str | None = None,
 ) -> list[str]:
     """The whole wizard through the Dispatcher; returns what the reporter was told at the end."""
+    await up_to_summary(h, user, category=category, severity=severity, description=description, place=place, loss=loss)
+    return await h.press(user, ReportCb(action="submit"))
+
+
+async def up_to_summary(
+    h: Harness,
+    user: int = REPORTER,
+    *,
+    category: str = "quality",
+    severity: str = "high",
+    description: str = "Steam leaking from boiler 2",
+    place: str = "Boiler house",
+    loss: str | None = None,
+) -> None:
+    """The wizard through the Dispatcher up to its summary, Submit not pressed yet."""
     await h.send(user, "/report")
     await h.press(user, ReportCb(action="cat", value=category))
     await h.press(user, ReportCb(action="sev", value=severity))
@@ -77,7 +92,6 @@ async def report(
     if loss is not None:
         await h.send(user, loss)
     await h.press(user, ReportCb(action="done"))
-    return await h.press(user, ReportCb(action="submit"))
 
 
 async def incident(h: Harness, number: str = "INC-2026-000001") -> Incident:
