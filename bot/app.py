@@ -29,13 +29,14 @@ from bot.feishu_outbox import FeishuCourier
 from bot.flows import Flows, install_flows
 from bot.health import Readiness, add_routes, serve
 from bot.i18n import load_catalogues
-from bot.inline_filters import gate_callbacks_by_prefix, run_filters_inline
+from bot.inline_filters import run_filters_inline
 from bot.leader import Leadership
 from bot.metrics import CountUpdates, Metrics, NameTheFlow, WatchBotApi
 from bot.outbox import OutboxSender
 from bot.pacer import Pacer
 from bot.policy import Policy, load_policy
 from bot.profile import publish_profile
+from bot.router_index import skip_routers_that_cannot_match
 from bot.services.audit import AuditService
 from bot.services.members import MembershipService
 from bot.sms_inbound import SmsInbound
@@ -209,8 +210,8 @@ async def build_app(
         SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
+    skip_routers_that_cannot_match(dispatcher)  # an update skips routers it cannot match (bot/router_index.py)
     run_filters_inline(dispatcher)  # not through aiogram's thread pool (bot/inline_filters.py)
-    gate_callbacks_by_prefix(dispatcher)  # a button press skips the routers not its own
     if feishu.client is not None:
         from bot.feishu_inbound import install as install_feishu
 
