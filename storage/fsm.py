@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -131,9 +131,11 @@ class SqlStorage(BaseStorage):
 
 
 class SaveWizardsBeforeSending(BaseRequestMiddleware):
-    """Every Bot API call first writes the wizard state the update changed: what the bot tells a user must
-    follow from a saved state, or a process killed right after a question leaves the stored wizard a step
-    behind the user's answer (tests/test_crash_recovery.py)."""
+    """Every Bot API call that tells the user something first writes the wizard state the update changed: what
+    the bot says must follow from a saved state, or a process killed right after a question leaves the stored
+    wizard a step behind the user's answer (tests/test_crash_recovery.py). A button press's bare
+    acknowledgement and a "typing…" status say nothing, so they do not write: a wizard step's press cost two
+    transactions for it, the acknowledgement's and the question's (issue 15)."""
 
     def __init__(self, storage: SqlStorage) -> None:
         self._storage = storage
@@ -141,5 +143,12 @@ class SaveWizardsBeforeSending(BaseRequestMiddleware):
     async def __call__(
         self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
     ) -> Any:
-        await self._storage.save_pending()
+        if not _says_nothing(method):
+            await self._storage.save_pending()
         return await make_request(bot, method)
+
+
+def _says_nothing(method: TelegramMethod[Any]) -> bool:
+    if isinstance(method, AnswerCallbackQuery):
+        return not method.text and not method.url
+    return isinstance(method, SendChatAction)

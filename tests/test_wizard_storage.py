@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SaveWizardsBeforeSending, SqlStorage
@@ -100,3 +101,29 @@ async def test_the_wizard_is_saved_before_the_bot_asks_the_next_question(
         await writer.update_data(KEY, {"place": "Boiler house"})  # after the question: written at the end
     assert seen_by_telegram == ["Report:place"]
     assert await reader.get_data(KEY) == {"place": "Boiler house"}
+
+
+async def test_a_bare_acknowledgement_of_a_press_does_not_write_the_wizard_but_the_next_question_does(
+    storages: tuple[SqlStorage, SqlStorage],
+) -> None:
+    """Acknowledging a press tells the user nothing, so it needs no saved state (issue 15: one transaction less
+    per press); a toast with text does, and so does the question after it."""
+    writer, reader = storages
+    seen_by_telegram: list[tuple[str, str | None]] = []
+
+    async def call(_bot: object, method: object) -> bool:
+        seen_by_telegram.append((type(method).__name__, await reader.get_state(KEY)))
+        return True
+
+    send = SaveWizardsBeforeSending(writer)
+    async with writer.batched():
+        await writer.set_state(KEY, "Report:severity")
+        await send(call, None, AnswerCallbackQuery(callback_query_id="1"))  # type: ignore[arg-type]
+        await send(call, None, AnswerCallbackQuery(callback_query_id="1", text="Saved"))  # type: ignore[arg-type]
+        await writer.set_state(KEY, "Report:description")
+        await send(call, None, SendMessage(chat_id=1, text="What happened?"))  # type: ignore[arg-type]
+    assert seen_by_telegram == [
+        ("AnswerCallbackQuery", None),
+        ("AnswerCallbackQuery", "Report:severity"),
+        ("SendMessage", "Report:description"),
+    ]
