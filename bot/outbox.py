@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextvars
 import functools
 import logging
@@ -104,6 +105,7 @@ class OutboxSender:
         self._running = self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claimed = 0  # rows being sent by the running sender
+        self._chats_in_flight: collections.Counter[int] = collections.Counter()  # and the chats they go to
         uow.signals.outbox_courier = self
 
     def on_failure(self, name: str, hook: FailureHook) -> None:
@@ -186,24 +188,30 @@ class OutboxSender:
         now = self._clock.now()
         return await uow.outbox.claim(now, now + self._claim, room, among=row_ids)
 
-    def committed(self, row_ids: list[int], claimed: Sequence[OutboxMessage]) -> None:
+    def committed(self, queued: dict[int, int], claimed: Sequence[OutboxMessage]) -> None:
+        """A row left unclaimed waits for a round of the sender, unless its chat has a send of ours in flight:
+        that send's end starts a round anyway. (A burst of reports to one officer woke the sender for each,
+        a claim and a look for the next due row that found nothing to do, ~3 ms each: issue 15.)"""
         self._start_sending(list(claimed))
-        if len(claimed) < len(row_ids):
+        taken = {row.id for row in claimed}
+        if any(chat not in self._chats_in_flight for row_id, chat in queued.items() if row_id not in taken):
             self._wake.set()
 
     def _start_sending(self, rows: list[OutboxMessage]) -> None:
         if not rows:
             return
         self._claimed += len(rows)
+        self._chats_in_flight.update(row.chat_id for row in rows)
         # A fresh context: rows handed over by a handler's commit must not send inside that update's context
         # (its wizard batch would be written again before each of their sends, storage/fsm.py).
         task = asyncio.create_task(self._send(rows), context=contextvars.Context())
         self._in_flight.add(task)
-        task.add_done_callback(functools.partial(self._sent, count=len(rows)))
+        task.add_done_callback(functools.partial(self._sent, rows=rows))
 
-    def _sent(self, task: asyncio.Task[None], count: int) -> None:
+    def _sent(self, task: asyncio.Task[None], rows: list[OutboxMessage]) -> None:
         self._in_flight.discard(task)
-        self._claimed -= count
+        self._claimed -= len(rows)
+        self._chats_in_flight -= collections.Counter(row.chat_id for row in rows)  # (drops those at zero)
         self._wake.set()  # the chats of this batch may have their next rows ready
 
     def stop(self) -> None:

@@ -35,8 +35,8 @@ class OutboxCourier(Protocol):
         """In the transaction, before it commits: claim those of its new rows that may leave at once."""
         ...
 
-    def committed(self, row_ids: list[int], claimed: Sequence[OutboxMessage]) -> None:
-        """After the commit: send the claimed rows; find the others in a round of its own."""
+    def committed(self, queued: dict[int, int], claimed: Sequence[OutboxMessage]) -> None:
+        """After the commit: send the claimed rows; find the others (row id -> chat id) in a round of its own."""
         ...
 
 
@@ -73,7 +73,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], signals: CommitSignals) -> None:
         self._sessions = sessions
         self._signals = signals
-        self.queued: list[int] = []  # outbox rows added in this transaction
+        self.queued: dict[int, int] = {}  # outbox rows added in this transaction: row id -> chat id
         self.webhook_queued = False
         self.earliest_timer: datetime | None = None
         self.audited: list[tuple[str, str, dict[str, Any]]] = []
@@ -101,7 +101,7 @@ class UnitOfWork:
         if (audit := self.__dict__.get("audit")) is not None:
             await audit.write_pending()  # the head read and locked once, the entries in one INSERT (F1)
         courier, queued = self._signals.outbox_courier, self.queued
-        claimed = await courier.claim_queued(self, queued) if courier and queued else []
+        claimed = await courier.claim_queued(self, list(queued)) if courier and queued else []
         await self.session.commit()
         if (snapshot := UPDATE_MEMBER.get()) is not None:
             snapshot.member = None  # it may have changed the member: later transactions read them afresh
@@ -122,13 +122,13 @@ class UnitOfWork:
         self._forget_signals()
 
     def _forget_signals(self) -> None:
-        self.queued, self.webhook_queued, self.earliest_timer, self.audited = [], False, None, []
+        self.queued, self.webhook_queued, self.earliest_timer, self.audited = {}, False, None, []
         for name in ("audit", "incidents"):  # what their repositories remember of the transaction
             if (repository := self.__dict__.get(name)) is not None:
                 repository.forget()
 
-    def _outbox_added(self, row_id: int) -> None:
-        self.queued.append(row_id)
+    def _outbox_added(self, row_id: int, chat_id: int) -> None:
+        self.queued[row_id] = chat_id
 
     def _webhook_queued(self) -> None:
         self.webhook_queued = True

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from aiogram import Bot
+from sqlalchemy import event
 
 from bot.clock import ManualClock
 from bot.outbox import OutboxSender
@@ -266,6 +267,35 @@ async def test_a_message_behind_its_chats_message_in_flight_does_not_set_the_sen
         await uow.outbox.record_outcomes([{"id": first, "state": "sent"}])
         await uow.commit()
         assert await uow.outbox.next_due(now) == now  # the second's turn
+
+
+async def test_a_message_queued_behind_its_chats_message_in_flight_starts_no_round_of_the_sender(rig: Rig) -> None:
+    """The send in flight wakes the sender when it is done, and its chat's next message leaves then. Waking the
+    sender for the new message as well cost a claim and a look for the next due row, for nothing, with every
+    report of a burst to one officer (issue 15)."""
+    sender = OutboxSender(rig.uow, rig.bot, rig.clock, Pacer(Limits(per_chat_seconds=600)))
+    running = asyncio.create_task(sender.run())
+    engine = rig.uow.sessions.kw["bind"].sync_engine
+    after_the_commit: list[str] = []
+    try:
+        await rig.queue(1, "first to the busy chat")
+        assert await eventually(lambda: "first to the busy chat" in rig.session.texts())
+        in_flight = await rig.queue(1, "second to the busy chat")  # its turn comes in 600 s
+        assert in_flight is not None
+
+        async def claimed() -> bool:  # and the sender holds it, waiting for the chat's turn
+            return (await rig.row(in_flight)).state == "sending"
+
+        assert await eventually(claimed)
+        third = await rig.queue(1, "third to the busy chat")
+        event.listen(engine, "before_cursor_execute", lambda *args: after_the_commit.append(args[2]))
+        for _ in range(50):  # a woken sender would run its round meanwhile
+            await asyncio.sleep(0)
+        assert after_the_commit == []
+        assert third is not None and (await rig.row(third)).state == "pending"
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_a_message_behind_its_chats_retry_is_not_taken_ahead_of_it(rig: Rig) -> None:

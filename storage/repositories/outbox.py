@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,10 +40,18 @@ def _claim(locking: bool, among: bool) -> Any:
 
 
 _CLAIM = {(locking, among): _claim(locking, among) for locking in (False, True) for among in (False, True)}
+ADD = {  # every alert and answer queued runs it: built once (issue 15)
+    "sqlite": sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id),
+    "postgresql": postgresql.insert(OutboxMessage)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(OutboxMessage.id),
+}
 
 
 class OutboxRepository(Repository):
-    def __init__(self, session: AsyncSession, on_add: Callable[[int], None] = lambda row_id: None) -> None:
+    def __init__(
+        self, session: AsyncSession, on_add: Callable[[int, int], None] = lambda row_id, chat_id: None
+    ) -> None:
         super().__init__(session)
         self._on_add = on_add
 
@@ -60,24 +69,22 @@ class OutboxRepository(Repository):
         ref: str | None = None,
     ) -> int | None:
         """Queue a Bot API call; a key queued before is ignored (idempotency). Returns the row id."""
-        statement = self.insert_ignoring_conflict(
-            OutboxMessage,
-            ["key"],
-            key=key,
-            chat_id=chat_id,
-            method=method,
-            payload=payload,
-            state="pending",
-            due_at=due_at or now,
-            attempts=0,
-            edit_of=edit_of,
-            on_failure=on_failure,
-            ref=ref,
-            created_at=now,
-        ).returning(OutboxMessage.id)
-        row_id = (await self.session.execute(statement)).scalar_one_or_none()
+        values = {
+            "key": key,
+            "chat_id": chat_id,
+            "method": method,
+            "payload": payload,
+            "state": "pending",
+            "due_at": due_at or now,
+            "attempts": 0,
+            "edit_of": edit_of,
+            "on_failure": on_failure,
+            "ref": ref,
+            "created_at": now,
+        }
+        row_id = (await self.core(ADD[self.dialect], values)).scalar_one_or_none()
         if row_id is not None:
-            self._on_add(row_id)
+            self._on_add(row_id, chat_id)
         return row_id
 
     async def get(self, message_id: int) -> OutboxMessage | None:
