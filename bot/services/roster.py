@@ -114,9 +114,9 @@ class RosterService:
     async def crew(self, uow: UnitOfWork, room: str, occurrence: ShiftTime | None) -> OnDuty:
         if occurrence is None:
             return OnDuty(room, None, None, None, (), ())
-        rows = [row for row in await uow.roster.slot(room, occurrence.day, occurrence.shift) if row.member.active]
-        primary = tuple(row.member for row in rows if row.position == PRIMARY)
-        backup = tuple(row.member for row in rows if row.position == BACKUP)
+        standing = await uow.roster.standing(room, occurrence.day, occurrence.shift)
+        primary = tuple(member for position, member in standing if position == PRIMARY)
+        backup = tuple(member for position, member in standing if position == BACKUP)
         return OnDuty(room, occurrence.shift, occurrence.starts_at, occurrence.ends_at, primary, backup)
 
     # Who may change a roster (B1, F3) ---------------------------------------------------------

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import joinedload
 
 from storage.models import Member, Timer
 from storage.repositories.base import Repository
@@ -19,12 +20,30 @@ SLOT = (
     )
     .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
 )
+# ... and who stands it, with their roles, in one statement (an alert's on-duty crew: issue 15)
+STANDING = (
+    select(RosterAssignment.position, Member)
+    .join(Member, RosterAssignment.member_id == Member.id)
+    .options(joinedload(Member.role_rows))
+    .where(
+        RosterAssignment.room == bindparam("room"),
+        RosterAssignment.day == bindparam("day"),
+        RosterAssignment.shift == bindparam("shift"),
+        Member.active.is_(True),
+    )
+    .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
+)
 
 
 class RosterRepository(Repository):
     async def slot(self, room: str, day: date, shift: str) -> Sequence[RosterAssignment]:
         """Everyone on one shift, primaries first, in the order they were assigned."""
         return (await self.session.scalars(SLOT, {"room": room, "day": day, "shift": shift})).all()
+
+    async def standing(self, room: str, day: date, shift: str) -> list[tuple[str, Member]]:
+        """The active members on one shift with their positions, in the order of `slot`."""
+        result = await self.session.execute(STANDING, {"room": room, "day": day, "shift": shift})
+        return [(position, member) for position, member in result.unique()]
 
     async def of_member_from(self, member_id: int, first: date) -> Sequence[RosterAssignment]:
         rows = await self.session.scalars(
