@@ -287,15 +287,21 @@ async def test_a_message_queued_behind_its_chats_message_in_flight_starts_no_rou
             return (await rig.row(in_flight)).state == "sending"
 
         assert await eventually(claimed)
+        await settle()  # the round that claimed it ends
         third = await rig.queue(1, "third to the busy chat")
         event.listen(engine, "before_cursor_execute", lambda *args: after_the_commit.append(args[2]))
-        for _ in range(50):  # a woken sender would run its round meanwhile
-            await asyncio.sleep(0)
+        await settle()  # a woken sender would run a round meanwhile
         assert after_the_commit == []
         assert third is not None and (await rig.row(third)).state == "pending"
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def settle() -> None:
+    """Let the running sender finish what it started: its statements yield to the loop one at a time."""
+    for _ in range(50):
+        await asyncio.sleep(0)
 
 
 async def test_a_message_behind_its_chats_retry_is_not_taken_ahead_of_it(rig: Rig) -> None:

@@ -204,6 +204,7 @@ class RecordedRequest(NamedTuple):
     method: str
     params: dict[str, Any]
     instance: str | None = None  # the base URL's path prefix the client used, if any
+    content_type: str = ""  # how the parameters came: application/json, multipart/form-data, ...
 
 
 @dataclass(frozen=True)
@@ -719,7 +720,7 @@ class FakeBotApi:
         if prefix.isdigit():
             self._bot_id = int(prefix)
         fault: _Fault | None = None
-        recorded = RecordedRequest(self.clock(), method, params, instance)
+        recorded = RecordedRequest(self.clock(), method, params, instance, request.content_type)
         self.requests.append(recorded)
         await self._notify()
         try:
