@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.i18n import pick_language, translate
 from bot.logs import bind, unbind
 from bot.services.errors import DomainError
-from bot.services.members import MembershipService
+from bot.services.members import MembershipService, MemberView
 from storage.fsm import SqlStorage
 from storage.repositories.members import UPDATE_MEMBER, MemberSnapshot
 from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark
@@ -53,14 +53,18 @@ class UpdateContext(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         wizards = self._fsm.storage if isinstance(self._fsm.storage, SqlStorage) else None
         wizard = self._fsm.resolve_event_context(data["bot"], data) if wizards else None
-        async with self._uow() as uow:
-            if await uow.processed_updates.seen(event.update_id):
+        async with self._uow.statements() as work:
+            if await work.processed_updates.seen(event.update_id):
                 log.info("update %s seen before; skipped", event.update_id)
                 return None
-            member = await self._members.seen_in(uow, user.id, user.language_code) if user else None
-            loaded = uow.members.read.get(user.id) if member and user else None
-            batch = await wizards.preload(uow, wizard.key if wizard else None) if wizards else None
-            await uow.commit()
+            loaded = await work.members.detached_by_telegram_id(user.id) if user else None
+            batch = await wizards.preload(work, wizard.key if wizard else None) if wizards else None
+            await work.commit()
+        if loaded is not None and loaded.active and user is not None:
+            loaded = await self._members.seen(loaded, user.language_code)
+        else:
+            loaded = None
+        member = MemberView.of(loaded) if loaded is not None else None
         language = pick_language(
             member.language if member else None, user.language_code if user else None, self._default
         )
@@ -85,9 +89,9 @@ class UpdateContext(BaseMiddleware):
             HANDLING.reset(handling)
             unbind(fields)
             if not mark.recorded:  # nothing was committed: remember it on its own
-                async with self._uow() as uow:
-                    await uow.processed_updates.first_time(event.update_id, mark.at)
-                    await uow.commit()
+                async with self._uow.statements() as work:
+                    await work.processed_updates.first_time(event.update_id, mark.at)
+                    await work.commit()
 
 
 async def answer_error(event: TelegramObject, text: str) -> None:

@@ -14,7 +14,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.uow import StatementsOnly, UnitOfWorkFactory
 
 
 @dataclass
@@ -42,7 +42,7 @@ class SqlStorage(BaseStorage):
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._batch: ContextVar[_Batch | None] = ContextVar("wizard_batch", default=None)
 
-    async def preload(self, uow: UnitOfWork, key: StorageKey | None) -> _Batch:
+    async def preload(self, uow: StatementsOnly, key: StorageKey | None) -> _Batch:
         """A batch for one update, its wizard read in the caller's transaction instead of one of its own."""
         batch = _Batch()
         if key is not None:
@@ -74,10 +74,10 @@ class SqlStorage(BaseStorage):
         changed = {key: wizard for key, wizard in batch.wizards.items() if wizard.changed}
         if not changed:
             return
-        async with self._uow() as uow:
+        async with self._uow.statements() as work:
             for key, wizard in changed.items():
-                await uow.wizards.put(key, wizard.state, wizard.data)
-            await uow.commit()
+                await work.wizards.put(key, wizard.state, wizard.data)
+            await work.commit()
         for wizard in changed.values():
             wizard.changed = False
 
@@ -87,8 +87,8 @@ class SqlStorage(BaseStorage):
         assert batch is not None and batch.open
         built = self._keys.build(key)
         if built not in batch.wizards:
-            async with self._uow() as uow:
-                row = await uow.wizards.read(built)
+            async with self._uow.statements() as work:
+                row = await work.wizards.read(built)
             batch.wizards[built] = _Wizard.of(row)
         return batch.wizards[built]
 

@@ -103,19 +103,23 @@ class MembershipService:
         member = await uow.members.by_telegram_id(telegram_id)
         return MemberView.of(member) if member and member.active else None
 
-    async def seen_in(self, uow: UnitOfWork, telegram_id: int, telegram_language: str | None) -> MemberView | None:
-        """`find_in` for an update from the member: records the language of their Telegram app when it
-        changed, so that messages queued for them later speak it too while they have not chosen one
-        (`bot.i18n.pick_language`). Written only on a change; not audited (no state of any item changes)."""
-        member = await uow.members.by_telegram_id(telegram_id)
-        if member is None or not member.active:
-            return None
+    async def seen(self, member: Member, telegram_language: str | None) -> Member:
+        """The member behind an update, as its first transaction read them: records the language of their
+        Telegram app when it changed, so that messages queued for them later speak it too while they have not
+        chosen one (`bot.i18n.pick_language`). Written only on a change, in a transaction of its own; not
+        audited (no state of any item changes)."""
         code = (telegram_language or "")[:TELEGRAM_LANGUAGE] or None
-        if code and member.telegram_language != code:
-            member.telegram_language = code
-            if not member.language:  # their menu speaks Telegram's language too
-                await self.menus.queue(uow, member, self._clock.now())
-        return MemberView.of(member)
+        if not code or member.telegram_language == code:
+            return member
+        async with self._uow() as uow:
+            stored = await uow.members.by_telegram_id(member.telegram_id)
+            if stored is None:
+                return member
+            stored.telegram_language = code
+            if not stored.language:  # their menu speaks Telegram's language too
+                await self.menus.queue(uow, stored, self._clock.now())
+            await uow.commit()
+        return stored
 
     async def page(self, actor: Actor, page: int) -> tuple[list[MemberView], int]:
         async with self._uow() as uow:

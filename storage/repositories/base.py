@@ -3,22 +3,26 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 class Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    """Storage of one kind of row. Its `session` is the unit of work's ORM session, or, in the statements-only
+    unit of work (`storage.uow.StatementsOnly`), a bare connection: then only `core` statements run."""
+
+    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
+        self.session: Any = session
 
     async def core(self, statement: Any, parameters: dict[str, Any]) -> Any:
         """A prepared Core statement on the session's connection, in its transaction: no ORM on the way (each
         update's own reads and writes, issue 15). It does not flush the session first."""
-        connection = await self.session.connection()
+        connection = self.session if isinstance(self.session, AsyncConnection) else await self.session.connection()
         return await connection.execute(statement, parameters)
 
     @property
     def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
+        bind = self.session if isinstance(self.session, AsyncConnection) else self.session.get_bind()
+        return str(bind.dialect.name)
 
     def _insert(self, model: type, **values: Any) -> Any:
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert

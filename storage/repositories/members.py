@@ -5,8 +5,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy import inspect as mapping_of
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from storage.models import Invitation, KeyValue, Member, MemberRole
 from storage.repositories.base import Repository
@@ -27,13 +27,16 @@ BY_TELEGRAM_ID = (
     select(Member).options(joinedload(Member.role_rows)).where(Member.telegram_id == bindparam("telegram_id"))
 )
 UPDATE_MEMBER: ContextVar[MemberSnapshot | None] = ContextVar("update_member", default=None)
+# ... as plain rows, one per role, for the update's first transaction (`detached_by_telegram_id`)
+WITH_ROLES = (
+    select(Member.__table__, MemberRole.role)
+    .outerjoin(MemberRole, MemberRole.member_id == Member.id)
+    .where(Member.telegram_id == bindparam("telegram_id"))
+    .order_by(MemberRole.role)
+)
 
 
 class MemberRepository(Repository):
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self.read: dict[int, Member] = {}  # by Telegram id: the members `by_telegram_id` read
-
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
 
@@ -44,9 +47,21 @@ class MemberRepository(Repository):
             loaded = self.session.identity_map.get(self.session.sync_session.identity_key(Member, snapshot.member.id))
             return loaded if loaded is not None else await self.session.merge(snapshot.member, load=False)  # type: ignore[return-value]
         result = await self.session.execute(BY_TELEGRAM_ID, {"telegram_id": telegram_id})
-        member = result.unique().scalar_one_or_none()
-        if member is not None:
-            self.read[telegram_id] = member
+        return result.unique().scalar_one_or_none()  # type: ignore[no-any-return]
+
+    async def detached_by_telegram_id(self, telegram_id: int) -> Member | None:
+        """The member with their roles from one Core statement, as a detached object: no ORM loading (issue 15:
+        every update reads its member). Readable as it is, and a later unit of work of the update takes it in
+        without reading it again (`MemberSnapshot`)."""
+        rows = (await self.core(WITH_ROLES, {"telegram_id": telegram_id})).all()
+        if not rows:
+            return None
+        first = rows[0]._mapping
+        member = Member(**{column.key: first[column.columns[0]] for column in mapping_of(Member).column_attrs})
+        member.role_rows = [MemberRole(member_id=member.id, role=row.role) for row in rows if row.role is not None]
+        for role in member.role_rows:
+            make_transient_to_detached(role)
+        make_transient_to_detached(member)
         return member
 
     async def by_phone(self, phone: str) -> Member | None:
