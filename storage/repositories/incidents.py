@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,6 +44,16 @@ NEAR_IN_TIME = (
 )
 
 
+def _next_number(insert: Any) -> Any:
+    statement = insert(IncidentCounter).values(last=1)
+    return statement.on_conflict_do_update(index_elements=["year"], set_={"last": IncidentCounter.last + 1}).returning(
+        IncidentCounter.last
+    )
+
+
+NEXT_NUMBER = {"sqlite": _next_number(sqlite.insert), "postgresql": _next_number(postgresql.insert)}  # every report
+
+
 class IncidentRepository(Repository):
     """Incidents, their media and alerts. An incident created in the current transaction can have no media or
     alerts but those added in it: they are answered from memory, without a query (issue 15: the report's
@@ -62,11 +73,7 @@ class IncidentRepository(Repository):
 
     async def next_sequence(self, year: int) -> int:
         """The next number of `year`, allocated inside the caller's transaction (the row stays locked)."""
-        statement = self._insert(IncidentCounter, year=year, last=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["year"], set_={"last": IncidentCounter.last + 1}
-        ).returning(IncidentCounter.last)
-        return int((await self.session.execute(statement)).scalar_one())
+        return int((await self.core(NEXT_NUMBER[self.dialect], {"year": year})).scalar_one())
 
     def add(self, incident: Incident) -> Incident:
         self.session.add(incident)
