@@ -76,7 +76,7 @@ class App:
     timers: TimerRunner
     audit: AuditService
     members: MembershipService
-    flow_router: Router
+    flow_routers: list[Router]  # each flow adds its own; tried after the foundation's, before the fallbacks
     commands: list[CommandInfo]
     metrics: Metrics
     readiness: Readiness
@@ -174,11 +174,9 @@ async def build_app(
     dispatcher.update.outer_middleware(dispatcher.fsm)
     if isinstance(dispatcher.fsm.storage, SqlStorage):
         bot.session.middleware(SaveWizardsBeforeSending(dispatcher.fsm.storage))
-    root, flow_router = build_routers()
     if settings.metrics:
-        root.message.middleware(NameTheFlow())
-        root.callback_query.middleware(NameTheFlow())
-    dispatcher.include_router(root)
+        dispatcher.message.middleware(NameTheFlow())
+        dispatcher.callback_query.middleware(NameTheFlow())
     commands = list(CORE_COMMANDS)
     members.menus.commands = commands  # the flows extend it as they install
     dispatcher.workflow_data.update(
@@ -202,7 +200,7 @@ async def build_app(
         timers,
         audit,
         members,
-        flow_router,
+        [],
         commands,
         metrics,
         Readiness(settings.database_url, engine, uow, clock, metrics, is_standby=lambda: leadership.standby),
@@ -210,12 +208,13 @@ async def build_app(
         SmsInbound.from_env(sms_env),
     )
     app.flows = install_flows(app)
-    skip_routers_that_cannot_match(dispatcher)  # an update skips routers it cannot match (bot/router_index.py)
-    run_filters_inline(dispatcher)  # not through aiogram's thread pool (bot/inline_filters.py)
     if feishu.client is not None:
         from bot.feishu_inbound import install as install_feishu
 
         install_feishu(app, feishu.client)
+    dispatcher.include_routers(*build_routers(app.flow_routers))
+    skip_routers_that_cannot_match(dispatcher)  # an update skips routers it cannot match (bot/router_index.py)
+    run_filters_inline(dispatcher)  # not through aiogram's thread pool (bot/inline_filters.py)
     app.startup.append(members.menus.start)  # each member's command menu, once the flows added theirs
     return app
 

@@ -357,6 +357,6 @@ def install(app: App, client: FeishuClient) -> FeishuInbound:
     )
     app.workers.append(FeishuLongConnection(client, inbound.handle))
     app.dispatcher.workflow_data["member_channels"] = channels
-    app.flow_router.include_router(feishu_handlers.build())
+    app.flow_routers.append(feishu_handlers.build())
     app.commands.append(CommandInfo("feishu", __("Get your alerts and approval cards in Feishu")))
     return inbound

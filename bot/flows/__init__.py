@@ -1,5 +1,5 @@
 """The flows built on the foundation. Each module here has `install(app)`, which builds the flow's
-service and wires it in: `app.flow_router.include_router(...)`, `app.commands.extend(...)`,
+service and wires it in: `app.flow_routers.append(...)`, `app.commands.extend(...)`,
 `app.dispatcher.workflow_data[...]` (what handlers are given), `app.timers.register(kind, handler)`,
 `app.outbox.on_failure(name, hook)`, `app.members.deactivation_blockers/effects.append(...)`,
 `app.workers.append(worker)` (a background loop started and stopped with the app),

@@ -62,7 +62,7 @@ def install(app: App, approvals: ApprovalService) -> AccessService:
         catalogue_service=CatalogueService(uow, clock, policy, catalogue),
         webhooks=webhooks,
     )
-    app.flow_router.include_routers(access_handlers.build(), datasets.build(), access_admin.build())
+    app.flow_routers.extend([access_handlers.build(), datasets.build(), access_admin.build()])
     app.commands.extend(
         [
             CommandInfo("access", __("Request access to data; your requests and grants")),

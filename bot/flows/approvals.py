@@ -27,7 +27,7 @@ def install(app: App) -> ApprovalService:
     app.timers.register(TIMER, approvals.walk.on_timer)
     app.outbox.on_failure(CARD_FAILURE, approvals.walk.on_card_failure)
     app.members.deactivation_effects.append(approvals.walk.on_deactivated)
-    app.flow_router.include_routers(approval_handlers.build(), approval_asks.build(), away_handlers.build())
+    app.flow_routers.extend([approval_handlers.build(), approval_asks.build(), away_handlers.build()])
     app.commands.extend(
         [
             CommandInfo("approvals", __("Requests waiting for your decision")),

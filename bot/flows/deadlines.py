@@ -34,7 +34,7 @@ def install(app: App) -> DeadlinesFlow:
     app.dispatcher.workflow_data.update(
         deadlines=flow.service, deadline_events=flow.events, timeliness=flow.timeliness, deadline_texts=flow.texts
     )
-    app.flow_router.include_routers(deadlines.build(), deadline_extensions.build(), deadline_events.build())
+    app.flow_routers.extend([deadlines.build(), deadline_extensions.build(), deadline_events.build()])
     event_owners = {event.owner_role for event in app.policy.deadlines.events}
     app.commands.extend(
         [

@@ -56,13 +56,15 @@ def install(app: App, roster: RosterService) -> IncidentServices:
     app.members.deactivation_blockers.append(services.queries.deactivation_blockers)
     roster.handover_sources.append(services.queries.handover_lines)
     labels = {app.i18n.gettext("🚨 Report incident", locale=language) for language in app.policy.organisation.languages}
-    app.flow_router.include_routers(
-        incident_lists.build(),
-        incident_respond.build(),
-        incident_duplicates.build(),
-        incident_group.build(),
-        incident_report.build(labels),
-        incident_urgent.build(),
+    app.flow_routers.extend(
+        [
+            incident_lists.build(),
+            incident_respond.build(),
+            incident_duplicates.build(),
+            incident_group.build(),
+            incident_report.build(labels),
+            incident_urgent.build(),
+        ]
     )
     app.commands.extend(COMMANDS)
     return services

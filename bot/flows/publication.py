@@ -28,7 +28,7 @@ def install(app: App, approvals: ApprovalService) -> PublicationService:
     app.timers.register(TIMER, desk.on_timer)
     app.outbox.on_failure(POST_FAILURE, desk.on_post_failure)
     app.dispatcher.workflow_data.update(publications=service, desk=desk, listing=listing)
-    app.flow_router.include_routers(publication_form.build(), publications.build())
+    app.flow_routers.extend([publication_form.build(), publications.build()])
     app.commands.extend(
         [
             CommandInfo("publish", __("Submit information for publication review"), (DRAFTER_ROLE,)),

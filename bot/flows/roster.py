@@ -39,7 +39,7 @@ def install(app: App) -> RosterService:
     # Plans shift changes and gap checks at every start, polling or webhook (the daily check and
     # every roster change renew them).
     app.startup.append(watch.start)
-    app.flow_router.include_router(roster_handlers.build())
+    app.flow_routers.append(roster_handlers.build())
     app.commands.extend(
         [
             CommandInfo("duty", __("Who is on duty now and next")),
