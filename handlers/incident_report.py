@@ -146,8 +146,10 @@ async def place(message: Message, state: FSMContext, reporting: Reporting, polic
         await state.update_data(place=None, lat=None, lon=None)
     else:
         await state.update_data(place=reporting.check_place(message.text or ""))
+    following = await _following(state, policy, "place")
+    await state.set_state(getattr(ReportForm, following))  # saved with the place before "Noted": one write
     await message.answer(_("📍 Noted."), reply_markup=main_keyboard())
-    await _next(message, state, policy, language, "place")
+    await _show(message, state, policy, language, following)
 
 
 async def moment_ago(
@@ -251,15 +253,18 @@ async def submit(
 
 # Moving between steps ------------------------------------------------------------------------------------
 async def _next(message: Message | None, state: FSMContext, policy: Policy, language: str, done: str) -> None:
+    await _show(message, state, policy, language, await _following(state, policy, done))
+
+
+async def _following(state: FSMContext, policy: Policy, done: str) -> str:
+    """The step after `done`: the next in ORDER (the loss only where the category asks it), or, when editing,
+    back to the summary unless a new category needs the loss."""
     data = await state.get_data()
-    if data.get("editing"):  # back to the summary, unless a new category needs the loss
+    if data.get("editing"):
         needs_loss = done == "category" and asks_loss(policy, data) and data.get("loss") is None
-        await _show(message, state, policy, language, "loss" if needs_loss else "summary")
-        return
+        return "loss" if needs_loss else "summary"
     following = ORDER[ORDER.index(done) + 1] if done in ORDER[:-1] else "summary"
-    if following == "loss" and not asks_loss(policy, data):
-        following = "attachments"
-    await _show(message, state, policy, language, following)
+    return "attachments" if following == "loss" and not asks_loss(policy, data) else following
 
 
 async def _previous(state: FSMContext, policy: Policy, current: str) -> str:

@@ -105,7 +105,9 @@ class SqlStorage(BaseStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         async with self._in_batch():
             wizard = await self._wizard(key)
-            wizard.state, wizard.changed = state.state if isinstance(state, State) else state, True
+            name = state.state if isinstance(state, State) else state
+            if name != wizard.state:  # the same state again is no change to write
+                wizard.state, wizard.changed = name, True
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self._in_batch():

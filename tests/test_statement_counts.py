@@ -29,7 +29,8 @@ from tests.support.incidents import REPORTER, WANG, alerts, audit_actions, crew,
 # The issue's target for the submit press is at most 15 statements; it was 29 before issue 15.
 SUBMIT_PRESS = 20
 WIZARD_STEP = 7  # a press that moves the wizard on (the severity); was 10, then 9
-WIZARD_TEXT = 7  # a typed answer (what happened); was 8
+WIZARD_TEXT = 7  # a typed answer (what happened; where, answered twice); was 8
+MOMENT_QUESTION = "When did it happen? Tap a choice, or type the time (14:30) or date and time (2026-03-01 14:30)."
 
 
 @contextmanager
@@ -92,10 +93,13 @@ async def test_a_wizard_step_runs_few_statements(harness: Harness) -> None:
 
     step = await feed(h, press(h, "sev", "high"))
     typed = await feed(h, h.updates.message(REPORTER, "Steam leaking from boiler 2"))
-
     assert h.session.texts(REPORTER)[-1] == "Where? Tap the button to send your location, or type the place."
+    place = await feed(h, h.updates.message(REPORTER, "Boiler house"))  # two answers: "Noted", the next question
+
+    assert h.session.texts(REPORTER)[-2:] == ["📍 Noted.", MOMENT_QUESTION]
     assert len(step) <= WIZARD_STEP, "\n".join(step)
     assert len(typed) <= WIZARD_TEXT, "\n".join(typed)
+    assert len(place) <= WIZARD_TEXT, "\n".join(place)  # the wizard written once, before the first
 
 
 async def test_no_filter_of_ours_goes_through_the_thread_pool(harness: Harness) -> None:
