@@ -220,4 +220,7 @@ async def _join(app: Any, telegram_id: int, roles: list[str], department: str, n
     from bot.services.actor import Actor
 
     invitation = await app.members.invite(Actor.command_line(), roles=roles, department=department, name=name)
-    return await app.members.join(invitation.code, telegram_id=telegram_id, name=name, username=None, language="en")
+    # as from Telegram's /start: the account's language_code (the updates' too) is recorded at join
+    return await app.members.join(
+        invitation.code, telegram_id=telegram_id, name=name, username=None, language="en", telegram_language="en"
+    )
