@@ -59,7 +59,7 @@ class TelegramSession(AiohttpSession):
         """The call's parameters as JSON, left out as aiogram's form leaves them out; None if it uploads a file."""
         files: dict[str, InputFile] = {}
         parameters = {}
-        for key, value in method.model_dump(warnings=False).items():
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():  # None is left out anyway
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None and prepared != "":
                 parameters[key] = prepared

@@ -43,6 +43,16 @@ NEAR_IN_TIME = (
     .limit(bindparam("limit"))
 )
 
+# Every report looks for one filed by the same Submit, and counts its category's recent incidents (A4(4))
+SUBMITTED = select(Incident.id).where(Incident.submission_key == bindparam("key"))
+_SAME_CATEGORY = select(func.count()).where(
+    Incident.category == bindparam("category"),
+    Incident.occurred_at >= bindparam("since"),
+    Incident.occurred_at <= bindparam("until"),
+    Incident.duplicate_of.is_(None),  # a duplicate is the same case, not another one (issue 14)
+)
+SAME_CATEGORY = {False: _SAME_CATEGORY, True: _SAME_CATEGORY.where(Incident.department == bindparam("department"))}
+
 
 def _next_number(insert: Any) -> Any:
     statement = insert(IncidentCounter).values(last=1)
@@ -92,7 +102,9 @@ class IncidentRepository(Repository):
 
     # Media and alerts -----------------------------------------------------------------------
     async def by_submission(self, key: str) -> Incident | None:
-        return await self.session.scalar(select(Incident).where(Incident.submission_key == key))
+        """The report a Submit filed already (its answer lost); looked for by every report, found rarely."""
+        incident_id = await self.session.scalar(SUBMITTED, {"key": key})
+        return await self.session.get(Incident, incident_id) if incident_id is not None else None
 
     async def alerted_names(self, incident_id: int, round: int) -> Sequence[str]:
         """The names of the members a round reached, in the order they were alerted."""
@@ -132,15 +144,8 @@ class IncidentRepository(Repository):
         self, category: str, since: datetime, until: datetime, department: str | None = None
     ) -> int:
         """Incidents of `category` that occurred in [since, until] (rule A4(4))."""
-        query = select(func.count()).where(
-            Incident.category == category,
-            Incident.occurred_at >= since,
-            Incident.occurred_at <= until,
-            Incident.duplicate_of.is_(None),  # a duplicate is the same case, not another one (issue 14)
-        )
-        if department is not None:
-            query = query.where(Incident.department == department)
-        return int(await self.session.scalar(query) or 0)
+        values = {"category": category, "since": since, "until": until, "department": department}
+        return int(await self.session.scalar(SAME_CATEGORY[department is not None], values) or 0)
 
     # Linked reports (issue 14) -------------------------------------------------------------------
     async def near_in_time(

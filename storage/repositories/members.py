@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy import inspect as mapping_of
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
@@ -36,6 +37,27 @@ WITH_ROLES = (
 )
 
 
+def detached_members(rows: Iterable[Row[Any]]) -> list[Member]:
+    """Members from plain rows of their columns and one role each (`role`, None for none), in the rows' order,
+    as detached objects: readable, and taken into a unit of work by `merge(load=False)` without a read."""
+    members: dict[int, Member] = {}
+    columns = mapping_of(Member).column_attrs
+    for row in rows:
+        values = row._mapping
+        member = members.get(values[Member.__table__.c.id])
+        if member is None:
+            member = members[values[Member.__table__.c.id]] = Member(
+                **{column.key: values[column.columns[0]] for column in columns}, role_rows=[]
+            )
+        if values["role"] is not None:
+            member.role_rows.append(MemberRole(member_id=member.id, role=values["role"]))
+    for member in members.values():
+        for role in member.role_rows:
+            make_transient_to_detached(role)
+        make_transient_to_detached(member)
+    return list(members.values())
+
+
 class MemberRepository(Repository):
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
@@ -54,15 +76,7 @@ class MemberRepository(Repository):
         every update reads its member). Readable as it is, and a later unit of work of the update takes it in
         without reading it again (`MemberSnapshot`)."""
         rows = (await self.core(WITH_ROLES, {"telegram_id": telegram_id})).all()
-        if not rows:
-            return None
-        first = rows[0]._mapping
-        member = Member(**{column.key: first[column.columns[0]] for column in mapping_of(Member).column_attrs})
-        member.role_rows = [MemberRole(member_id=member.id, role=row.role) for row in rows if row.role is not None]
-        for role in member.role_rows:
-            make_transient_to_detached(role)
-        make_transient_to_detached(member)
-        return member
+        return detached_members(rows)[0] if rows else None
 
     async def by_phone(self, phone: str) -> Member | None:
         """The active member with this number (SMS replies)."""

@@ -4,10 +4,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import joinedload
 
-from storage.models import Member, Timer
+from storage.models import Member, MemberRole, Timer
 from storage.repositories.base import Repository
+from storage.repositories.members import detached_members
 from storage.roster_models import ACCEPTED, OPEN, CalendarFeed, HandoverNote, RosterAssignment, SwapRequest
 
 # Every alert reads the shift on duty: built once (issue 15)
@@ -20,18 +20,18 @@ SLOT = (
     )
     .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
 )
-# ... and who stands it, with their roles, in one statement (an alert's on-duty crew: issue 15)
+# ... and who stands it, with their roles, as plain rows (an alert's on-duty crew: issue 15)
 STANDING = (
-    select(RosterAssignment.position, Member)
+    select(RosterAssignment.position, Member.__table__, MemberRole.role)
     .join(Member, RosterAssignment.member_id == Member.id)
-    .options(joinedload(Member.role_rows))
+    .outerjoin(MemberRole, MemberRole.member_id == Member.id)
     .where(
         RosterAssignment.room == bindparam("room"),
         RosterAssignment.day == bindparam("day"),
         RosterAssignment.shift == bindparam("shift"),
         Member.active.is_(True),
     )
-    .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
+    .order_by(RosterAssignment.position.desc(), RosterAssignment.id, MemberRole.role)
 )
 
 
@@ -41,9 +41,11 @@ class RosterRepository(Repository):
         return (await self.session.scalars(SLOT, {"room": room, "day": day, "shift": shift})).all()
 
     async def standing(self, room: str, day: date, shift: str) -> list[tuple[str, Member]]:
-        """The active members on one shift with their positions, in the order of `slot`."""
-        result = await self.session.execute(STANDING, {"room": room, "day": day, "shift": shift})
-        return [(position, member) for position, member in result.unique()]
+        """The active members on one shift with their positions, in the order of `slot`; the members detached
+        (`detached_members`: read, not loaded by the ORM), as every alert round reads them."""
+        rows = (await self.session.execute(STANDING, {"room": room, "day": day, "shift": shift})).all()
+        positions = {row.id: row.position for row in rows}
+        return [(positions[member.id], member) for member in detached_members(rows)]
 
     async def of_member_from(self, member_id: int, first: date) -> Sequence[RosterAssignment]:
         rows = await self.session.scalars(
