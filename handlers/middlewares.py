@@ -60,11 +60,10 @@ class UpdateContext(BaseMiddleware):
             loaded = await work.members.detached_by_telegram_id(user.id) if user else None
             batch = await wizards.preload(work, wizard.key if wizard else None) if wizards else None
             await work.commit()
-        if loaded is not None and loaded.active and user is not None:
-            loaded = await self._members.seen(loaded, user.language_code)
-        else:
-            loaded = None
-        member = MemberView.of(loaded) if loaded is not None else None
+        record = loaded if loaded is not None and loaded.active else None  # deactivated: a stranger
+        if record is not None and user is not None:
+            record = await self._members.seen(record, user.language_code)
+        member = MemberView.of(record) if record is not None else None
         language = pick_language(
             member.language if member else None, user.language_code if user else None, self._default
         )
@@ -72,7 +71,7 @@ class UpdateContext(BaseMiddleware):
         fields = bind(update_id=event.update_id, member_id=member.id if member else None)
         mark = UpdateMark(event.update_id, self._clock.now())
         handling = HANDLING.set(mark)
-        snapshot = UPDATE_MEMBER.set(MemberSnapshot(loaded))
+        snapshot = UPDATE_MEMBER.set(MemberSnapshot(record))
         try:
             async with wizards.batched(batch) if wizards else nullcontext():
                 with self._i18n.context(), self._i18n.use_locale(language):
