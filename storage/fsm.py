@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -14,7 +16,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 
-from storage.uow import StatementsOnly, UnitOfWorkFactory
+from storage.uow import HANDLING, DuplicateUpdate, StatementsOnly, UnitOfWorkFactory, UpdateMark
 
 
 @dataclass
@@ -36,11 +38,98 @@ class _Batch:
     open: bool = True
 
 
+Row = tuple[str, str | None, dict[str, Any]]  # a wizard's key, state and data
+
+
+@dataclass(eq=False)  # each write is itself (`in` a group)
+class _Write:
+    wizards: list[Row]
+    mark: UpdateMark | None  # the update's, if none of its commits has recorded it yet
+    done: asyncio.Future[None]
+
+    def tell(self, error: Exception | None) -> None:
+        if self.done.done():  # its writer was cancelled meanwhile
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
+
+
+class GroupCommit:
+    """The wizard writes of updates handled at the same time, committed together: each waits for its group's
+    commit before the bot speaks, as it waited for a transaction of its own. Under load a write queues behind
+    other updates' transactions for the one SQLite connection anyway, and those queued meanwhile share one
+    transaction, one statement for their marks and one for their wizards (issue 15). An update handled
+    before (its mark was there) writes nothing and is told so (`DuplicateUpdate`), as a rollback told it."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+        self._waiting: list[_Write] = []
+        self._committing: asyncio.Task[None] | None = None
+
+    async def commit(self, wizards: list[Row]) -> None:
+        mark = HANDLING.get()
+        pending = mark if mark is not None and not mark.recorded else None
+        write = _Write(wizards, pending, asyncio.get_running_loop().create_future())
+        self._waiting.append(write)
+        if self._committing is None:  # outside any update's context: the group is not one update's
+            self._committing = asyncio.create_task(self._commit_waiting(), context=contextvars.Context())
+        await write.done
+
+    async def _commit_waiting(self) -> None:
+        group: list[_Write] = []
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                try:
+                    handled_before = await self._commit_group(group)
+                except Exception as error:  # the database refused: every writer of the group hears it
+                    for write in group:
+                        write.tell(error)
+                    continue
+                for write in group:
+                    if write in handled_before:
+                        write.tell(DuplicateUpdate(write.mark.update_id))  # type: ignore[union-attr]
+                    else:
+                        if write.mark is not None:
+                            write.mark.recorded = True
+                        write.tell(None)
+        except asyncio.CancelledError:
+            for write in [*group, *self._waiting]:
+                write.done.cancel()
+            raise
+        finally:
+            self._committing = None
+
+    async def _commit_group(self, group: list[_Write]) -> set[_Write]:
+        """Commit the group's marks, and the wizards of the updates not handled before; the writes of those
+        that were (the first delivery of an update in a group is the one that counts)."""
+        first_writes = {}
+        for write in group:
+            if write.mark is not None:
+                first_writes.setdefault(write.mark.update_id, write)
+        async with self._uow.statements() as work:
+            marks = [(write.mark.update_id, write.mark.at) for write in first_writes.values() if write.mark]
+            recorded = await work.processed_updates.first_times(marks) if marks else set()
+            handled_before = {
+                write
+                for write in group
+                if write.mark is not None
+                and (write.mark.update_id not in recorded or first_writes[write.mark.update_id] is not write)
+            }
+            wizards = [row for write in group if write not in handled_before for row in write.wizards]
+            await work.wizards.put_many(wizards)
+            await work.connection.commit()
+        return handled_before
+
+
 class SqlStorage(BaseStorage):
     def __init__(self, uow: UnitOfWorkFactory, key_builder: KeyBuilder | None = None) -> None:
         self._uow = uow
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._batch: ContextVar[_Batch | None] = ContextVar("wizard_batch", default=None)
+        self._writes = GroupCommit(uow)
 
     async def preload(self, uow: StatementsOnly, key: StorageKey | None) -> _Batch:
         """A batch for one update, its wizard read in the caller's transaction instead of one of its own."""
@@ -74,10 +163,7 @@ class SqlStorage(BaseStorage):
         changed = {key: wizard for key, wizard in batch.wizards.items() if wizard.changed}
         if not changed:
             return
-        async with self._uow.statements() as work:
-            for key, wizard in changed.items():
-                await work.wizards.put(key, wizard.state, wizard.data)
-            await work.commit()
+        await self._writes.commit([(key, wizard.state, dict(wizard.data)) for key, wizard in changed.items()])
         for wizard in changed.values():
             wizard.changed = False
 

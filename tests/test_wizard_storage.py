@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendMessage
+from sqlalchemy import event
 
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SaveWizardsBeforeSending, SqlStorage
 from storage.migrate import upgrade
-from storage.uow import UnitOfWorkFactory
+from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
@@ -127,3 +130,54 @@ async def test_a_bare_acknowledgement_of_a_press_does_not_write_the_wizard_but_t
         ("AnswerCallbackQuery", "Report:severity"),
         ("SendMessage", "Report:description"),
     ]
+
+
+async def test_wizards_written_at_the_same_time_share_a_transaction(database_url: str) -> None:
+    """Updates of five members saving their wizards at once: each is stored before its writer goes on, and
+    the writes queued while one commits go in the next transaction together (issue 15: one statement for
+    all their wizards, not a transaction each)."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    writer = reader = SqlStorage(UnitOfWorkFactory(create_session_factory(engine)))
+    upserts: list[int] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        if statement.startswith("INSERT INTO wizard_states"):
+            upserts.append(len(parameters) if many else 1)
+
+    async def step(member: int) -> str | None:
+        key = StorageKey(bot_id=1, chat_id=member, user_id=member)
+        async with writer.batched():
+            await writer.set_state(key, "Report:place")
+            await writer.update_data(key, {"place": f"Room {member}"})
+        return await reader.get_state(key)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        states = await asyncio.gather(*(step(member) for member in range(100, 105)))
+    finally:
+        await engine.dispose()
+    assert states == ["Report:place"] * 5
+    assert sum(upserts) == 5 and len(upserts) < 5, upserts
+
+
+async def test_a_second_delivery_of_an_update_writing_at_the_same_time_writes_nothing(
+    storages: tuple[SqlStorage, SqlStorage],
+) -> None:
+    """Two deliveries of one update (a webhook retry while the first is handled): the first write records the
+    update and its wizard; the other is told the update was handled (`DuplicateUpdate`) and stores nothing."""
+    writer, reader = storages
+
+    async def deliver(place: str) -> None:
+        token = HANDLING.set(UpdateMark(7001, datetime.now(UTC)))
+        try:
+            async with writer.batched():
+                await writer.set_state(KEY, "Report:moment")
+                await writer.update_data(KEY, {"place": place})
+        finally:
+            HANDLING.reset(token)
+
+    outcomes = await asyncio.gather(deliver("Boiler house"), deliver("Gate 3"), return_exceptions=True)
+
+    assert outcomes[0] is None and isinstance(outcomes[1], DuplicateUpdate)
+    assert await reader.get_data(KEY) == {"place": "Boiler house"}

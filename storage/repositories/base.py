@@ -13,9 +13,10 @@ class Repository:
     def __init__(self, session: AsyncSession | AsyncConnection) -> None:
         self.session: Any = session
 
-    async def core(self, statement: Any, parameters: dict[str, Any]) -> Any:
+    async def core(self, statement: Any, parameters: dict[str, Any] | list[dict[str, Any]]) -> Any:
         """A prepared Core statement on the session's connection, in its transaction: no ORM on the way (each
-        update's own reads and writes, issue 15). It does not flush the session first."""
+        update's own reads and writes, issue 15); a list of parameters runs it for each. It does not flush the
+        session first."""
         connection = self.session if isinstance(self.session, AsyncConnection) else await self.session.connection()
         return await connection.execute(statement, parameters)
 

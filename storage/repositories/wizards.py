@@ -34,6 +34,17 @@ class WizardRepository(Repository):
         row = (await self.core(READ, {"key": key})).first()
         return (row.state, row.data) if row is not None else None
 
+    async def put_many(self, wizards: list[tuple[str, str | None, dict[str, Any]]]) -> None:
+        """`put` for several wizards, in two statements at most; of one key given twice the later wins."""
+        latest = {key: (state, data) for key, state, data in wizards}
+        empty = {key for key, (state, data) in latest.items() if state is None and not data}  # removed
+        saved = [{"key": key, "state": s, "data": d} for key, (s, d) in latest.items() if key not in empty]
+        removed = [{"key": key} for key in empty]
+        if saved:
+            await self.core(SAVE[self.dialect], saved)
+        if removed:
+            await self.core(REMOVE, removed)
+
     async def put(self, key: str, state: str | None, data: dict[str, Any]) -> None:
         """Saves the wizard; an empty one (no state, no data) is removed."""
         if state is None and not data:
