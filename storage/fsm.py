@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
@@ -105,13 +106,13 @@ class GroupCommit:
     async def _commit_group(self, group: list[_Write]) -> set[_Write]:
         """Commit the group's marks, and the wizards of the updates not handled before; the writes of those
         that were (the first delivery of an update in a group is the one that counts)."""
-        first_writes = {}
+        first_writes: dict[int, _Write] = {}
+        marks: dict[int, datetime] = {}
         for write in group:
-            if write.mark is not None:
-                first_writes.setdefault(write.mark.update_id, write)
+            if write.mark is not None and write.mark.update_id not in marks:
+                first_writes[write.mark.update_id], marks[write.mark.update_id] = write, write.mark.at
         async with self._uow.statements() as work:
-            marks = [(write.mark.update_id, write.mark.at) for write in first_writes.values() if write.mark]
-            recorded = await work.processed_updates.first_times(marks) if marks else set()
+            recorded = await work.processed_updates.first_times(list(marks.items())) if marks else set()
             handled_before = {
                 write
                 for write in group

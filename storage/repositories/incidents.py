@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,7 +25,7 @@ from storage.incidents_models import (
     IncidentMedia,
 )
 from storage.models import Member, OutboxMessage
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, per_dialect
 
 # Every alert looks for the reports it may duplicate (issue 14): built once (issue 15)
 NEAR_IN_TIME = (
@@ -61,7 +60,7 @@ def _next_number(insert: Any) -> Any:
     )
 
 
-NEXT_NUMBER = {"sqlite": _next_number(sqlite.insert), "postgresql": _next_number(postgresql.insert)}  # every report
+NEXT_NUMBER = per_dialect(_next_number)  # every report
 
 
 class IncidentRepository(Repository):

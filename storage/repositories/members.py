@@ -23,12 +23,12 @@ class MemberSnapshot:
     member: Member | None
 
 
-# Every update reads its member with their roles: built once (issue 15)
+# A unit of work reads the actor with their roles: built once (issue 15)
 BY_TELEGRAM_ID = (
     select(Member).options(joinedload(Member.role_rows)).where(Member.telegram_id == bindparam("telegram_id"))
 )
 UPDATE_MEMBER: ContextVar[MemberSnapshot | None] = ContextVar("update_member", default=None)
-# ... as plain rows, one per role, for the update's first transaction (`detached_by_telegram_id`)
+# ... and every update's first transaction, as plain rows, one per role (`detached_by_telegram_id`)
 WITH_ROLES = (
     select(Member.__table__, MemberRole.role)
     .outerjoin(MemberRole, MemberRole.member_id == Member.id)
@@ -44,9 +44,9 @@ def detached_members(rows: Iterable[Row[Any]]) -> list[Member]:
     columns = mapping_of(Member).column_attrs
     for row in rows:
         values = row._mapping
-        member = members.get(values[Member.__table__.c.id])
+        member = members.get(member_id := values[Member.__table__.c.id])
         if member is None:
-            member = members[values[Member.__table__.c.id]] = Member(
+            member = members[member_id] = Member(
                 **{column.key: values[column.columns[0]] for column in columns}, role_rows=[]
             )
         if values["role"] is not None:

@@ -5,12 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, per_dialect
 
 
 def _claim(locking: bool, among: bool) -> Any:
@@ -40,12 +39,9 @@ def _claim(locking: bool, among: bool) -> Any:
 
 
 _CLAIM = {(locking, among): _claim(locking, among) for locking in (False, True) for among in (False, True)}
-ADD = {  # every alert and answer queued runs it: built once (issue 15)
-    "sqlite": sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id),
-    "postgresql": postgresql.insert(OutboxMessage)
-    .on_conflict_do_nothing(index_elements=["key"])
-    .returning(OutboxMessage.id),
-}
+ADD = per_dialect(  # every alert and answer queued runs it
+    lambda insert: insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
+)
 
 
 class OutboxRepository(Repository):

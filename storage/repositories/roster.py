@@ -10,7 +10,7 @@ from storage.repositories.base import Repository
 from storage.repositories.members import detached_members
 from storage.roster_models import ACCEPTED, OPEN, CalendarFeed, HandoverNote, RosterAssignment, SwapRequest
 
-# Every alert reads the shift on duty: built once (issue 15)
+# Who stands a shift, for the roster's own changes
 SLOT = (
     select(RosterAssignment)
     .where(
@@ -20,7 +20,7 @@ SLOT = (
     )
     .order_by(RosterAssignment.position.desc(), RosterAssignment.id)
 )
-# ... and who stands it, with their roles, as plain rows (an alert's on-duty crew: issue 15)
+# ... and the members themselves, with their roles, as plain rows: every alert round reads them (issue 15)
 STANDING = (
     select(RosterAssignment.position, Member.__table__, MemberRole.role)
     .join(Member, RosterAssignment.member_id == Member.id)

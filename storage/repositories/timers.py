@@ -4,17 +4,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Timer
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, per_dialect
 
 # A report plans up to five timers (escalation, external deadlines): built once (issue 15)
-CREATE = {
-    dialect.name: insert(Timer).on_conflict_do_nothing(index_elements=["key"]).returning(Timer.id)
-    for dialect, insert in ((sqlite.dialect, sqlite.insert), (postgresql.dialect, postgresql.insert))
-}
+CREATE = per_dialect(lambda insert: insert(Timer).on_conflict_do_nothing(index_elements=["key"]).returning(Timer.id))
 MOVE = (
     update(Timer)
     .where(Timer.key == bindparam("timer_key"), Timer.state == "pending")

@@ -3,16 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ProcessedUpdate
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, per_dialect
 
 SEEN = select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == bindparam("update_id"))
-REMEMBER = {  # every update runs these: built once (issue 15)
-    "sqlite": sqlite.insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"]),
-    "postgresql": postgresql.insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"]),
-}
+REMEMBER = per_dialect(lambda insert: insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"]))
 
 
 RECORD = {dialect: insert.returning(ProcessedUpdate.update_id) for dialect, insert in REMEMBER.items()}

@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import WizardState
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, per_dialect
 
 # Every wizard step runs these: built once, run on the connection without the ORM (issue 15)
 READ = select(WizardState.state, WizardState.data).where(WizardState.key == bindparam("key"))
@@ -20,7 +19,7 @@ def _upsert(insert: Any) -> Any:
     )
 
 
-SAVE = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
+SAVE = per_dialect(_upsert)
 
 
 class WizardRepository(Repository):
@@ -47,7 +46,4 @@ class WizardRepository(Repository):
 
     async def put(self, key: str, state: str | None, data: dict[str, Any]) -> None:
         """Saves the wizard; an empty one (no state, no data) is removed."""
-        if state is None and not data:
-            await self.core(REMOVE, {"key": key})
-        else:
-            await self.core(SAVE[self.dialect], {"key": key, "state": state, "data": data})
+        await self.put_many([(key, state, data)])

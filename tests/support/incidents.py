@@ -57,18 +57,10 @@ async def crew(h: Harness, *, primary: bool = True) -> Crew:
     return Crew(wang, li, head, leader, reporter)
 
 
-async def report(
-    h: Harness,
-    user: int = REPORTER,
-    *,
-    category: str = "quality",
-    severity: str = "high",
-    description: str = "Steam leaking from boiler 2",
-    place: str = "Boiler house",
-    loss: str | None = None,
-) -> list[str]:
-    """The whole wizard through the Dispatcher; returns what the reporter was told at the end."""
-    await up_to_summary(h, user, category=category, severity=severity, description=description, place=place, loss=loss)
+async def report(h: Harness, user: int = REPORTER, **answers: str | None) -> list[str]:
+    """The whole wizard through the Dispatcher (`up_to_summary`'s answers); returns what the reporter was told
+    at the end."""
+    await up_to_summary(h, user, **answers)  # type: ignore[arg-type]
     return await h.press(user, ReportCb(action="submit"))
 
 
