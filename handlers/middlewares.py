@@ -26,10 +26,10 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateContext(BaseMiddleware):
-    """In one transaction: skips a redelivered update (webhook retry, polling overlap) and loads the member
-    behind it from the database (fresh roles on every update). Then picks the language, and turns domain
-    errors into a polite, translated answer. The update's wizard state is read in that same transaction,
-    and its changes written together, before the bot answers (`storage.fsm.SqlStorage.batched`). The member
+    """In one statement: skips a redelivered update (webhook retry, polling overlap), loads the member behind it
+    from the database (fresh roles on every update) and reads their wizard. Then picks the language, and turns
+    domain errors into a polite, translated answer. The wizard's changes are written together, before the bot
+    answers (`storage.fsm.SqlStorage.batched`). The member
     as read here serves the update's next transaction too (`storage.repositories.members.MemberSnapshot`)."""
 
     def __init__(
@@ -53,13 +53,14 @@ class UpdateContext(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         wizards = self._fsm.storage if isinstance(self._fsm.storage, SqlStorage) else None
         wizard = self._fsm.resolve_event_context(data["bot"], data) if wizards else None
+        wizard_key = wizards.key_of(wizard.key) if wizards and wizard and wizard.key else None
         async with self._uow.statements() as work:
-            if await work.processed_updates.seen(event.update_id):
-                log.info("update %s seen before; skipped", event.update_id)
-                return None
-            loaded = await work.members.detached_by_telegram_id(user.id) if user else None
-            batch = await wizards.preload(work, wizard.key if wizard else None) if wizards else None
-            await work.commit()
+            opening = await work.processed_updates.opening(event.update_id, user.id if user else None, wizard_key)
+        if opening.handled_before:
+            log.info("update %s seen before; skipped", event.update_id)
+            return None
+        batch = wizards.batch_of(wizard_key, opening.wizard) if wizards else None
+        loaded = opening.member
         record = loaded if loaded is not None and loaded.active else None  # deactivated: a stranger
         if record is not None and user is not None:
             record = await self._members.seen(record, user.language_code)

@@ -17,7 +17,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 
-from storage.uow import HANDLING, DuplicateUpdate, StatementsOnly, UnitOfWorkFactory, UpdateMark
+from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark
 
 
 @dataclass
@@ -132,12 +132,16 @@ class SqlStorage(BaseStorage):
         self._batch: ContextVar[_Batch | None] = ContextVar("wizard_batch", default=None)
         self._writes = GroupCommit(uow)
 
-    async def preload(self, uow: StatementsOnly, key: StorageKey | None) -> _Batch:
-        """A batch for one update, its wizard read in the caller's transaction instead of one of its own."""
+    def key_of(self, key: StorageKey) -> str:
+        """The wizard's key in the database."""
+        return self._keys.build(key)
+
+    @staticmethod
+    def batch_of(key: str | None, wizard: tuple[str | None, dict[str, Any]] | None) -> _Batch:
+        """A batch for one update, its wizard (under `key`) as the caller read it: no read of its own."""
         batch = _Batch()
         if key is not None:
-            built = self._keys.build(key)
-            batch.wizards[built] = _Wizard.of(await uow.wizards.read(built))
+            batch.wizards[key] = _Wizard.of(wizard)
         return batch
 
     @asynccontextmanager

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.models import OutboxMessage
 from storage.repositories.access import AccessRepository
 from storage.repositories.approvals import ApprovalRepository
-from storage.repositories.audit import AuditRepository
+from storage.repositories.audit import AuditRepository, KnownHead
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.deadlines import DeadlineRepository
 from storage.repositories.incidents import IncidentRepository
@@ -70,9 +70,12 @@ class CommitSignals:
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], signals: CommitSignals) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], signals: CommitSignals, audit_head: KnownHead
+    ) -> None:
         self._sessions = sessions
         self._signals = signals
+        self._audit_head = audit_head
         self.queued: dict[int, int] = {}  # outbox rows added in this transaction: row id -> chat id
         self.webhook_queued = False
         self.earliest_timer: datetime | None = None
@@ -94,10 +97,12 @@ class UnitOfWork:
         # report is stored, without the sender's own claim transaction queued behind other writers (A1).
         await _record_handling(self.processed_updates, self.rollback)
         if (audit := self.__dict__.get("audit")) is not None:
-            await audit.write_pending()  # the head read and locked once, the entries in one INSERT (F1)
+            await audit.write_pending()  # the head moved once, the entries in one INSERT (F1)
         courier, queued = self._signals.outbox_courier, self.queued
         claimed = await courier.claim_queued(self, list(queued)) if courier and queued else []
         await self.session.commit()
+        if audit is not None:
+            audit.committed()
         if (snapshot := UPDATE_MEMBER.get()) is not None:
             snapshot.member = None  # it may have changed the member: later transactions read them afresh
         if courier and queued:
@@ -143,7 +148,7 @@ class UnitOfWork:
 
     @cached_property
     def audit(self) -> AuditRepository:
-        return AuditRepository(self.session, on_append=lambda *entry: self.audited.append(entry))
+        return AuditRepository(self.session, self._audit_head, on_append=lambda *entry: self.audited.append(entry))
 
     @cached_property
     def outbox(self) -> OutboxRepository:
@@ -208,7 +213,7 @@ class UnitOfWork:
 
 class StatementsOnly:
     """A transaction of prepared Core statements on a bare connection, without an ORM session: each update's
-    own reads and writes (de-duplication, its member, its wizard) run in two of these. The session's own work
+    own reads and writes (de-duplication, its member, its wizard) run in these. The session's own work
     (made, bound, committed, closed) was about half of each such transaction's cost (issue 15). Its first commit
     in an update records the update as processed, as `UnitOfWork.commit` does."""
 
@@ -234,10 +239,6 @@ class StatementsOnly:
     def wizards(self) -> WizardRepository:
         return WizardRepository(self.connection)
 
-    @cached_property
-    def members(self) -> MemberRepository:
-        return MemberRepository(self.connection)
-
 
 async def _record_handling(updates: ProcessedUpdateRepository, rollback: Callable[[], Awaitable[None]]) -> None:
     """The update being handled is recorded as processed by its first commit (`UpdateMark`)."""
@@ -256,9 +257,10 @@ class UnitOfWorkFactory:
         self.sessions = sessions
         self.reading_sessions = reading or sessions
         self.signals = CommitSignals()
+        self.audit_head = KnownHead()
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.signals)
+        return UnitOfWork(self.sessions, self.signals, self.audit_head)
 
     def statements(self) -> StatementsOnly:
         """For prepared Core statements only (repositories' `core`), with no ORM session: see `StatementsOnly`."""
@@ -267,4 +269,4 @@ class UnitOfWorkFactory:
     def reading(self) -> UnitOfWork:
         """For a long read (a year's /stats, an export), and nothing that writes: on SQLite it runs on a
         connection of its own, off the event loop's thread (storage/db.py, `create_reading_engine`)."""
-        return UnitOfWork(self.reading_sessions, self.signals)
+        return UnitOfWork(self.reading_sessions, self.signals, self.audit_head)

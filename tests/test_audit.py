@@ -6,6 +6,7 @@ from sqlalchemy import delete, update
 
 from bot.services.actor import Actor
 from storage.models import AuditEntry
+from storage.uow import UnitOfWorkFactory
 from tests.conftest import Harness
 
 
@@ -71,3 +72,18 @@ async def test_a_unit_of_work_that_commits_twice_continues_the_chain_another_ext
         await first.commit()
     report = await harness.app.audit.verify()
     assert report.ok and report.head_matches
+
+
+async def test_entries_another_process_appended_meanwhile_are_chained_onto_not_forked(harness: Harness) -> None:
+    """Each process moves the head from the hash it last committed, without reading it first (issue 15); where
+    another process moved it meanwhile, that move changes nothing, and the head is read and chained onto (F1)."""
+    other_process = UnitOfWorkFactory(harness.app.uow.sessions)
+    for uow_factory, entity_id in [(harness.app.uow, 1), (other_process, 2), (harness.app.uow, 3), (other_process, 4)]:
+        async with uow_factory() as uow:
+            await uow.audit.append(at=harness.clock.now(), entity="case", entity_id=entity_id, action="opened")
+            await uow.commit()
+
+    report = await harness.app.audit.verify()
+    assert report.ok and report.head_matches
+    async with harness.app.uow() as uow:
+        assert [len(await uow.audit.for_entity("case", n)) for n in (1, 2, 3, 4)] == [1, 1, 1, 1]

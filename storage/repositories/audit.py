@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import SessionTransaction
 
@@ -26,6 +26,14 @@ COLUMNS = (
     "prev_hash",
     "hash",
 )
+
+
+def _chain(prev_hash: str, entries: list[AuditEntry]) -> str:
+    """Link the entries in order onto `prev_hash`; the last one's hash, the chain's new head."""
+    for entry in entries:
+        entry.prev_hash, entry.hash = prev_hash, entry_hash(prev_hash, entry)
+        prev_hash = entry.hash
+    return prev_hash
 
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
@@ -49,34 +57,44 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+class KnownHead:
+    """The chain's head as this process last committed it, shared by its units of work: a transaction chains
+    onto it and moves the head only where the head still holds it (compare-and-set), with no read first (issue
+    15: the read was one more statement before a report's alert could leave). Where another process or
+    transaction moved the head meanwhile, the move changes nothing; the transaction then reads the head, locked,
+    and chains onto that."""
+
+    def __init__(self) -> None:
+        self.hash: str | None = None  # unknown until this process has committed to the chain
+
+
+# The head moves in every audited transaction: built once (issue 15)
+HEAD = AuditHead.__table__
+MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1, HEAD.c.last_hash == bindparam("expected")).values(last_hash=bindparam("new"))
+SET_HEAD = update(HEAD).where(HEAD.c.id == 1).values(last_hash=bindparam("new"))
+ADD_HEAD = insert(HEAD).values(id=1, last_hash=bindparam("new"))
+READ_HEAD_LOCKED = select(HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
+READ_HEAD = select(HEAD.c.last_hash).where(HEAD.c.id == 1)
+
+
 class AuditRepository(Repository):
     """Entries appended in a transaction are chained and written together when it commits (`write_pending`,
-    called by `UnitOfWork.commit`): the head is read and locked once, the entries go in one INSERT, the head is
-    updated once (issue 15: a report's transaction appends several). Reading the log writes them first. The
-    entries `append` returns get no id (nothing needs it)."""
+    called by `UnitOfWork.commit`): the entries go in one INSERT, the head is moved once, from the hash this
+    process knows it holds (`KnownHead`; issue 15: a report's transaction appends several). Reading the log
+    writes them first. The entries `append` returns get no id (nothing needs it)."""
 
     def __init__(
-        self, session: AsyncSession, on_append: Callable[[str, str, dict[str, Any]], None] = lambda *entry: None
+        self,
+        session: AsyncSession,
+        known: KnownHead | None = None,
+        on_append: Callable[[str, str, dict[str, Any]], None] = lambda *entry: None,
     ) -> None:
         super().__init__(session)
+        self._known = known or KnownHead()
         self._on_append = on_append
-        self._locked: tuple[SessionTransaction, AuditHead] | None = None
+        self._holding: tuple[SessionTransaction, str] | None = None  # the transaction that moved the head, to what
         self._pending: list[AuditEntry] = []  # appended, not yet chained and added to the session
         self._appended: list[AuditEntry] = []  # appended in this transaction
-
-    async def _head(self) -> AuditHead:
-        """The chain's head, read and locked once per transaction: a report's transaction appends several
-        entries, and each read would be one more statement before the alert can leave (A1). A new transaction
-        reads it afresh (populate_existing), since another process may have moved it meanwhile."""
-        current = self.session.sync_session.get_transaction()
-        if self._locked is None or self._locked[0] is not current:
-            query = select(AuditHead).where(AuditHead.id == 1).with_for_update()
-            head = await self.session.scalar(query.execution_options(populate_existing=True))
-            if head is None:
-                head = AuditHead(id=1, last_hash=GENESIS)
-                self.session.add(head)
-            self._locked = (self.session.sync_session.get_transaction(), head)  # begun by the read if need be
-        return self._locked[1]
 
     async def append(
         self,
@@ -107,19 +125,30 @@ class AuditRepository(Repository):
         return entry
 
     async def write_pending(self) -> None:
-        """Chain the pending entries onto the head (read and locked once per transaction) and add them."""
+        """Chain the pending entries onto the head, move it, and add them."""
         if not self._pending:
             return
-        head = await self._head()
-        rows = []
-        for entry in self._pending:
-            entry.prev_hash = head.last_hash
-            entry.hash = entry_hash(head.last_hash, entry)
-            head.last_hash = entry.hash
-            rows.append({column: getattr(entry, column) for column in COLUMNS})
-        self._pending = []
+        entries, self._pending = self._pending, []
+        transaction = self.session.sync_session.get_transaction()
+        if self._holding is not None and self._holding[0] is transaction:  # moved in this transaction: it holds it
+            last = _chain(self._holding[1], entries)
+            await self.core(SET_HEAD, {"new": last})
+        else:
+            guess = self._known.hash
+            last = _chain(guess, entries) if guess is not None else None
+            moved = guess is not None and (await self.core(MOVE_HEAD, {"expected": guess, "new": last})).rowcount == 1
+            if not moved:  # moved by someone else meanwhile, or not known yet: read it, locked, and chain onto that
+                head = (await self.core(READ_HEAD_LOCKED, {})).scalar()
+                last = _chain(head or GENESIS, entries)
+                await self.core(SET_HEAD if head is not None else ADD_HEAD, {"new": last})
+        self._holding = (self.session.sync_session.get_transaction(), last)
         # Core, not the ORM: the ORM inserts row by row on SQLite to learn each id; nobody needs them here
-        await self.session.execute(insert(AuditEntry.__table__), rows)
+        await self.core(insert(AuditEntry.__table__), [{column: getattr(e, column) for column in COLUMNS} for e in entries])
+
+    def committed(self) -> None:
+        """The transaction committed: where it moved the head is where the next one starts."""
+        if self._holding is not None:
+            self._known.hash = self._holding[1]
 
     def appended(self, entity: str, entity_id: str | int) -> list[AuditEntry]:
         """The entries of an entity appended in this transaction, in order (all it has, for one created in it)."""
@@ -127,7 +156,7 @@ class AuditRepository(Repository):
 
     def forget(self) -> None:
         """The transaction ended (committed, or rolled back with what it appended)."""
-        self._pending, self._appended = [], []
+        self._pending, self._appended, self._holding = [], [], None
 
     async def for_entity(self, entity: str, entity_id: str | int) -> list[AuditEntry]:
         await self.write_pending()
@@ -155,5 +184,4 @@ class AuditRepository(Repository):
 
     async def head_hash(self) -> str:
         await self.write_pending()
-        head = await self.session.get(AuditHead, 1)
-        return head.last_hash if head else GENESIS
+        return (await self.core(READ_HEAD, {})).scalar() or GENESIS

@@ -28,13 +28,6 @@ BY_TELEGRAM_ID = (
     select(Member).options(joinedload(Member.role_rows)).where(Member.telegram_id == bindparam("telegram_id"))
 )
 UPDATE_MEMBER: ContextVar[MemberSnapshot | None] = ContextVar("update_member", default=None)
-# ... and every update's first transaction, as plain rows, one per role (`detached_by_telegram_id`)
-WITH_ROLES = (
-    select(Member.__table__, MemberRole.role)
-    .outerjoin(MemberRole, MemberRole.member_id == Member.id)
-    .where(Member.telegram_id == bindparam("telegram_id"))
-    .order_by(MemberRole.role)
-)
 
 
 def detached_members(rows: Iterable[Row[Any]]) -> list[Member]:
@@ -70,13 +63,6 @@ class MemberRepository(Repository):
             return loaded if loaded is not None else await self.session.merge(snapshot.member, load=False)  # type: ignore[return-value]
         result = await self.session.execute(BY_TELEGRAM_ID, {"telegram_id": telegram_id})
         return result.unique().scalar_one_or_none()  # type: ignore[no-any-return]
-
-    async def detached_by_telegram_id(self, telegram_id: int) -> Member | None:
-        """The member with their roles from one Core statement, as a detached object: no ORM loading (issue 15:
-        every update reads its member). Readable as it is, and a later unit of work of the update takes it in
-        without reading it again (`MemberSnapshot`)."""
-        rows = (await self.core(WITH_ROLES, {"telegram_id": telegram_id})).all()
-        return detached_members(rows)[0] if rows else None
 
     async def by_phone(self, phone: str) -> Member | None:
         """The active member with this number (SMS replies)."""
