@@ -40,6 +40,7 @@ from handlers.incident_keyboards import (
 from handlers.incident_parsing import asks_loss, attachment_of, parse_loss, parse_moment
 from handlers.incident_texts import submitted_text
 from handlers.incident_urgent import quick
+from handlers.wizard_end import ending_with_the_work
 
 ORDER = ("category", "severity", "description", "place", "moment", "loss", "attachments", "summary")
 
@@ -244,8 +245,8 @@ async def submit(
         attachments=tuple(Attachment(kind, file_id) for kind, file_id in data.get("attachments", [])),
         submission_key=data.get("submission"),
     )
-    submitted = await reporting.submit(actor_of(query), draft)
-    await state.clear()
+    async with ending_with_the_work(state):
+        submitted = await reporting.submit(actor_of(query), draft)
     await query.answer()
     if query.message:
         await query.message.answer(submitted_text(submitted, policy, language), reply_markup=main_keyboard())

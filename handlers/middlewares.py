@@ -70,7 +70,7 @@ class UpdateContext(BaseMiddleware):
         )
         data["member"], data["language"] = member, language
         fields = bind(update_id=event.update_id, member_id=member.id if member else None)
-        mark = UpdateMark(event.update_id, self._clock.now())
+        mark = UpdateMark(event.update_id, self._clock.now(), wizards=batch)
         handling = HANDLING.set(mark)
         snapshot = UPDATE_MEMBER.set(MemberSnapshot(record))
         try:

@@ -17,7 +17,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 
-from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark
+from storage.uow import HANDLING, DuplicateUpdate, UnitOfWorkFactory, UpdateMark, WizardRow
 
 
 @dataclass
@@ -33,18 +33,26 @@ class _Wizard:
 
 @dataclass
 class _Batch:
-    """The wizards one update touched: each read once; changes written together (`SqlStorage.batched`)."""
+    """The wizards one update touched: each read once; changes written together (`SqlStorage.batched`), or
+    with the update's next commit while it runs (`storage.uow.UpdateMark`)."""
 
     wizards: dict[str, _Wizard] = field(default_factory=dict)
     open: bool = True
 
+    def changes(self) -> list[WizardRow]:
+        return [(key, wizard.state, dict(wizard.data)) for key, wizard in self.wizards.items() if wizard.changed]
 
-Row = tuple[str, str | None, dict[str, Any]]  # a wizard's key, state and data
+    def unsaved(self) -> list[WizardRow]:
+        return self.changes() if self.open else []  # a closed batch writes its own at its end
+
+    def saved(self) -> None:
+        for wizard in self.wizards.values():
+            wizard.changed = False
 
 
 @dataclass(eq=False)  # each write is itself (`in` a group)
 class _Write:
-    wizards: list[Row]
+    wizards: list[WizardRow]
     mark: UpdateMark | None  # the update's, if none of its commits has recorded it yet
     done: asyncio.Future[None]
 
@@ -69,7 +77,7 @@ class GroupCommit:
         self._waiting: list[_Write] = []
         self._committing: asyncio.Task[None] | None = None
 
-    async def commit(self, wizards: list[Row]) -> None:
+    async def commit(self, wizards: list[WizardRow]) -> None:
         mark = HANDLING.get()
         pending = mark if mark is not None and not mark.recorded else None
         write = _Write(wizards, pending, asyncio.get_running_loop().create_future())
@@ -165,12 +173,9 @@ class SqlStorage(BaseStorage):
             await self._write(batch)
 
     async def _write(self, batch: _Batch) -> None:
-        changed = {key: wizard for key, wizard in batch.wizards.items() if wizard.changed}
-        if not changed:
-            return
-        await self._writes.commit([(key, wizard.state, dict(wizard.data)) for key, wizard in changed.items()])
-        for wizard in changed.values():
-            wizard.changed = False
+        if changes := batch.changes():
+            await self._writes.commit(changes)
+            batch.saved()
 
     async def _wizard(self, key: StorageKey) -> _Wizard:
         """The wizard as this batch sees it (read from the database on first use)."""

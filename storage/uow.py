@@ -44,15 +44,31 @@ class DuplicateUpdate(Exception):
     """Another delivery of this update was handled first (its commit marked it processed)."""
 
 
+WizardRow = tuple[str, str | None, dict[str, Any]]  # a wizard's key, state and data
+
+
+class UnsavedWizards(Protocol):
+    """The wizard changes of the update being handled, not yet written (`storage.fsm`)."""
+
+    def unsaved(self) -> list[WizardRow]: ...
+
+    def saved(self) -> None:
+        """What `unsaved` gave has been committed."""
+        ...
+
+
 @dataclass
 class UpdateMark:
     """The Telegram update being handled in this context: its first commit also records it as processed, in
     the same transaction as its effects, so a process that dies mid-update leaves it to the redelivery, and
-    a redelivery of a handled update changes nothing."""
+    a redelivery of a handled update changes nothing. Each of its commits also writes the wizard changes it has
+    made so far: a wizard that ends with a service's work (a report's Submit) ends in that work's transaction,
+    and costs no transaction of its own (issue 15)."""
 
     update_id: int
     at: datetime
     recorded: bool = False
+    wizards: UnsavedWizards | None = None
 
 
 HANDLING: ContextVar[UpdateMark | None] = ContextVar("handling_update", default=None)
@@ -95,7 +111,10 @@ class UnitOfWork:
     async def commit(self) -> None:
         # The messages queued here are claimed in this same transaction, so an alert leaves as soon as the
         # report is stored, without the sender's own claim transaction queued behind other writers (A1).
-        await _record_handling(self.processed_updates, self.rollback)
+        mark = await _record_handling(self.processed_updates, self.rollback)
+        wizards = mark.wizards.unsaved() if mark is not None and mark.wizards is not None else []
+        if wizards:
+            await self.wizards.put_many(wizards)
         if (audit := self.__dict__.get("audit")) is not None:
             await audit.write_pending()  # the head moved once, the entries in one INSERT (F1)
         courier, queued = self._signals.outbox_courier, self.queued
@@ -103,6 +122,8 @@ class UnitOfWork:
         await self.session.commit()
         if audit is not None:
             audit.committed()
+        if wizards:
+            mark.wizards.saved()  # type: ignore[union-attr]
         if (snapshot := UPDATE_MEMBER.get()) is not None:
             snapshot.member = None  # it may have changed the member: later transactions read them afresh
         if courier and queued:
@@ -240,14 +261,17 @@ class StatementsOnly:
         return WizardRepository(self.connection)
 
 
-async def _record_handling(updates: ProcessedUpdateRepository, rollback: Callable[[], Awaitable[None]]) -> None:
-    """The update being handled is recorded as processed by its first commit (`UpdateMark`)."""
+async def _record_handling(
+    updates: ProcessedUpdateRepository, rollback: Callable[[], Awaitable[None]]
+) -> UpdateMark | None:
+    """The update being handled is recorded as processed by its first commit (`UpdateMark`); its mark."""
     mark = HANDLING.get()
     if mark is not None and not mark.recorded:
         if not await updates.first_time(mark.update_id, mark.at):
             await rollback()
             raise DuplicateUpdate(mark.update_id)
         mark.recorded = True
+    return mark
 
 
 class UnitOfWorkFactory:

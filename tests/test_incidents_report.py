@@ -84,6 +84,29 @@ async def test_submit_pressed_again_after_a_lost_answer_files_the_report_once(ha
     assert sum("Oil on the floor" in text for text in alerts(h, WANG)) == 1
 
 
+async def test_a_submit_refused_keeps_the_summary_and_its_answers(harness: Harness) -> None:
+    """The wizard's removal is committed with the report (issue 15), so it is cleared before the report is
+    stored; a report refused at the Submit (left open for over a year: A1's moment check) puts the wizard
+    back as it was, and the reporter corrects the time from the summary instead of starting again."""
+    h = harness
+    await crew(h)
+    await up_to_summary(h, description="Oil on the floor")
+    h.clock.advance(days=367)
+
+    refused = await h.press(REPORTER, ReportCb(action="submit"))
+    assert refused == ["That is more than a year ago. Check the date."]
+    async with h.app.uow() as uow:
+        [wizard] = (await uow.session.scalars(select(WizardState))).all()
+    assert wizard.state is not None and wizard.state.endswith("summary")
+    assert wizard.data["description"] == "Oil on the floor"
+
+    await h.press(REPORTER, ReportCb(action="edit", value="moment"))
+    await h.press(REPORTER, ReportCb(action="ago", value="0"))
+    told = await h.press(REPORTER, ReportCb(action="submit"))
+    assert told[-1].startswith("Reported: INC-2027-000001. Keep this number.")
+    assert (await incident(h, "INC-2027-000001")).description == "Oil on the floor"
+
+
 async def test_back_cancel_and_editing_from_the_summary(harness: Harness) -> None:
     """Back returns one step, Cancel leaves without reporting, the summary edits any field and comes back."""
     h = harness

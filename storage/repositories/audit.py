@@ -70,8 +70,8 @@ class KnownHead:
 
 # The head moves in every audited transaction: built once (issue 15)
 HEAD = AuditHead.__table__
-MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1, HEAD.c.last_hash == bindparam("expected")).values(last_hash=bindparam("new"))
 SET_HEAD = update(HEAD).where(HEAD.c.id == 1).values(last_hash=bindparam("new"))
+MOVE_HEAD = SET_HEAD.where(HEAD.c.last_hash == bindparam("expected"))  # only from where it is expected
 ADD_HEAD = insert(HEAD).values(id=1, last_hash=bindparam("new"))
 READ_HEAD_LOCKED = select(HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
 READ_HEAD = select(HEAD.c.last_hash).where(HEAD.c.id == 1)
@@ -143,7 +143,8 @@ class AuditRepository(Repository):
                 await self.core(SET_HEAD if head is not None else ADD_HEAD, {"new": last})
         self._holding = (self.session.sync_session.get_transaction(), last)
         # Core, not the ORM: the ORM inserts row by row on SQLite to learn each id; nobody needs them here
-        await self.core(insert(AuditEntry.__table__), [{column: getattr(e, column) for column in COLUMNS} for e in entries])
+        rows = [{column: getattr(entry, column) for column in COLUMNS} for entry in entries]
+        await self.core(insert(AuditEntry.__table__), rows)
 
     def committed(self) -> None:
         """The transaction committed: where it moved the head is where the next one starts."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.outgoing.speaker import Speaker
 from bot.services.actor import Actor
 from bot.services.errors import N_, Conflict, InvalidInput
@@ -97,12 +99,29 @@ class Reporting:
     async def submit(self, actor: Actor, draft: Draft, *, urgent: bool = False) -> Submitted:
         """Store the report and queue every alert in one transaction (A1); rule A4 is checked at once."""
         self.check(draft)
+        try:
+            return await self._file(actor, draft, urgent)
+        except IntegrityError:
+            if (filed := await self._filed_before(actor, draft)) is None:
+                raise
+            return filed
+
+    async def _filed_before(self, actor: Actor, draft: Draft) -> Submitted | None:
+        """The report this Submit filed already (pressed again, its answer lost): its submission key was taken.
+        Found by the conflict rather than looked for first, which every report paid for (issue 15)."""
+        if not draft.submission_key:
+            return None
         async with self.ctx.uow() as uow:
             reporter = await self.ctx.member(uow, actor)
-            filed = await uow.incidents.by_submission(draft.submission_key) if draft.submission_key else None
-            if filed is not None and filed.reporter_id == reporter.id:  # Submit again, its answer lost: stored once
-                alerted = await uow.incidents.alerted_names(filed.id, 0)
-                return Submitted(filed.id, filed.number, tuple(alerted), filed)
+            filed = await uow.incidents.by_submission(draft.submission_key)
+            if filed is None or filed.reporter_id != reporter.id:
+                return None
+            alerted = await uow.incidents.alerted_names(filed.id, 0)
+            return Submitted(filed.id, filed.number, tuple(alerted), filed)
+
+    async def _file(self, actor: Actor, draft: Draft, urgent: bool) -> Submitted:
+        async with self.ctx.uow() as uow:
+            reporter = await self.ctx.member(uow, actor)
             now = self.ctx.clock.now()
             incident = await self._store(uow, reporter, draft, now, urgent=urgent)
             await self.ctx.record(
