@@ -29,8 +29,8 @@ class UpdateContext(BaseMiddleware):
     """In one statement: skips a redelivered update (webhook retry, polling overlap), loads the member behind it
     from the database (fresh roles on every update) and reads their wizard. Then picks the language, and turns
     domain errors into a polite, translated answer. The wizard's changes are written together, before the bot
-    answers (`storage.fsm.SqlStorage.batched`). The member
-    as read here serves the update's next transaction too (`storage.repositories.members.MemberSnapshot`)."""
+    answers (`storage.fsm.SqlStorage.batched`). The member as read here serves the update's next transaction
+    too (`storage.repositories.members.MemberSnapshot`)."""
 
     def __init__(
         self,
@@ -53,7 +53,7 @@ class UpdateContext(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         wizards = self._fsm.storage if isinstance(self._fsm.storage, SqlStorage) else None
         wizard = self._fsm.resolve_event_context(data["bot"], data) if wizards else None
-        wizard_key = wizards.key_of(wizard.key) if wizards and wizard and wizard.key else None
+        wizard_key = wizards.key_of(wizard.key) if wizards and wizard else None
         async with self._uow.statements() as work:
             opening = await work.processed_updates.opening(event.update_id, user.id if user else None, wizard_key)
         if opening.handled_before:

@@ -112,9 +112,10 @@ class UnitOfWork:
         # The messages queued here are claimed in this same transaction, so an alert leaves as soon as the
         # report is stored, without the sender's own claim transaction queued behind other writers (A1).
         mark = await _record_handling(self.processed_updates, self.rollback)
-        wizards = mark.wizards.unsaved() if mark is not None and mark.wizards is not None else []
-        if wizards:
-            await self.wizards.put_many(wizards)
+        update_wizards = mark.wizards if mark is not None else None
+        wizard_changes = update_wizards.unsaved() if update_wizards is not None else []
+        if wizard_changes:
+            await self.wizards.put_many(wizard_changes)
         if (audit := self.__dict__.get("audit")) is not None:
             await audit.write_pending()  # the head moved once, the entries in one INSERT (F1)
         courier, queued = self._signals.outbox_courier, self.queued
@@ -122,8 +123,8 @@ class UnitOfWork:
         await self.session.commit()
         if audit is not None:
             audit.committed()
-        if wizards:
-            mark.wizards.saved()  # type: ignore[union-attr]
+        if update_wizards is not None and wizard_changes:
+            update_wizards.saved()
         if (snapshot := UPDATE_MEMBER.get()) is not None:
             snapshot.member = None  # it may have changed the member: later transactions read them afresh
         if courier and queued:
@@ -234,7 +235,7 @@ class UnitOfWork:
 
 class StatementsOnly:
     """A transaction of prepared Core statements on a bare connection, without an ORM session: each update's
-    own reads and writes (de-duplication, its member, its wizard) run in these. The session's own work
+    own reads and writes (its opening read; its wizard and mark written) run in these. The session's own work
     (made, bound, committed, closed) was about half of each such transaction's cost (issue 15). Its first commit
     in an update records the update as processed, as `UnitOfWork.commit` does."""
 
