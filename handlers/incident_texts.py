@@ -63,8 +63,10 @@ def figures_text(figures: Figures, policy: Policy, language: str) -> str:
     start = figures.start.astimezone(zone).date().isoformat()
     end = (figures.end - timedelta(seconds=1)).astimezone(zone).date().isoformat()  # the end is exclusive
     share = figures.in_window_share
+    duplicates = [_("Marked as duplicates, not counted here: {count}").format(count=figures.duplicates)]
     lines = [
         _("Incidents {start} – {end}: {total}").format(start=start, end=end, total=figures.total),
+        *(duplicates if figures.duplicates else []),
         "",
         _("By category:"),
         *(f"  {w.category(code)}: {count}" for code, count in figures.by_category),

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from bot.app import build_app
 from bot.cli import main
 from bot.clock import ManualClock
+from bot.outgoing.incidents import IncidentCb
 from handlers.incident_keyboards import PeriodCb
 from tests.conftest import Harness, settings_for
 from tests.support.incidents import HEAD, LEADER, LI, REPORTER, WANG, ack, crew, member, report
@@ -59,6 +60,47 @@ async def test_stats_for_a_period_as_text_and_chart(harness: Harness) -> None:
     assert await h.send(REPORTER, "/stats") == ["Only managers can see figures and exports."]
     assert await h.send(LEADER, "/stats 2026-03-31 2026-03-01") == [
         "Choose a period whose first day comes before its last, at most ten years long."
+    ]
+
+
+async def test_a_report_marked_as_a_duplicate_is_counted_apart_in_the_figures_and_named_in_the_export(
+    harness: Harness,
+) -> None:
+    """A5 with linked reports (issue 14): a second report of the first incident, acknowledged late and then
+    marked as its duplicate, is the same case. /stats counts it apart, not in the totals, the times to
+    acknowledge or the share in the window; the export lists it, with the incident it duplicates."""
+    h = harness
+    await three_incidents(h)
+    await report(h, description="Steam again from boiler 2")
+    await h.advance(minutes=10)
+    await h.press(WANG, ack(4))
+    await h.press(WANG, IncidentCb(action="dup", id=4, value=0))
+    assert (await h.press(WANG, IncidentCb(action="dupof", id=4, value=1)))[0].startswith(
+        "INC-2026-000004 is marked as a duplicate of INC-2026-000001"
+    )
+
+    replies = await h.send(HEAD, "/stats 2026-03-01 2026-03-31")
+    assert replies[0].splitlines()[:5] == [
+        "Incidents 2026-03-01 – 2026-03-31: 3",
+        "Marked as duplicates, not counted here: 1",
+        "",
+        "By category:",
+        "  Quality problem: 2",
+    ]
+    assert replies[0].splitlines()[-3:-1] == [
+        "Time to acknowledge: median 2.0 min, 90th percentile 5.0 min",
+        "Acknowledged within 3 minutes: 50% (1 of 2)",
+    ]
+
+    await h.send(LEADER, "/export 2026-03-01 2026-03-31 csv")
+    document = h.session.last(LEADER, SendDocument)
+    assert document is not None
+    rows = list(csv.DictReader(io.StringIO(document.document.data.decode("utf-8-sig"))))  # type: ignore[attr-defined]
+    assert [(row["Number"], row["Duplicate of"]) for row in rows] == [
+        ("INC-2026-000001", ""),
+        ("INC-2026-000002", ""),
+        ("INC-2026-000003", ""),
+        ("INC-2026-000004", "INC-2026-000001"),
     ]
 
 

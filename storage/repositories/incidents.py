@@ -27,6 +27,9 @@ from storage.incidents_models import (
 from storage.models import Member, OutboxMessage
 from storage.repositories.base import Repository, per_dialect
 
+# A report marked as a duplicate is the same case as the one it joins, not another (issue 14)
+NOT_A_DUPLICATE = Incident.duplicate_of.is_(None)
+
 # Every alert looks for the reports it may duplicate (issue 14): built once (issue 15)
 NEAR_IN_TIME = (
     select(Incident.id, Incident.number, Incident.occurred_at, Incident.latitude, Incident.longitude)
@@ -35,20 +38,20 @@ NEAR_IN_TIME = (
         Incident.duty_room == bindparam("room"),
         Incident.occurred_at >= bindparam("since"),
         Incident.occurred_at <= bindparam("until"),
-        Incident.duplicate_of.is_(None),
+        NOT_A_DUPLICATE,
         Incident.id != bindparam("but"),
     )
     .order_by(Incident.occurred_at)
     .limit(bindparam("limit"))
 )
 
-# Every report looks for one filed by the same Submit, and counts its category's recent incidents (A4(4))
+# A Submit pressed again finds the report it filed; every report counts its category's recent cases (A4(4))
 SUBMITTED = select(Incident.id).where(Incident.submission_key == bindparam("key"))
 _SAME_CATEGORY = select(func.count()).where(
     Incident.category == bindparam("category"),
     Incident.occurred_at >= bindparam("since"),
     Incident.occurred_at <= bindparam("until"),
-    Incident.duplicate_of.is_(None),  # a duplicate is the same case, not another one (issue 14)
+    NOT_A_DUPLICATE,
 )
 SAME_CATEGORY = {False: _SAME_CATEGORY, True: _SAME_CATEGORY.where(Incident.department == bindparam("department"))}
 
@@ -163,7 +166,7 @@ class IncidentRepository(Repository):
             .where(
                 Incident.duty_room == room,
                 Incident.status != CLOSED,
-                Incident.duplicate_of.is_(None),
+                NOT_A_DUPLICATE,
                 Incident.id != but,
             )
             .order_by(Incident.id.desc())
@@ -227,6 +230,8 @@ class IncidentRepository(Repository):
         return (await self.session.scalars(query)).all()
 
     # Figures (A5): aggregates over the period, never rows loaded into Python ------------------
+    # The figures count cases: duplicates are counted apart, not in the totals, the times to acknowledge or
+    # the outside reports (`NOT_A_DUPLICATE`).
     async def breakdown(self, where: Sequence[ColumnElement[bool]]) -> Breakdown:
         """Every count of /stats in one pass over the period: grouped by category and department in SQL (a few
         dozen groups at most), then added up here. One pass instead of three: at 1,000,000 incidents each pass
@@ -235,22 +240,26 @@ class IncidentRepository(Repository):
         def count_if(condition: ColumnElement[bool]) -> Any:
             return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+        def counted_if(condition: ColumnElement[bool]) -> Any:
+            return count_if(NOT_A_DUPLICATE & condition)
+
         query = (
             select(
                 Incident.category,
                 Incident.department,
-                func.count().label("total"),
-                func.count(Incident.ack_seconds).label("acknowledged"),
-                count_if(Incident.ack_in_window.is_(True)).label("in_window"),
-                count_if(Incident.external_due_at.is_not(None)).label("reportable"),
-                count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(False)).label(
+                count_if(NOT_A_DUPLICATE).label("total"),
+                counted_if(Incident.ack_seconds.is_not(None)).label("acknowledged"),
+                counted_if(Incident.ack_in_window.is_(True)).label("in_window"),
+                counted_if(Incident.external_due_at.is_not(None)).label("reportable"),
+                counted_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(False)).label(
                     "met"
                 ),
-                count_if(Incident.external_state == EXTERNAL_MISSED).label("missed"),
-                count_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(True)).label(
+                counted_if(Incident.external_state == EXTERNAL_MISSED).label("missed"),
+                counted_if((Incident.external_state == EXTERNAL_FILED) & Incident.external_missed.is_(True)).label(
                     "late"
                 ),
-                count_if(Incident.external_state == EXTERNAL_PENDING).label("pending"),
+                counted_if(Incident.external_state == EXTERNAL_PENDING).label("pending"),
+                count_if(Incident.duplicate_of.is_not(None)).label("duplicates"),
             )
             .where(*where)
             .group_by(Incident.category, Incident.department)
@@ -262,8 +271,9 @@ class IncidentRepository(Repository):
             values = row._mapping
             for key in SUMMARY_KEYS:
                 summary[key] += int(values[key] or 0)
-            categories[row.category] += int(row.total)
-            departments[row.department] += int(row.total)
+            if row.total:  # a group of duplicates only is no case of its category or department
+                categories[row.category] += int(row.total)
+                departments[row.department] += int(row.total)
         return Breakdown(summary, _ranked(categories), _ranked(departments))
 
     async def ack_percentiles(
@@ -276,7 +286,7 @@ class IncidentRepository(Repository):
             return [None for _ in shares]
         query = (
             select(Incident.ack_seconds, func.count())
-            .where(*where, Incident.ack_seconds.is_not(None))
+            .where(*where, NOT_A_DUPLICATE, Incident.ack_seconds.is_not(None))
             .group_by(Incident.ack_seconds)
             .order_by(Incident.ack_seconds)
         )
@@ -292,7 +302,7 @@ class IncidentRepository(Repository):
         return found
 
 
-SUMMARY_KEYS = ("total", "acknowledged", "in_window", "reportable", "met", "missed", "late", "pending")
+SUMMARY_KEYS = ("total", "acknowledged", "in_window", "reportable", "met", "missed", "late", "pending", "duplicates")
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def columns(w: Speaker) -> list[str]:
         w._("Duty room"),
         w._("Reporter"),
         w._("Status"),
+        w._("Duplicate of"),
         w._("Occurred"),
         w._("Reported"),
         w._("Acknowledged"),
@@ -110,6 +111,7 @@ def row(w: Speaker, card: IncidentCard) -> list[object]:
         w.room(i.duty_room),
         card.reporter,
         render.status_name(w, i.status),
+        card.duplicate_of or "",  # the same case as that report: counted there (/stats)
         local(i.occurred_at),
         local(i.reported_at),
         local(i.acknowledged_at),

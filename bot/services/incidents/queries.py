@@ -122,6 +122,7 @@ class Queries:
                 median_seconds=median,
                 p90_seconds=p90,
                 external={k: summary[k] for k in ("reportable", "met", "missed", "late", "pending")},
+                duplicates=summary["duplicates"],
             )
 
     async def check_manager(self, actor: Actor) -> None:

@@ -102,6 +102,7 @@ class Figures:
     median_seconds: int | None
     p90_seconds: int | None
     external: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0  # reports marked as duplicates of others: the same cases, not in the counts above
 
     @property
     def in_window_share(self) -> float | None:
