@@ -36,11 +36,13 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.base import Misconfigured, Provider, RetryLater, Sent, Unreachable
+from bot.channels.feishu import CHANNEL as FEISHU
 from bot.clock import Clock
 from bot.feishu_outbox import NOT_SET_UP, FeishuCourier, NotCarried
 from bot.metrics import Metrics
 from bot.outgoing import telegram
 from bot.pacer import Pacer
+from bot.policy.schema import SMS, TELEGRAM, VOICE
 from bot.wake import wait_for_wake
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -68,7 +70,8 @@ NOT_MODIFIED = "message is not modified"
 FILE_FIELDS = ("photo", "document")
 
 OUTCOMES = {"sent": "sent", "pending": "retried", "failed": "failed", "cancelled": "cancelled"}  # row state -> metric
-FailureHook = Callable[[UnitOfWork, OutboxMessage, datetime], Awaitable[None]]
+# what to do when a row's recipient is unreachable; the last argument names the channel that refused it
+FailureHook = Callable[[UnitOfWork, OutboxMessage, datetime, str], Awaitable[None]]
 
 
 class OutboxSender:
@@ -257,13 +260,13 @@ class OutboxSender:
                     self._pacer.pause(exc.retry_after)
                 await self._retry(row, str(exc), exc.retry_after, count_attempt=False)
             except (TelegramForbiddenError, TelegramNotFound) as exc:
-                await self._undeliverable(row, str(exc))
+                await self._undeliverable(row, str(exc), TELEGRAM)
             except TelegramBadRequest as exc:
                 text = str(exc).lower()
                 if NOT_MODIFIED in text:
                     await self._finish(row.id, state="sent", message_id=row.payload.get("message_id"))
                 elif any(marker in text for marker in UNREACHABLE):
-                    await self._undeliverable(row, str(exc))
+                    await self._undeliverable(row, str(exc), TELEGRAM)
                 else:
                     log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
                     await self._finish(row.id, state="failed", error=str(exc))
@@ -276,14 +279,14 @@ class OutboxSender:
         """An SMS or a voice call: retried while the provider asks (its wait honoured, else backoff); a number
         it refuses for good is undeliverable, and the row's failure hook moves the escalation on."""
         if self._provider is None:
-            await self._undeliverable(row, "no SMS provider is set up (SMS_PROVIDER)")
+            await self._undeliverable(row, "no SMS provider is set up (SMS_PROVIDER)", _phone_channel(row))
             return
         phone, text = row.payload["phone"], row.payload["text"]
         if row.method == "sms":
             sending = self._provider.send_sms(phone, text, key=row.key)
         else:
             sending = self._provider.call(phone, text, key=row.key, language=row.payload.get("language", ""))
-        sent = await self._channel_answer(row, sending, self._provider.name)
+        sent = await self._channel_answer(row, sending, self._provider.name, _phone_channel(row))
         if sent is not None:
             log.info("outbox row %s accepted by %s as %s", row.id, self._provider.name, sent.provider_id)
             await self._finish(row.id, state="sent")
@@ -293,10 +296,10 @@ class OutboxSender:
         an SMS, so the row's failure hook moves the escalation on when the user cannot be reached."""
         async with self._slots:
             if open_id is None or self._feishu.client is None:
-                await self._undeliverable(row, NOT_SET_UP)
+                await self._undeliverable(row, NOT_SET_UP, FEISHU)
                 return
             try:
-                sent = await self._channel_answer(row, self._feishu.deliver(row, open_id), "Feishu")
+                sent = await self._channel_answer(row, self._feishu.deliver(row, open_id), "Feishu", FEISHU)
             except LookupError:
                 await self._finish(row.id, state="cancelled", error="original message was never delivered")
             except NotCarried as exc:
@@ -309,7 +312,9 @@ class OutboxSender:
                     log.info("outbox row %s delivered to Feishu as %s", row.id, sent.provider_id)
                     await self._finish(row.id, state="sent")
 
-    async def _channel_answer(self, row: OutboxMessage, sending: Awaitable[Sent], channel: str) -> Sent | None:
+    async def _channel_answer(
+        self, row: OutboxMessage, sending: Awaitable[Sent], name: str, channel: str
+    ) -> Sent | None:
         """What a channel other than Telegram said, as the row's outcome: retried while it asks (its wait
         honoured, else backoff), undeliverable when it refuses for good (the row's failure hook moves the
         escalation on); the answer when it took the message."""
@@ -319,8 +324,8 @@ class OutboxSender:
             await self._retry(row, str(exc), exc.after or _backoff(row), count_attempt=True)
         except Unreachable as exc:
             if isinstance(exc, Misconfigured):
-                log.error("%s refused the account's settings: %s", channel, exc)
-            await self._undeliverable(row, exc.reason)
+                log.error("%s refused the account's settings: %s", name, exc)
+            await self._undeliverable(row, exc.reason, channel)
         return None
 
     async def _build_call(self, row: OutboxMessage) -> methods.TelegramMethod[Any]:
@@ -346,7 +351,7 @@ class OutboxSender:
         due = self._clock.now() + timedelta(seconds=seconds)
         await self._finish(row.id, state="pending", error=error, attempts=attempts, due_at=due)
 
-    async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
+    async def _undeliverable(self, row: OutboxMessage, error: str, channel: str) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await uow.outbox.get(row.id)
@@ -356,7 +361,7 @@ class OutboxSender:
             self._metrics.outbox.labels("undeliverable").inc()
             hook = self._hooks.get(current.on_failure or "")
             if hook is not None:
-                await hook(uow, current, now)
+                await hook(uow, current, now, channel)
             await uow.commit()
 
     async def _finish(self, row_id: int, *, state: str, **changes: Any) -> None:
@@ -391,3 +396,7 @@ def _message_id(result: object) -> int | None:
     if isinstance(result, list) and result and isinstance(result[0], Message):
         return result[0].message_id
     return None
+
+
+def _phone_channel(row: OutboxMessage) -> str:
+    return SMS if row.method == "sms" else VOICE

@@ -85,7 +85,7 @@ async def test_an_unreachable_recipient_is_marked_and_the_escalation_moves_on(li
     """ "Bot was blocked by the user" (403) or "chat not found" (400): no retry, the row is undeliverable,
     and its failure hook queues the next step in the same transaction (A2: the alert climbs the chain)."""
 
-    async def next_step(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+    async def next_step(uow: UnitOfWork, row: OutboxMessage, now: datetime, _refused_by: str) -> None:
         await queue_text(uow, now, key=f"escalated:{row.id}", chat_id=20, text=f"Escalated: {row.payload['text']}")
 
     line.sender.on_failure("escalate", next_step)

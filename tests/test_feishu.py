@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -22,6 +23,7 @@ from bot.services.actor import Actor
 from bot.services.members import MemberView
 from storage.incidents_models import ACKNOWLEDGED, REPORTED
 from tests.conftest import ADMIN_ID, Harness
+from tests.support import deadlines
 from tests.support.access import audit, current_step, submit
 from tests.support.fake_feishu import FakeFeishu, SentCard
 from tests.support.incidents import LI, WANG, ack, alerts, crew, edits, incident, report, started
@@ -57,10 +59,11 @@ class Feishu:
         return self.fake.cards_to(open_id)[-1]
 
 
-@pytest.fixture
-async def feishu(database_url: str, clock: ManualClock) -> AsyncIterator[Feishu]:
+@asynccontextmanager
+async def with_feishu(database_url: str, clock: ManualClock, **app_options: object) -> AsyncIterator[Feishu]:
+    """The app with Feishu set up against the fake, its long connection open."""
     async with FakeFeishu() as fake:
-        app, _session, h = await started(database_url, clock, sms_env=fake.env(FEISHU_TIMEOUT="0.5"))
+        app, _session, h = await started(database_url, clock, sms_env=fake.env(FEISHU_TIMEOUT="0.5"), **app_options)
         [connection] = [worker for worker in app.workers if isinstance(worker, FeishuLongConnection)]
         running = asyncio.create_task(connection.run())
         try:
@@ -70,6 +73,12 @@ async def feishu(database_url: str, clock: ManualClock) -> AsyncIterator[Feishu]
             connection.stop()
             await asyncio.wait_for(running, 5)
             await app.close()
+
+
+@pytest.fixture
+async def feishu(database_url: str, clock: ManualClock) -> AsyncIterator[Feishu]:
+    async with with_feishu(database_url, clock) as feishu:
+        yield feishu
 
 
 async def test_joining_by_invitation_code_over_feishu_once(feishu: Feishu) -> None:
@@ -223,7 +232,29 @@ async def test_an_unreachable_feishu_officer_is_skipped_and_the_administrators_a
     await report(h)
     assert len(alerts(h, LI)) == 1  # the backup at once, not after the window
     told = [text for text in h.session.texts(ADMIN_ID) if "could not reach Zhou" in text]
-    assert len(told) == 1
+    assert told == [  # Feishu's own reason, not "they never started the bot or blocked it"
+        "⚠️ INC-2026-000001: could not reach Zhou in Feishu: send card: Feishu 230013: Bot has NO availability to "
+        "this user. They were skipped."
+    ]
+
+
+async def test_a_deadline_owner_unreachable_in_feishu_is_reported_to_their_head_as_such(
+    database_url: str, clock: ManualClock
+) -> None:
+    """E4 over Feishu: the owner's reminder is refused by Feishu, and the department head is told so, not that
+    Telegram refused it (the bot blocked)."""
+    clock.set(deadlines.local(2025, 9, 25, 9))
+    async with with_feishu(database_url, clock, policy=deadlines.deadline_policy()) as feishu:
+        h = feishu.h
+        await feishu.join(ZHOU, ["information_officer"], department="branch_a")
+        await deadlines.join_en(h, HEAD, ["department_head"], "branch_a")
+        await h.start()
+        feishu.fake.unreachable.add(ZHOU)
+        await deadlines.advance_to(h, deadlines.local(2025, 10, 11))
+        assert h.session.texts(HEAD)[-1] == (
+            "📵 A message about Customer-risk data (September 2025) could not be delivered to Zhou in Feishu. "
+            "Please make sure they know."
+        )
 
 
 @pytest.mark.parametrize("fault", ["5xx", "rate_limit", "http429", "timeout"])

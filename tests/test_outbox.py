@@ -115,10 +115,10 @@ async def test_network_errors_give_up_after_the_attempt_limit(rig: Rig) -> None:
 
 
 async def test_unreachable_recipient_is_marked_and_its_hook_runs_in_the_same_transaction(rig: Rig) -> None:
-    seen: list[tuple[str, int]] = []
+    seen: list[tuple[str, int, str]] = []
 
-    async def move_on(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        seen.append((row.ref or "", row.chat_id))
+    async def move_on(uow: UnitOfWork, row: OutboxMessage, now: datetime, refused_by: str) -> None:
+        seen.append((row.ref or "", row.chat_id, refused_by))
         await queue_text(uow, now, key=f"next-{row.id}", chat_id=99, text=f"{row.chat_id} is unreachable")
 
     rig.sender.on_failure("escalate", move_on)
@@ -128,7 +128,7 @@ async def test_unreachable_recipient_is_marked_and_its_hook_runs_in_the_same_tra
     await rig.queue(11, "to nobody", on_failure="escalate", ref="incident:1")
     await rig.sender.drain()
     assert (await rig.row(blocked)).state == "undeliverable"  # type: ignore[arg-type]
-    assert sorted(seen) == [("incident:1", 10), ("incident:1", 11)]
+    assert sorted(seen) == [("incident:1", 10, "telegram"), ("incident:1", 11, "telegram")]  # who refused it
     assert sorted(rig.session.texts(99)) == ["10 is unreachable", "11 is unreachable"]
 
 

@@ -89,9 +89,9 @@ class StepWalk:
             )
         await self.schedule(uow, request, step, now)
 
-    async def on_card_failure(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        """An approver blocked the bot or left Telegram: when nobody on the step can be reached,
-        it moves on to the superiors at once instead of waiting out the window."""
+    async def on_card_failure(self, uow: UnitOfWork, row: OutboxMessage, now: datetime, refused_by: str) -> None:
+        """An approver cannot be reached (blocked the bot, left Telegram or Feishu): when nobody on the step can
+        be reached, it moves on to the superiors at once instead of waiting out the window."""
         step = await uow.approvals.step(int((row.ref or "0").rsplit(":", 1)[-1]))
         member = await uow.members.by_telegram_id(row.chat_id)
         if step is None or member is None or step.state != "active":

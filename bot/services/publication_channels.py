@@ -188,7 +188,7 @@ class ChannelDesk:
                 rows.append(row)
         return rows
 
-    async def on_post_failure(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+    async def on_post_failure(self, uow: UnitOfWork, row: OutboxMessage, now: datetime, refused_by: str) -> None:
         """The bot could not post to its channel (removed from it, no right to post): its record is
         withdrawn, the channel waits for a person to post and record it, and the drafter is told (D5, D6)."""
         _entity, form_id, channel = (row.ref or "").split(":")

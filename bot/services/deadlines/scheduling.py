@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
+from bot.channels.feishu import CHANNEL as FEISHU
 from bot.clock import Clock
 from bot.policy import Policy
 from bot.services.actor import Actor
@@ -231,17 +232,25 @@ class DeadlineScheduler:
         at = self.catalogue.local_moment(date(year, 12, 1), self._policy.deadlines.report_time)
         await uow.timers.schedule(kind=CALENDAR, ref=str(year), due_at=at, now=now)
 
-    async def on_unreachable(self, uow: UnitOfWork, message: OutboxMessage, now: datetime) -> None:
-        """An owner could not be reached (blocked the bot, deleted chat): their department head is told."""
+    async def on_unreachable(self, uow: UnitOfWork, message: OutboxMessage, now: datetime, refused_by: str) -> None:
+        """An owner could not be reached (blocked the bot, deleted chat; or in Feishu, where a member linked to it
+        gets their messages): their department head is told."""
         row = await uow.deadlines.get(int((message.ref or "deadline:0").split(":")[1]))
         member = await uow.members.by_telegram_id(message.chat_id)
         if row is None or member is None:
             return
         view = await self.view(uow, row)
         heads = [m for m in await self._people.nearest(uow, MANAGER, row.department) if m.id != member.id]
-        unreachable = N_(
-            "📵 A message about {name} ({period}) could not be delivered to {member}: Telegram refused it "
-            "(the bot may be blocked). Please make sure they know."
+        unreachable = (
+            N_(
+                "📵 A message about {name} ({period}) could not be delivered to {member} in Feishu. "
+                "Please make sure they know."
+            )
+            if refused_by == FEISHU
+            else N_(
+                "📵 A message about {name} ({period}) could not be delivered to {member}: Telegram refused it "
+                "(the bot may be blocked). Please make sure they know."
+            )
         )
         render = self._notices.render(view, unreachable, member=member.name)
         await self._notices.tell(uow, now, heads, f"dl:{row.id}:unreachable:{message.id}", render)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.channels.feishu import CHANNEL as FEISHU
 from bot.outgoing.cards import Actions, Card
 from bot.outgoing.incidents import alert_actions
 from bot.outgoing.speaker import Speaker
@@ -351,9 +352,10 @@ class Escalation:
             return
         await self.alert_round(uow, incident, round, now)
 
-    async def on_unreachable(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        """Telegram refused an alert (never started the bot, blocked it): skip the recipient at once, tell the
-        administrators, and when nobody of the step is left, alert the next step now instead of after the window."""
+    async def on_unreachable(self, uow: UnitOfWork, row: OutboxMessage, now: datetime, refused_by: str) -> None:
+        """A channel refused an alert (`refused_by`: Telegram when they never started the bot or blocked it,
+        Feishu, a phone number): skip the recipient at once, tell the administrators, and when nobody of the
+        step is left, alert the next step now instead of after the window."""
         alert = await uow.incidents.alert_for_outbox(row.id)
         if alert is None or not alert.reachable:
             return
@@ -363,6 +365,7 @@ class Escalation:
         who = member.name if member else str(alert.chat_id)
         await self.ctx.record(uow, SYSTEM, incident, "unreachable", name=who, round=alert.round)
         by_phone = row.method in PROVIDER_METHODS.values()
+        reason = (row.last_error or "-").rstrip(".")
 
         def text(w: Speaker) -> str:
             if by_phone:
@@ -370,7 +373,11 @@ class Escalation:
                     number=incident.number,
                     name=who,
                     channel=w._("SMS") if row.method == PROVIDER_METHODS[SMS] else w._("phone call"),
-                    reason=row.last_error or "-",
+                    reason=reason,
+                )
+            if refused_by == FEISHU:  # a linked member's alert goes there (bot/feishu_outbox.py)
+                return w._("⚠️ {number}: could not reach {name} in Feishu: {reason}. They were skipped.").format(
+                    number=incident.number, name=who, reason=reason
                 )
             return w._(
                 "⚠️ {number}: could not reach {name} (they never started the bot or blocked it). They were skipped."
