@@ -63,10 +63,11 @@ def figures_text(figures: Figures, policy: Policy, language: str) -> str:
     start = figures.start.astimezone(zone).date().isoformat()
     end = (figures.end - timedelta(seconds=1)).astimezone(zone).date().isoformat()  # the end is exclusive
     share = figures.in_window_share
-    duplicates = [_("Marked as duplicates, not counted here: {count}").format(count=figures.duplicates)]
+    duplicates = figures.duplicates
+    apart = [_("Marked as duplicates, not counted here: {count}").format(count=duplicates)] if duplicates else []
     lines = [
         _("Incidents {start} – {end}: {total}").format(start=start, end=end, total=figures.total),
-        *(duplicates if figures.duplicates else []),
+        *apart,
         "",
         _("By category:"),
         *(f"  {w.category(code)}: {count}" for code, count in figures.by_category),
