@@ -129,7 +129,7 @@ class GroupCommit:
             }
             wizards = [row for write in group if write not in handled_before for row in write.wizards]
             await work.wizards.put_many(wizards)
-            await work.connection.commit()
+            await work.commit()
         return handled_before
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,7 +111,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         # The messages queued here are claimed in this same transaction, so an alert leaves as soon as the
         # report is stored, without the sender's own claim transaction queued behind other writers (A1).
-        mark = await _record_handling(self.processed_updates, self.rollback)
+        mark = await self._record_handling()
         update_wizards = mark.wizards if mark is not None else None
         wizard_changes = update_wizards.unsaved() if update_wizards is not None else []
         if wizard_changes:
@@ -142,6 +142,16 @@ class UnitOfWork:
     async def rollback(self) -> None:
         await self.session.rollback()
         self._forget_signals()
+
+    async def _record_handling(self) -> UpdateMark | None:
+        """The update being handled is recorded as processed by its first commit (`UpdateMark`); its mark."""
+        mark = HANDLING.get()
+        if mark is not None and not mark.recorded:
+            if not await self.processed_updates.first_time(mark.update_id, mark.at):
+                await self.rollback()
+                raise DuplicateUpdate(mark.update_id)
+            mark.recorded = True
+        return mark
 
     def _forget_signals(self) -> None:
         self.queued, self.webhook_queued, self.earliest_timer, self.audited = {}, False, None, []
@@ -236,8 +246,7 @@ class UnitOfWork:
 class StatementsOnly:
     """A transaction of prepared Core statements on a bare connection, without an ORM session: each update's
     own reads and writes (its opening read; its wizard and mark written) run in these. The session's own work
-    (made, bound, committed, closed) was about half of each such transaction's cost (issue 15). Its first commit
-    in an update records the update as processed, as `UnitOfWork.commit` does."""
+    (made, bound, committed, closed) was about half of each such transaction's cost (issue 15)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -250,7 +259,6 @@ class StatementsOnly:
         await self.connection.close()  # rolls back what was not committed
 
     async def commit(self) -> None:
-        await _record_handling(self.processed_updates, self.connection.rollback)
         await self.connection.commit()
 
     @cached_property
@@ -260,19 +268,6 @@ class StatementsOnly:
     @cached_property
     def wizards(self) -> WizardRepository:
         return WizardRepository(self.connection)
-
-
-async def _record_handling(
-    updates: ProcessedUpdateRepository, rollback: Callable[[], Awaitable[None]]
-) -> UpdateMark | None:
-    """The update being handled is recorded as processed by its first commit (`UpdateMark`); its mark."""
-    mark = HANDLING.get()
-    if mark is not None and not mark.recorded:
-        if not await updates.first_time(mark.update_id, mark.at):
-            await rollback()
-            raise DuplicateUpdate(mark.update_id)
-        mark.recorded = True
-    return mark
 
 
 class UnitOfWorkFactory:
