@@ -107,8 +107,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._running = self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._claimed = 0  # rows being sent by the running sender
-        self._chats_in_flight: collections.Counter[int] = collections.Counter()  # and the chats they go to
+        self._chats_in_flight: collections.Counter[int] = collections.Counter()  # rows being sent, by chat
         uow.signals.outbox_courier = self
 
     def on_failure(self, name: str, hook: FailureHook) -> None:
@@ -159,7 +158,7 @@ class OutboxSender:
             while not self._stopping:
                 self._wake.clear()
                 try:
-                    room = self._batch - self._claimed
+                    room = self._batch - self._chats_in_flight.total()
                     rows = await self._claim_batch(room) if room > 0 else []
                     self._start_sending(rows)
                     if room <= 0:
@@ -185,7 +184,7 @@ class OutboxSender:
     async def claim_queued(self, uow: UnitOfWork, row_ids: list[int]) -> Sequence[OutboxMessage]:
         """A transaction that queued these rows is about to commit: claim in it those that may leave now
         (see `UnitOfWork.commit`). Only while running; a stopped sender finds them at its next start."""
-        room = self._batch - self._claimed
+        room = self._batch - self._chats_in_flight.total()
         if not self._running or self._stopping or room <= 0:
             return []
         now = self._clock.now()
@@ -203,7 +202,6 @@ class OutboxSender:
     def _start_sending(self, rows: list[OutboxMessage]) -> None:
         if not rows:
             return
-        self._claimed += len(rows)
         self._chats_in_flight.update(row.chat_id for row in rows)
         # A fresh context: rows handed over by a handler's commit must not send inside that update's context
         # (its wizard batch would be written again before each of their sends, storage/fsm.py).
@@ -213,7 +211,6 @@ class OutboxSender:
 
     def _sent(self, task: asyncio.Task[None], rows: list[OutboxMessage]) -> None:
         self._in_flight.discard(task)
-        self._claimed -= len(rows)
         self._chats_in_flight -= collections.Counter(row.chat_id for row in rows)  # (drops those at zero)
         self._wake.set()  # the chats of this batch may have their next rows ready
 
